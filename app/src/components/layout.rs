@@ -1,0 +1,100 @@
+//! The frame around every page: the header with its navigation (a menu button on narrow
+//! screens), the setup notice, and the footer.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::components::setup_notice::SetupNotice;
+
+/// The page frame; `children` is the routed page.
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    view! {
+        <div class="flex min-h-full flex-col">
+            <Header />
+            <main id="main" class="mx-auto w-full max-w-5xl flex-1 px-4 py-8 sm:px-6">
+                <SetupNotice />
+                {children()}
+            </main>
+            <footer class="border-t border-slate-200 py-6 text-center text-sm text-slate-500">
+                "Fanout — one live, every volunteer's channels."
+            </footer>
+        </div>
+    }
+}
+
+/// The site header. On narrow screens the navigation folds behind a menu button; Escape folds it again.
+#[component]
+fn Header() -> impl IntoView {
+    let (menu_open, set_menu_open) = signal(false);
+    close_on_escape(set_menu_open);
+
+    view! {
+        <header class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-2 px-4 py-3 sm:px-6">
+                <A href="/" attr:class="text-xl font-bold tracking-tight text-indigo-700">
+                    "Fanout"
+                </A>
+                <button
+                    type="button"
+                    id="menu-button"
+                    class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 sm:hidden"
+                    aria-controls="site-nav"
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| set_menu_open.update(|open| *open = !*open)
+                >
+                    {move || if menu_open.get() { "Close menu" } else { "Menu" }}
+                </button>
+                <nav
+                    id="site-nav"
+                    aria-label="Main"
+                    class=move || {
+                        let shown = if menu_open.get() { "flex" } else { "hidden" };
+                        format!("{shown} w-full flex-col gap-1 sm:flex sm:w-auto sm:flex-row sm:gap-4")
+                    }
+                >
+                    <NavLink href="/" label="Sign up" on_follow=set_menu_open />
+                    <NavLink href="/admin" label="Admin" on_follow=set_menu_open />
+                </nav>
+            </div>
+        </header>
+    }
+}
+
+/// One navigation entry; following it folds the narrow-screen menu.
+#[component]
+fn NavLink(href: &'static str, label: &'static str, on_follow: WriteSignal<bool>) -> impl IntoView {
+    view! {
+        <A
+            href=href
+            exact=true
+            attr:class="rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-700"
+            on:click=move |_| on_follow.set(false)
+        >
+            {label}
+        </A>
+    }
+}
+
+/// Folds the menu when Escape is pressed anywhere on the page (browser only).
+#[cfg(feature = "hydrate")]
+fn close_on_escape(set_open: WriteSignal<bool>) {
+    use gloo::events::EventListener;
+    use wasm_bindgen::JsCast;
+
+    Effect::new(move |_| {
+        let listener = EventListener::new(&gloo::utils::document(), "keydown", move |event| {
+            let is_escape = event
+                .dyn_ref::<web_sys::KeyboardEvent>()
+                .is_some_and(|key| key.key() == "Escape");
+            if is_escape {
+                set_open.set(false);
+            }
+        });
+        // The header lives as long as the page; the listener goes with it.
+        listener.forget();
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn close_on_escape(_set_open: WriteSignal<bool>) {}

@@ -1,0 +1,77 @@
+//! Fanout's web face: the page shell, routes, components and server functions, shared by the
+//! server (feature `ssr`) and the browser (feature `hydrate`).
+//!
+//! With `ssr` it also owns what those server functions stand on: the [`store`] (SQLite or
+//! MongoDB) and the [`secrets`] that seal tokens at rest.
+
+#![deny(unsafe_code, rust_2018_idioms)]
+#![warn(missing_docs, unreachable_pub)]
+
+pub mod components;
+pub mod model;
+pub mod pages;
+pub mod setup;
+
+#[cfg(feature = "ssr")]
+pub mod secrets;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+use crate::components::layout::Layout;
+use crate::pages::{admin::AdminPage, not_found::NotFound, signup::SignupPage};
+
+/// The HTML document the server renders around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class="h-full bg-slate-50">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="h-full text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: the layout around the routed pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="fanout-css" href="/pkg/fanout.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Fanout".to_string() } else { format!("{page} · Fanout") }
+        } />
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=SignupPage />
+                    <Route path=StaticSegment("admin") view=AdminPage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}
+
+/// Marks the document as hydrated (`<html data-hydrated="true">`), so tools and tests can tell
+/// a live page from server-rendered HTML.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    // Only fails when the document has no root element, which a rendered page always has.
+    let _ = gloo::utils::document_element().set_attribute("data-hydrated", "true");
+}

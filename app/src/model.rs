@@ -1,0 +1,95 @@
+//! The vocabulary shared by the server and the browser: account statuses, live states and event
+//! kinds, each with the stable `snake_case` text form the store keeps and the pages show.
+
+use serde::{Deserialize, Serialize};
+use strum::{Display, EnumString, IntoStaticStr, VariantArray};
+
+/// Whether a volunteer's account takes part in the next live.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Display, EnumString, IntoStaticStr, VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum AccountStatus {
+    /// Connected and streamed to.
+    Active,
+    /// Connected, but the volunteer (or an admin) paused streaming to it.
+    Paused,
+    /// Restream refused its tokens; the volunteer must connect again.
+    NeedsReconnect,
+    /// The volunteer disconnected; its tokens are deleted.
+    Disconnected,
+}
+
+/// Where a live is in its life, from detection to end.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Display, EnumString, IntoStaticStr, VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum LiveState {
+    /// Seen live on the watched channel.
+    Detected,
+    /// Titles being set and stream keys fetched.
+    Preparing,
+    /// Pulled and fanned out.
+    Streaming,
+    /// The input was lost; waiting for it to come back before ending.
+    Grace,
+    /// Over; every destination closed.
+    Ended,
+}
+
+/// What an entry of the event history records.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Display, EnumString, IntoStaticStr, VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum EventKind {
+    /// The server started.
+    ServerStarted,
+    /// The server stopped on request.
+    ServerStopped,
+    /// A volunteer connected a Restream account for the first time.
+    AccountConnected,
+    /// A volunteer connected an account that was already known.
+    AccountReconnected,
+    /// An account's status changed (paused, resumed, disconnected, needs reconnect).
+    AccountStatusChanged,
+    /// A live was detected on the watched channel.
+    LiveDetected,
+    /// A live changed state.
+    LiveStateChanged,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trips<T>(all: &[T])
+    where
+        T: Copy + PartialEq + std::fmt::Debug + std::fmt::Display + std::str::FromStr + Serialize,
+        <T as std::str::FromStr>::Err: std::fmt::Debug,
+    {
+        for word in all {
+            let text = word.to_string();
+            assert_eq!(text.parse::<T>().ok(), Some(*word), "{text} parses back");
+            let json = serde_json::to_string(word).unwrap_or_default();
+            assert_eq!(json, format!("\"{text}\""), "serde and text forms agree");
+        }
+    }
+
+    #[test]
+    fn every_word_round_trips_through_its_text_form() {
+        round_trips(AccountStatus::VARIANTS);
+        round_trips(LiveState::VARIANTS);
+        round_trips(EventKind::VARIANTS);
+        assert_eq!(AccountStatus::NeedsReconnect.to_string(), "needs_reconnect");
+    }
+
+    #[test]
+    fn unknown_word_is_refused() {
+        assert!("dormant".parse::<AccountStatus>().is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! The routed pages.
+
+pub mod admin;
+pub mod not_found;
+pub mod signup;

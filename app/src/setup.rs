@@ -1,0 +1,34 @@
+//! What the running server still lacks to do its whole job (Restream app credentials, the
+//! watched channel), so every page can say so plainly instead of failing.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A setting the server runs without, and what that costs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingSetting {
+    /// The environment variables (or matching flags) that provide it.
+    pub variables: Vec<String>,
+    /// What does not work until it is set, in words for the person running Fanout.
+    pub consequence: String,
+}
+
+/// The server's configuration as far as the pages need to know it. Never holds a secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupStatus {
+    /// Settings the server is running without.
+    pub missing: Vec<MissingSetting>,
+}
+
+impl SetupStatus {
+    /// Whether nothing is missing.
+    pub fn is_complete(&self) -> bool {
+        self.missing.is_empty()
+    }
+}
+
+/// The server's [`SetupStatus`], provided as context by the server at start.
+#[server]
+pub async fn get_setup_status() -> Result<SetupStatus, ServerFnError> {
+    use_context::<SetupStatus>().ok_or_else(|| ServerFnError::new("the server did not provide its setup status"))
+}

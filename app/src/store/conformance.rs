@@ -1,0 +1,359 @@
+//! The store conformance suite: every case runs against SQLite always, and against MongoDB when
+//! `FANOUT_TEST_MONGO_URI` points at a server. The MongoDB cases are `#[ignore]`d so that, without
+//! a server, `cargo test` lists them as skipped instead of passing them; `scripts/test` runs
+//! them (`-- --ignored store::conformance::mongo`) whenever the variable is set.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use time::Duration;
+
+use super::*;
+use crate::model::{EventKind, LiveState};
+use crate::secrets::{Cipher, MasterKey, Purpose, Secret};
+
+/// A fresh, empty store of one backend, and what removes it afterwards.
+struct Fixture {
+    store: SharedStore,
+    _dir: Option<tempfile::TempDir>,
+    mongo_db: Option<mongodb::Database>,
+}
+
+async fn sqlite_fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let store = SqliteStore::open(&dir.path().join("fanout.db")).await.unwrap_or_else(|e| panic!("open sqlite: {e}"));
+    Fixture { store: Arc::new(store), _dir: Some(dir), mongo_db: None }
+}
+
+async fn mongo_fixture() -> Fixture {
+    let Some(uri) = std::env::var("FANOUT_TEST_MONGO_URI").ok().filter(|u| !u.is_empty()) else {
+        panic!("the MongoDB conformance cases need FANOUT_TEST_MONGO_URI (a MongoDB server to create test databases on)");
+    };
+    let database = format!("fanout_test_{}", uuid::Uuid::new_v4().simple());
+    let store = MongoStore::connect(&Secret::new(uri.clone()), &database)
+        .await
+        .unwrap_or_else(|e| panic!("FANOUT_TEST_MONGO_URI is set but MongoDB is not usable: {e}"));
+    let client = mongodb::Client::with_uri_str(&uri).await.unwrap_or_else(|e| panic!("mongo client: {e}"));
+    Fixture { store: Arc::new(store), _dir: None, mongo_db: Some(client.database(&database)) }
+}
+
+async fn run_sqlite<F, Fut>(case: F)
+where
+    F: FnOnce(SharedStore) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let fixture = sqlite_fixture().await;
+    case(fixture.store.clone()).await;
+}
+
+async fn run_mongo<F, Fut>(case: F)
+where
+    F: FnOnce(SharedStore) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let fixture = mongo_fixture().await;
+    case(fixture.store.clone()).await;
+    if let Some(db) = fixture.mongo_db {
+        let _ = db.drop().await;
+    }
+}
+
+/// Declares each case once; it becomes one test per backend (`sqlite::case`, `mongo::case`).
+macro_rules! conformance {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() { super::run_sqlite(super::$case).await }) +
+        }
+        mod mongo {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "MongoDB: runs when FANOUT_TEST_MONGO_URI is set"]
+            async fn $case() { super::run_mongo(super::$case).await }) +
+        }
+    };
+}
+
+conformance!(
+    accounts_create_read_update_delete,
+    reconnect_updates_the_account_and_never_duplicates,
+    concurrent_first_connections_make_one_account,
+    pending_signup_is_taken_exactly_once,
+    pending_signup_expires_and_is_purged,
+    concurrent_callbacks_take_a_signup_once,
+    lives_are_replaced_by_video_id_and_listed_newest_first,
+    events_page_newest_first_with_filters,
+    meta_is_set_only_when_absent,
+    store_is_tied_to_the_key_its_secrets_were_sealed_with,
+);
+
+fn cipher() -> Cipher {
+    Cipher::new(&MasterKey::generate())
+}
+
+fn upsert(user: i64, name: &str, cipher: &Cipher) -> AccountUpsert {
+    AccountUpsert {
+        display_name: name.to_string(),
+        email: format!("{name}@example.org"),
+        channels: VolunteerChannels {
+            youtube: Some(format!("https://www.youtube.com/@{name}")),
+            twitch: None,
+            x: Some(format!("https://x.com/{name}")),
+            facebook: None,
+        },
+        restream: RestreamProfile {
+            user_id: RestreamUserId(user),
+            username: format!("{name}-rs"),
+            email: format!("{name}@restream.example"),
+        },
+        tokens: SealedTokens {
+            access: cipher.seal_secret(Purpose::AccessToken, &Secret::new(format!("access-{name}"))),
+            refresh: cipher.seal_secret(Purpose::RefreshToken, &Secret::new(format!("refresh-{name}"))),
+            access_expires_at: now() + Duration::hours(1),
+        },
+    }
+}
+
+async fn ok<T>(result: impl Future<Output = Result<T, StoreError>>) -> T {
+    result.await.unwrap_or_else(|e| panic!("store call failed: {e}"))
+}
+
+async fn accounts_create_read_update_delete(store: SharedStore) {
+    let cipher = cipher();
+    let t0 = now();
+    let created = ok(store.upsert_account(upsert(101, "ana", &cipher), t0)).await;
+    let Upserted::Created(account) = created else { panic!("first upsert must create: {created:?}") };
+    assert_eq!(account.display_name, "ana");
+    assert_eq!(account.status, AccountStatus::Active);
+    assert_eq!(account.created_at, t0);
+    assert_eq!(account.updated_at, t0);
+    assert_eq!(account.restream.user_id, RestreamUserId(101));
+
+    assert_eq!(ok(store.account(&account.id)).await.as_ref(), Some(&account));
+    assert_eq!(ok(store.account_by_restream_user(RestreamUserId(101))).await.as_ref(), Some(&account));
+    assert_eq!(ok(store.account_by_restream_user(RestreamUserId(999))).await, None);
+    assert_eq!(ok(store.account(&AccountId::random())).await, None);
+
+    let tokens = account.tokens.clone().unwrap_or_else(|| panic!("tokens stored"));
+    let access = cipher.open_secret(Purpose::AccessToken, &tokens.access).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(access.expose(), "access-ana");
+
+    let t1 = t0 + Duration::seconds(5);
+    assert!(ok(store.set_account_status(&account.id, AccountStatus::Paused, t1)).await);
+    let paused = ok(store.account(&account.id)).await.unwrap_or_else(|| panic!("still there"));
+    assert_eq!((paused.status, paused.updated_at), (AccountStatus::Paused, t1));
+    assert!(!ok(store.set_account_status(&AccountId::random(), AccountStatus::Paused, t1)).await);
+
+    assert!(ok(store.set_account_tokens(&account.id, None, t1)).await);
+    assert_eq!(ok(store.account(&account.id)).await.and_then(|a| a.tokens), None, "tokens deleted");
+    let fresh = upsert(101, "ana", &cipher).tokens;
+    assert!(ok(store.set_account_tokens(&account.id, Some(fresh.clone()), t1)).await);
+    assert_eq!(ok(store.account(&account.id)).await.and_then(|a| a.tokens), Some(fresh));
+
+    ok(store.upsert_account(upsert(102, "ben", &cipher), t1)).await;
+    let names: Vec<String> = ok(store.accounts()).await.into_iter().map(|a| a.display_name).collect();
+    assert_eq!(names, ["ana", "ben"], "oldest first");
+
+    assert!(ok(store.delete_account(&account.id)).await);
+    assert!(!ok(store.delete_account(&account.id)).await);
+    assert_eq!(ok(store.account(&account.id)).await, None);
+    assert_eq!(ok(store.accounts()).await.len(), 1);
+}
+
+async fn reconnect_updates_the_account_and_never_duplicates(store: SharedStore) {
+    let cipher = cipher();
+    let t0 = now();
+    let first = ok(store.upsert_account(upsert(7, "cara", &cipher), t0)).await.account().clone();
+    ok(store.set_account_status(&first.id, AccountStatus::NeedsReconnect, t0)).await;
+
+    let t1 = t0 + Duration::minutes(3);
+    let mut again = upsert(7, "cara", &cipher);
+    again.display_name = "Cara's Channel".into();
+    again.channels.twitch = Some("https://twitch.tv/cara".into());
+    let second = ok(store.upsert_account(again.clone(), t1)).await;
+    let Upserted::Updated(updated) = second else { panic!("a reconnect must update: {second:?}") };
+    assert_eq!(updated.id, first.id, "same account");
+    assert_eq!(updated.created_at, t0, "connected-since is kept");
+    assert_eq!(updated.updated_at, t1);
+    assert_eq!(updated.display_name, "Cara's Channel");
+    assert_eq!(updated.channels, again.channels);
+    assert_eq!(updated.status, AccountStatus::Active, "a reconnect makes the account active again");
+    assert_eq!(updated.tokens, Some(again.tokens));
+    assert_eq!(ok(store.accounts()).await.len(), 1);
+}
+
+async fn concurrent_first_connections_make_one_account(store: SharedStore) {
+    let cipher = Arc::new(cipher());
+    let at = now();
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (store, cipher) = (store.clone(), cipher.clone());
+            tokio::spawn(async move { store.upsert_account(upsert(55, &format!("dan{i}"), &cipher), at).await })
+        })
+        .collect();
+    let mut created = 0;
+    let mut ids = Vec::new();
+    for task in tasks {
+        let outcome = task.await.unwrap_or_else(|e| panic!("task: {e}")).unwrap_or_else(|e| panic!("upsert: {e}"));
+        created += usize::from(matches!(outcome, Upserted::Created(_)));
+        ids.push(outcome.account().id.clone());
+    }
+    assert_eq!(created, 1, "exactly one upsert creates");
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every upsert saw the same account");
+    assert_eq!(ok(store.accounts()).await.len(), 1);
+}
+
+fn pending(state: &str, created_at: time::OffsetDateTime, ttl: Duration, cipher: &Cipher) -> PendingSignup {
+    PendingSignup {
+        state: state.to_string(),
+        details: SignupDetails {
+            display_name: "Eve".into(),
+            email: "eve@example.org".into(),
+            channels: VolunteerChannels { twitch: Some("https://twitch.tv/eve".into()), ..Default::default() },
+            consent: true,
+        },
+        pkce_verifier: Some(cipher.seal_secret(Purpose::PkceVerifier, &Secret::new("verifier"))),
+        created_at,
+        expires_at: created_at + ttl,
+    }
+}
+
+async fn pending_signup_is_taken_exactly_once(store: SharedStore) {
+    let cipher = cipher();
+    let t0 = now();
+    let signup = pending("state-one", t0, Duration::minutes(10), &cipher);
+    ok(store.insert_pending_signup(&signup)).await;
+
+    assert_eq!(ok(store.take_pending_signup("state-one", t0 + Duration::seconds(30))).await, PendingTake::Taken(signup));
+    assert_eq!(ok(store.take_pending_signup("state-one", t0 + Duration::seconds(31))).await, PendingTake::AlreadyUsed);
+    assert_eq!(ok(store.take_pending_signup("never-issued", t0)).await, PendingTake::Unknown);
+}
+
+async fn pending_signup_expires_and_is_purged(store: SharedStore) {
+    let cipher = cipher();
+    let t0 = now();
+    ok(store.insert_pending_signup(&pending("old", t0, Duration::minutes(10), &cipher))).await;
+    ok(store.insert_pending_signup(&pending("young", t0 + Duration::minutes(9), Duration::minutes(10), &cipher))).await;
+
+    let later = t0 + Duration::minutes(11);
+    assert_eq!(ok(store.take_pending_signup("old", later)).await, PendingTake::Expired);
+    assert_eq!(ok(store.purge_pending_signups(later)).await, 1, "only the expired one goes");
+    assert_eq!(ok(store.take_pending_signup("old", later)).await, PendingTake::Unknown);
+    assert!(matches!(ok(store.take_pending_signup("young", later)).await, PendingTake::Taken(_)));
+}
+
+async fn concurrent_callbacks_take_a_signup_once(store: SharedStore) {
+    let cipher = cipher();
+    let t0 = now();
+    ok(store.insert_pending_signup(&pending("raced", t0, Duration::minutes(10), &cipher))).await;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.take_pending_signup("raced", t0 + Duration::seconds(1)).await })
+        })
+        .collect();
+    let mut taken = 0;
+    for task in tasks {
+        let outcome = task.await.unwrap_or_else(|e| panic!("task: {e}")).unwrap_or_else(|e| panic!("take: {e}"));
+        match outcome {
+            PendingTake::Taken(_) => taken += 1,
+            PendingTake::AlreadyUsed => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(taken, 1);
+}
+
+async fn lives_are_replaced_by_video_id_and_listed_newest_first(store: SharedStore) {
+    let t0 = now();
+    let mut live = Live {
+        video_id: VideoId("abc123DEF45".into()),
+        title: "Morning satsang — a very long title that is kept whole, never cut at sixteen characters".into(),
+        state: LiveState::Detected,
+        detected_at: t0,
+        started_at: None,
+        ended_at: None,
+    };
+    ok(store.put_live(&live)).await;
+    assert_eq!(ok(store.live(&live.video_id)).await.as_ref(), Some(&live));
+
+    live.state = LiveState::Streaming;
+    live.started_at = Some(t0 + Duration::seconds(4));
+    ok(store.put_live(&live)).await;
+    assert_eq!(ok(store.live(&live.video_id)).await.as_ref(), Some(&live));
+
+    let newer = Live { video_id: VideoId("zzz".into()), detected_at: t0 + Duration::hours(2), ..live.clone() };
+    ok(store.put_live(&newer)).await;
+    let recent = ok(store.recent_lives(10)).await;
+    assert_eq!(recent, vec![newer.clone(), live.clone()]);
+    assert_eq!(ok(store.recent_lives(1)).await, vec![newer]);
+    assert_eq!(ok(store.live(&VideoId("missing".into()))).await, None);
+}
+
+async fn events_page_newest_first_with_filters(store: SharedStore) {
+    let account = AccountId::random();
+    let t0 = now();
+    for i in 0..25_i64 {
+        let kind = if i % 5 == 0 { EventKind::LiveDetected } else { EventKind::AccountStatusChanged };
+        let mut event = NewEvent::now(kind, format!("event {i}"));
+        event.at = t0 + Duration::seconds(i);
+        if i % 2 == 0 {
+            event = event.for_account(&account);
+        }
+        let recorded = ok(store.append_event(event.clone())).await;
+        assert_eq!(recorded.event, event);
+    }
+
+    let mut query = EventQuery::newest(10);
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = ok(store.events(&query)).await;
+        pages += 1;
+        seen.extend(page.events.iter().map(|e| e.event.message.clone()));
+        assert!(page.events.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+        match page.next_before {
+            Some(next) => query.before = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let expected: Vec<String> = (0..25).rev().map(|i| format!("event {i}")).collect();
+    assert_eq!(seen, expected, "every event once, in order");
+
+    let by_kind = ok(store.events(&EventQuery { kind: Some(EventKind::LiveDetected), ..EventQuery::newest(100) })).await;
+    let messages: Vec<_> = by_kind.events.iter().map(|e| e.event.message.as_str()).collect();
+    assert_eq!(messages, ["event 20", "event 15", "event 10", "event 5", "event 0"]);
+    assert_eq!(by_kind.next_before, None);
+
+    let by_account = ok(store.events(&EventQuery { account_id: Some(account.clone()), ..EventQuery::newest(100) })).await;
+    assert_eq!(by_account.events.len(), 13);
+    assert!(by_account.events.iter().all(|e| e.event.account_id.as_ref() == Some(&account)));
+
+    let zero = ok(store.events(&EventQuery::newest(0))).await;
+    assert_eq!(zero.events.len(), 1, "a page holds at least one event");
+}
+
+async fn meta_is_set_only_when_absent(store: SharedStore) {
+    assert_eq!(ok(store.meta("k")).await, None);
+    assert!(ok(store.put_meta_if_absent("k", b"first")).await);
+    assert!(!ok(store.put_meta_if_absent("k", b"second")).await);
+    assert_eq!(ok(store.meta("k")).await, Some(b"first".to_vec()));
+}
+
+async fn store_is_tied_to_the_key_its_secrets_were_sealed_with(store: SharedStore) {
+    let key = MasterKey::generate();
+    let cipher = Cipher::new(&key);
+    assert_eq!(ok(verify_key(store.as_ref(), &cipher)).await, None, "a new store has no key check");
+    assert_eq!(ok(ensure_key_matches(store.as_ref(), &cipher)).await, KeyCheck::Adopted);
+    assert_eq!(ok(ensure_key_matches(store.as_ref(), &cipher)).await, KeyCheck::Matches);
+
+    let other = Cipher::new(&MasterKey::generate());
+    match ensure_key_matches(store.as_ref(), &other).await {
+        Err(StoreError::Key(crate::secrets::SecretsError::WrongKey { sealed_with, configured })) => {
+            assert_eq!(sealed_with, key.id());
+            assert_eq!(configured, other.key_id());
+        }
+        outcome => panic!("a different key must be refused, got {outcome:?}"),
+    }
+}

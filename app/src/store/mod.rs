@@ -1,0 +1,191 @@
+//! The store: where accounts, pending sign-ups, lives and events live. One [`Store`] trait,
+//! two real backends — embedded SQLite (the default, a file in the data directory) and MongoDB
+//! (when `FANOUT_MONGO_URI` is set) — held to one conformance suite.
+//!
+//! The store never sees a plaintext secret: tokens arrive sealed by [`crate::secrets::Cipher`].
+//! [`ensure_key_matches`] ties a store to the master key its secrets were sealed with.
+
+mod mongo;
+mod records;
+mod sqlite;
+
+#[cfg(test)]
+mod conformance;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+pub use mongo::MongoStore;
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+use crate::model::AccountStatus;
+use crate::secrets::{Cipher, Purpose, Sealed, SecretsError};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The SQLite file could not be opened or created.
+    #[error("cannot open the SQLite store at {path}: {source}")]
+    OpenSqlite {
+        /// The database file.
+        path: PathBuf,
+        /// The underlying error.
+        source: sqlx::Error,
+    },
+    /// The SQLite schema could not be brought up to date.
+    #[error("cannot update the SQLite store's schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A SQLite query failed.
+    #[error("SQLite store: {0}")]
+    Sqlite(#[from] sqlx::Error),
+    /// MongoDB could not be reached or refused the connection.
+    #[error("cannot reach MongoDB: {0}")]
+    MongoConnect(mongodb::error::Error),
+    /// A MongoDB operation failed.
+    #[error("MongoDB store: {0}")]
+    Mongo(#[from] mongodb::error::Error),
+    /// A stored record does not have the shape this Fanout expects.
+    #[error("the store holds a record this Fanout cannot read: {0}")]
+    Corrupt(String),
+    /// The configured key is not the key the store's secrets were sealed with.
+    #[error("{0}")]
+    Key(#[from] SecretsError),
+}
+
+/// Which backend a store is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::Display)]
+pub enum Backend {
+    /// Embedded SQLite.
+    #[strum(to_string = "SQLite")]
+    Sqlite,
+    /// MongoDB.
+    #[strum(to_string = "MongoDB")]
+    Mongo,
+}
+
+/// A shared handle to whichever store is configured.
+pub type SharedStore = Arc<dyn Store>;
+
+/// Everything Fanout keeps. Every method is atomic on its own; none takes plaintext secrets.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// Answers when the store is reachable and usable.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Creates the account of `upsert.restream.user_id`, or updates the existing one (keeping
+    /// its id and creation time, making it active again). Concurrent calls for the same
+    /// Restream user never make two accounts.
+    async fn upsert_account(&self, upsert: AccountUpsert, now: OffsetDateTime) -> Result<Upserted, StoreError>;
+
+    /// The account with this id.
+    async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError>;
+
+    /// The account of this Restream user.
+    async fn account_by_restream_user(&self, user: RestreamUserId) -> Result<Option<Account>, StoreError>;
+
+    /// Every account, oldest first.
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError>;
+
+    /// Sets an account's status; `false` when there is no such account.
+    async fn set_account_status(&self, id: &AccountId, status: AccountStatus, now: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// Replaces (or, with `None`, deletes) an account's tokens; `false` when there is no such account.
+    async fn set_account_tokens(&self, id: &AccountId, tokens: Option<SealedTokens>, now: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// Deletes an account; `false` when there was none.
+    async fn delete_account(&self, id: &AccountId) -> Result<bool, StoreError>;
+
+    /// Records a sign-up waiting for its OAuth callback.
+    async fn insert_pending_signup(&self, pending: &PendingSignup) -> Result<(), StoreError>;
+
+    /// Claims a pending sign-up by its `state`, once: it is `Taken` by exactly one caller.
+    async fn take_pending_signup(&self, state: &str, now: OffsetDateTime) -> Result<PendingTake, StoreError>;
+
+    /// Deletes pending sign-ups that expired before `before`; returns how many.
+    async fn purge_pending_signups(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Creates or replaces a live, by video id.
+    async fn put_live(&self, live: &Live) -> Result<(), StoreError>;
+
+    /// The live with this video id.
+    async fn live(&self, video_id: &VideoId) -> Result<Option<Live>, StoreError>;
+
+    /// The most recently detected lives, newest first.
+    async fn recent_lives(&self, limit: u32) -> Result<Vec<Live>, StoreError>;
+
+    /// Appends an event; ids grow with each append.
+    async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError>;
+
+    /// A page of events, newest first.
+    async fn events(&self, query: &EventQuery) -> Result<EventPage, StoreError>;
+
+    /// A small value of the store's own bookkeeping.
+    async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Sets a bookkeeping value unless one is already there; returns whether it was set.
+    async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StoreError>;
+}
+
+/// Where the store lives, as configured.
+#[derive(Debug, Clone)]
+pub enum StoreLocation {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+    /// A MongoDB deployment and database.
+    Mongo {
+        /// The connection string (may hold credentials: never log it).
+        uri: crate::secrets::Secret,
+        /// The database name.
+        database: String,
+    },
+}
+
+/// Opens (creating or migrating as needed) the configured store.
+pub async fn open(location: &StoreLocation) -> Result<SharedStore, StoreError> {
+    Ok(match location {
+        StoreLocation::Sqlite(path) => Arc::new(SqliteStore::open(path).await?),
+        StoreLocation::Mongo { uri, database } => Arc::new(MongoStore::connect(uri, database).await?),
+    })
+}
+
+const KEY_CHECK_META: &str = "key_check";
+const KEY_CHECK_PLAINTEXT: &[u8] = b"fanout key check";
+
+/// Whether a store's secrets were sealed with the configured key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// The store had no secrets yet; it is now tied to the configured key.
+    Adopted,
+    /// The store's secrets were sealed with the configured key.
+    Matches,
+}
+
+/// Ties the store to the configured key on first use, and afterwards refuses a different key
+/// with [`SecretsError::WrongKey`] before any secret is read.
+pub async fn ensure_key_matches(store: &dyn Store, cipher: &Cipher) -> Result<KeyCheck, StoreError> {
+    let candidate = cipher.seal(Purpose::KeyCheck, KEY_CHECK_PLAINTEXT);
+    if store.put_meta_if_absent(KEY_CHECK_META, candidate.as_bytes()).await? {
+        return Ok(KeyCheck::Adopted);
+    }
+    verify_key(store, cipher).await?;
+    Ok(KeyCheck::Matches)
+}
+
+/// Like [`ensure_key_matches`] but writes nothing: `Ok(None)` when the store has no key check yet.
+pub async fn verify_key(store: &dyn Store, cipher: &Cipher) -> Result<Option<KeyCheck>, StoreError> {
+    let Some(stored) = store.meta(KEY_CHECK_META).await? else {
+        return Ok(None);
+    };
+    let opened = cipher.open(Purpose::KeyCheck, &Sealed::from_bytes(stored))?;
+    if opened.as_slice() != KEY_CHECK_PLAINTEXT {
+        return Err(StoreError::Key(SecretsError::Damaged));
+    }
+    Ok(Some(KeyCheck::Matches))
+}

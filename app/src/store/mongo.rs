@@ -1,0 +1,480 @@
+//! The MongoDB store, used when `FANOUT_MONGO_URI` is set. Indexes (a unique Restream user id
+//! among them) are created when it connects.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use mongodb::bson::{self, Binary, Bson, DateTime as BsonDateTime, Document, doc, spec::BinarySubtype};
+use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
+use mongodb::{Client, Collection, Database, IndexModel};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::records::{from_millis, to_millis};
+use super::*;
+use crate::model::{EventKind, LiveState};
+use crate::secrets::Secret;
+
+/// MongoDB's code for a duplicate key on a unique index.
+const DUPLICATE_KEY: i32 = 11000;
+
+/// The MongoDB store.
+#[derive(Debug, Clone)]
+pub struct MongoStore {
+    db: Database,
+}
+
+impl MongoStore {
+    /// Connects to `uri`, uses `database`, and makes sure its indexes exist.
+    pub async fn connect(uri: &Secret, database: &str) -> Result<Self, StoreError> {
+        let mut options = ClientOptions::parse(uri.expose()).await.map_err(StoreError::MongoConnect)?;
+        options.app_name = Some("fanout".to_string());
+        options.server_selection_timeout.get_or_insert(Duration::from_secs(5));
+        let client = Client::with_options(options).map_err(StoreError::MongoConnect)?;
+        let store = Self { db: client.database(database) };
+        store.ping().await.map_err(|e| match e {
+            StoreError::Mongo(e) => StoreError::MongoConnect(e),
+            other => other,
+        })?;
+        store.create_indexes().await?;
+        Ok(store)
+    }
+
+    /// Connects without creating anything (for `fanout check`).
+    pub async fn connect_existing(uri: &Secret, database: &str) -> Result<Self, StoreError> {
+        let mut options = ClientOptions::parse(uri.expose()).await.map_err(StoreError::MongoConnect)?;
+        options.server_selection_timeout.get_or_insert(Duration::from_secs(5));
+        let client = Client::with_options(options).map_err(StoreError::MongoConnect)?;
+        Ok(Self { db: client.database(database) })
+    }
+
+    async fn create_indexes(&self) -> Result<(), StoreError> {
+        let unique = IndexOptions::builder().unique(true).build();
+        self.accounts()
+            .create_index(IndexModel::builder().keys(doc! { "restream.user_id": 1 }).options(unique).build())
+            .await?;
+        self.accounts().create_index(IndexModel::builder().keys(doc! { "created_at": 1 }).build()).await?;
+        self.pending().create_index(IndexModel::builder().keys(doc! { "expires_at": 1 }).build()).await?;
+        self.lives().create_index(IndexModel::builder().keys(doc! { "detected_at": -1 }).build()).await?;
+        let events = self.events_collection();
+        events.create_index(IndexModel::builder().keys(doc! { "kind": 1, "_id": -1 }).build()).await?;
+        events.create_index(IndexModel::builder().keys(doc! { "account_id": 1, "_id": -1 }).build()).await?;
+        Ok(())
+    }
+
+    fn accounts(&self) -> Collection<AccountDoc> {
+        self.db.collection("accounts")
+    }
+    fn pending(&self) -> Collection<PendingDoc> {
+        self.db.collection("pending_signups")
+    }
+    fn lives(&self) -> Collection<LiveDoc> {
+        self.db.collection("lives")
+    }
+    fn events_collection(&self) -> Collection<EventDoc> {
+        self.db.collection("events")
+    }
+    fn meta_collection(&self) -> Collection<Document> {
+        self.db.collection("meta")
+    }
+
+    /// The next event id, from a counter document.
+    async fn next_event_id(&self) -> Result<i64, StoreError> {
+        let counter = self
+            .db
+            .collection::<Document>("counters")
+            .find_one_and_update(doc! { "_id": "events" }, doc! { "$inc": { "seq": 1_i64 } })
+            .upsert(true)
+            .return_document(ReturnDocument::After)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("the event counter vanished".into()))?;
+        counter.get_i64("seq").map_err(|e| StoreError::Corrupt(format!("event counter: {e}")))
+    }
+}
+
+fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match error.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(e)) => e.code == DUPLICATE_KEY,
+        ErrorKind::Command(e) => e.code == DUPLICATE_KEY,
+        _ => false,
+    }
+}
+
+fn date(at: OffsetDateTime) -> BsonDateTime {
+    BsonDateTime::from_millis(to_millis(at))
+}
+
+fn undate(at: BsonDateTime, what: &str) -> Result<OffsetDateTime, StoreError> {
+    from_millis(at.timestamp_millis()).ok_or_else(|| StoreError::Corrupt(format!("{what}: {at}")))
+}
+
+fn binary(sealed: &Sealed) -> Binary {
+    Binary { subtype: BinarySubtype::Generic, bytes: sealed.as_bytes().to_vec() }
+}
+
+fn to_bson<T: Serialize>(value: &T) -> Result<Bson, StoreError> {
+    bson::to_bson(value).map_err(|e| StoreError::Corrupt(format!("serialising: {e}")))
+}
+
+fn parse_word<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TokensDoc {
+    access: Binary,
+    refresh: Binary,
+    access_expires_at: BsonDateTime,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RestreamDoc {
+    user_id: i64,
+    username: String,
+    email: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct AccountDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    display_name: String,
+    email: String,
+    channels: VolunteerChannels,
+    restream: RestreamDoc,
+    tokens: Option<TokensDoc>,
+    status: String,
+    created_at: BsonDateTime,
+    updated_at: BsonDateTime,
+}
+
+fn tokens_doc(tokens: &SealedTokens) -> TokensDoc {
+    TokensDoc {
+        access: binary(&tokens.access),
+        refresh: binary(&tokens.refresh),
+        access_expires_at: date(tokens.access_expires_at),
+    }
+}
+
+impl TryFrom<AccountDoc> for Account {
+    type Error = StoreError;
+    fn try_from(doc: AccountDoc) -> Result<Self, StoreError> {
+        let tokens = doc
+            .tokens
+            .map(|t| {
+                Ok::<_, StoreError>(SealedTokens {
+                    access: Sealed::from_bytes(t.access.bytes),
+                    refresh: Sealed::from_bytes(t.refresh.bytes),
+                    access_expires_at: undate(t.access_expires_at, "access_expires_at")?,
+                })
+            })
+            .transpose()?;
+        Ok(Account {
+            id: AccountId::from_stored(doc.id),
+            display_name: doc.display_name,
+            email: doc.email,
+            channels: doc.channels,
+            restream: RestreamProfile {
+                user_id: RestreamUserId(doc.restream.user_id),
+                username: doc.restream.username,
+                email: doc.restream.email,
+            },
+            tokens,
+            status: parse_word(&doc.status, "status")?,
+            created_at: undate(doc.created_at, "created_at")?,
+            updated_at: undate(doc.updated_at, "updated_at")?,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingDoc {
+    #[serde(rename = "_id")]
+    state: String,
+    details: SignupDetails,
+    pkce_verifier: Option<Binary>,
+    created_at: BsonDateTime,
+    expires_at: BsonDateTime,
+    consumed_at: Option<BsonDateTime>,
+}
+
+impl TryFrom<PendingDoc> for PendingSignup {
+    type Error = StoreError;
+    fn try_from(doc: PendingDoc) -> Result<Self, StoreError> {
+        Ok(PendingSignup {
+            state: doc.state,
+            details: doc.details,
+            pkce_verifier: doc.pkce_verifier.map(|b| Sealed::from_bytes(b.bytes)),
+            created_at: undate(doc.created_at, "created_at")?,
+            expires_at: undate(doc.expires_at, "expires_at")?,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct LiveDoc {
+    #[serde(rename = "_id")]
+    video_id: String,
+    title: String,
+    state: String,
+    detected_at: BsonDateTime,
+    started_at: Option<BsonDateTime>,
+    ended_at: Option<BsonDateTime>,
+}
+
+impl TryFrom<LiveDoc> for Live {
+    type Error = StoreError;
+    fn try_from(doc: LiveDoc) -> Result<Self, StoreError> {
+        Ok(Live {
+            video_id: VideoId(doc.video_id),
+            title: doc.title,
+            state: parse_word::<LiveState>(&doc.state, "state")?,
+            detected_at: undate(doc.detected_at, "detected_at")?,
+            started_at: doc.started_at.map(|t| undate(t, "started_at")).transpose()?,
+            ended_at: doc.ended_at.map(|t| undate(t, "ended_at")).transpose()?,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct EventDoc {
+    #[serde(rename = "_id")]
+    id: i64,
+    at: BsonDateTime,
+    kind: String,
+    account_id: Option<String>,
+    video_id: Option<String>,
+    message: String,
+}
+
+impl TryFrom<EventDoc> for Event {
+    type Error = StoreError;
+    fn try_from(doc: EventDoc) -> Result<Self, StoreError> {
+        Ok(Event {
+            id: EventId(doc.id),
+            event: NewEvent {
+                at: undate(doc.at, "at")?,
+                kind: parse_word::<EventKind>(&doc.kind, "kind")?,
+                account_id: doc.account_id.map(AccountId::from_stored),
+                video_id: doc.video_id.map(VideoId),
+                message: doc.message,
+            },
+        })
+    }
+}
+
+#[async_trait]
+impl Store for MongoStore {
+    fn backend(&self) -> Backend {
+        Backend::Mongo
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.db.run_command(doc! { "ping": 1 }).await?;
+        Ok(())
+    }
+
+    async fn upsert_account(&self, upsert: AccountUpsert, now: OffsetDateTime) -> Result<Upserted, StoreError> {
+        let new_id = AccountId::random();
+        let filter = doc! { "restream.user_id": upsert.restream.user_id.0 };
+        let update = doc! {
+            "$set": {
+                "display_name": &upsert.display_name,
+                "email": &upsert.email,
+                "channels": to_bson(&upsert.channels)?,
+                "restream": to_bson(&RestreamDoc {
+                    user_id: upsert.restream.user_id.0,
+                    username: upsert.restream.username.clone(),
+                    email: upsert.restream.email.clone(),
+                })?,
+                "tokens": to_bson(&tokens_doc(&upsert.tokens))?,
+                "status": AccountStatus::Active.to_string(),
+                "updated_at": date(now),
+            },
+            "$setOnInsert": { "_id": new_id.as_str(), "created_at": date(now) },
+        };
+        // Two first connections of one user can race to insert; the unique index lets one win,
+        // and the other, retried, updates the winner's account.
+        let mut attempts = 0;
+        let doc = loop {
+            attempts += 1;
+            match self
+                .accounts()
+                .find_one_and_update(filter.clone(), update.clone())
+                .upsert(true)
+                .return_document(ReturnDocument::After)
+                .await
+            {
+                Err(e) if is_duplicate_key(&e) && attempts < 3 => continue,
+                other => break other?,
+            }
+        };
+        let account = Account::try_from(doc.ok_or_else(|| StoreError::Corrupt("upserted account vanished".into()))?)?;
+        Ok(if account.id == new_id { Upserted::Created(account) } else { Upserted::Updated(account) })
+    }
+
+    async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
+        self.accounts().find_one(doc! { "_id": id.as_str() }).await?.map(Account::try_from).transpose()
+    }
+
+    async fn account_by_restream_user(&self, user: RestreamUserId) -> Result<Option<Account>, StoreError> {
+        self.accounts().find_one(doc! { "restream.user_id": user.0 }).await?.map(Account::try_from).transpose()
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let docs: Vec<AccountDoc> =
+            self.accounts().find(doc! {}).sort(doc! { "created_at": 1, "_id": 1 }).await?.try_collect().await?;
+        docs.into_iter().map(Account::try_from).collect()
+    }
+
+    async fn set_account_status(&self, id: &AccountId, status: AccountStatus, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let done = self
+            .accounts()
+            .update_one(doc! { "_id": id.as_str() }, doc! { "$set": { "status": status.to_string(), "updated_at": date(now) } })
+            .await?;
+        Ok(done.matched_count == 1)
+    }
+
+    async fn set_account_tokens(&self, id: &AccountId, tokens: Option<SealedTokens>, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let tokens = match &tokens {
+            Some(t) => to_bson(&tokens_doc(t))?,
+            None => Bson::Null,
+        };
+        let done = self
+            .accounts()
+            .update_one(doc! { "_id": id.as_str() }, doc! { "$set": { "tokens": tokens, "updated_at": date(now) } })
+            .await?;
+        Ok(done.matched_count == 1)
+    }
+
+    async fn delete_account(&self, id: &AccountId) -> Result<bool, StoreError> {
+        Ok(self.accounts().delete_one(doc! { "_id": id.as_str() }).await?.deleted_count == 1)
+    }
+
+    async fn insert_pending_signup(&self, pending: &PendingSignup) -> Result<(), StoreError> {
+        let doc = PendingDoc {
+            state: pending.state.clone(),
+            details: pending.details.clone(),
+            pkce_verifier: pending.pkce_verifier.as_ref().map(binary),
+            created_at: date(pending.created_at),
+            expires_at: date(pending.expires_at),
+            consumed_at: None,
+        };
+        self.pending().insert_one(doc).await?;
+        Ok(())
+    }
+
+    async fn take_pending_signup(&self, state: &str, now: OffsetDateTime) -> Result<PendingTake, StoreError> {
+        let taken = self
+            .pending()
+            .find_one_and_update(
+                doc! { "_id": state, "consumed_at": Bson::Null, "expires_at": { "$gt": date(now) } },
+                doc! { "$set": { "consumed_at": date(now) } },
+            )
+            .await?;
+        if let Some(doc) = taken {
+            return Ok(PendingTake::Taken(doc.try_into()?));
+        }
+        Ok(match self.pending().find_one(doc! { "_id": state }).await? {
+            None => PendingTake::Unknown,
+            Some(doc) if doc.consumed_at.is_some() => PendingTake::AlreadyUsed,
+            Some(_) => PendingTake::Expired,
+        })
+    }
+
+    async fn purge_pending_signups(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(self.pending().delete_many(doc! { "expires_at": { "$lt": date(before) } }).await?.deleted_count)
+    }
+
+    async fn put_live(&self, live: &Live) -> Result<(), StoreError> {
+        let doc = LiveDoc {
+            video_id: live.video_id.0.clone(),
+            title: live.title.clone(),
+            state: live.state.to_string(),
+            detected_at: date(live.detected_at),
+            started_at: live.started_at.map(date),
+            ended_at: live.ended_at.map(date),
+        };
+        self.lives().replace_one(doc! { "_id": &live.video_id.0 }, doc).upsert(true).await?;
+        Ok(())
+    }
+
+    async fn live(&self, video_id: &VideoId) -> Result<Option<Live>, StoreError> {
+        self.lives().find_one(doc! { "_id": &video_id.0 }).await?.map(Live::try_from).transpose()
+    }
+
+    async fn recent_lives(&self, limit: u32) -> Result<Vec<Live>, StoreError> {
+        let docs: Vec<LiveDoc> = self
+            .lives()
+            .find(doc! {})
+            .sort(doc! { "detected_at": -1, "_id": 1 })
+            .limit(i64::from(limit))
+            .await?
+            .try_collect()
+            .await?;
+        docs.into_iter().map(Live::try_from).collect()
+    }
+
+    async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError> {
+        let id = self.next_event_id().await?;
+        let doc = EventDoc {
+            id,
+            at: date(event.at),
+            kind: event.kind.to_string(),
+            account_id: event.account_id.as_ref().map(|a| a.as_str().to_string()),
+            video_id: event.video_id.as_ref().map(|v| v.0.clone()),
+            message: event.message.clone(),
+        };
+        self.events_collection().insert_one(doc).await?;
+        Ok(Event { id: EventId(id), event })
+    }
+
+    async fn events(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
+        let limit = query.clamped_limit();
+        let mut filter = Document::new();
+        if let Some(before) = query.before {
+            filter.insert("_id", doc! { "$lt": before.0 });
+        }
+        if let Some(kind) = query.kind {
+            filter.insert("kind", kind.to_string());
+        }
+        if let Some(account) = &query.account_id {
+            filter.insert("account_id", account.as_str());
+        }
+        let docs: Vec<EventDoc> = self
+            .events_collection()
+            .find(filter)
+            .sort(doc! { "_id": -1 })
+            .limit(i64::from(limit) + 1)
+            .await?
+            .try_collect()
+            .await?;
+        let events = docs.into_iter().map(Event::try_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(EventPage::from_fetched(events, limit))
+    }
+
+    async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(doc) = self.meta_collection().find_one(doc! { "_id": key }).await? else {
+            return Ok(None);
+        };
+        match doc.get("value") {
+            Some(Bson::Binary(b)) => Ok(Some(b.bytes.clone())),
+            _ => Err(StoreError::Corrupt(format!("meta value {key} is not binary"))),
+        }
+    }
+
+    async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StoreError> {
+        let value = Binary { subtype: BinarySubtype::Generic, bytes: value.to_vec() };
+        let done = self
+            .meta_collection()
+            .update_one(doc! { "_id": key }, doc! { "$setOnInsert": { "value": value } })
+            .upsert(true)
+            .await?;
+        Ok(done.upserted_id.is_some())
+    }
+}

@@ -1,0 +1,315 @@
+//! The records the store keeps: accounts, pending sign-ups, lives and events, with their ids.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::model::{AccountStatus, EventKind, LiveState};
+use crate::secrets::Sealed;
+
+/// The current time, cut to whole milliseconds: the precision every backend keeps, so a record
+/// reads back equal to what was written.
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_millisecond(now.millisecond()).unwrap_or(now)
+}
+
+/// Milliseconds since the Unix epoch, the form timestamps are stored in.
+pub(crate) fn to_millis(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The inverse of [`to_millis`]; `None` for a value out of `time`'s range.
+pub(crate) fn from_millis(millis: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()
+}
+
+/// Fanout's own id for an account (a random UUID).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// A new random id.
+    pub fn random() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// An id read back from the store or a trusted link.
+    pub fn from_stored(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Restream.io's id for one of its users (the `id` of `/v2/user/profile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RestreamUserId(pub i64);
+
+impl fmt::Display for RestreamUserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The public channel URLs a volunteer says they connected on Restream.io.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerChannels {
+    /// YouTube channel URL.
+    pub youtube: Option<String>,
+    /// Twitch channel URL.
+    pub twitch: Option<String>,
+    /// X (Twitter) profile URL.
+    pub x: Option<String>,
+    /// Facebook page URL.
+    pub facebook: Option<String>,
+}
+
+/// Who the volunteer is on Restream.io.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestreamProfile {
+    /// Restream's user id; the key an account is found by when its owner connects again.
+    pub user_id: RestreamUserId,
+    /// Restream user name.
+    pub username: String,
+    /// E-mail address on Restream.
+    pub email: String,
+}
+
+/// An account's Restream tokens, sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedTokens {
+    /// The access token, sealed for [`crate::secrets::Purpose::AccessToken`].
+    pub access: Sealed,
+    /// The refresh token, sealed for [`crate::secrets::Purpose::RefreshToken`].
+    pub refresh: Sealed,
+    /// When the access token expires.
+    pub access_expires_at: OffsetDateTime,
+}
+
+/// A volunteer's connected Restream.io account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Fanout's id.
+    pub id: AccountId,
+    /// The name the volunteer gave (account title).
+    pub display_name: String,
+    /// The e-mail the volunteer gave.
+    pub email: String,
+    /// The channel URLs the volunteer gave.
+    pub channels: VolunteerChannels,
+    /// The Restream user behind it.
+    pub restream: RestreamProfile,
+    /// The sealed tokens; `None` once disconnected.
+    pub tokens: Option<SealedTokens>,
+    /// Whether it takes part in lives.
+    pub status: AccountStatus,
+    /// When it was first connected.
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    pub updated_at: OffsetDateTime,
+}
+
+/// What a (re)connection writes: everything but the id, status and creation time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountUpsert {
+    /// See [`Account::display_name`].
+    pub display_name: String,
+    /// See [`Account::email`].
+    pub email: String,
+    /// See [`Account::channels`].
+    pub channels: VolunteerChannels,
+    /// See [`Account::restream`].
+    pub restream: RestreamProfile,
+    /// The fresh tokens.
+    pub tokens: SealedTokens,
+}
+
+/// Whether an upsert created the account or updated one already known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upserted {
+    /// A new account.
+    Created(Account),
+    /// An existing account (same Restream user), updated and made active again.
+    Updated(Account),
+}
+
+impl Upserted {
+    /// The account, either way.
+    pub fn account(&self) -> &Account {
+        match self {
+            Self::Created(account) | Self::Updated(account) => account,
+        }
+    }
+}
+
+/// What a volunteer entered in the sign-up form, kept while they are away on Restream.io.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupDetails {
+    /// Display name / account title.
+    pub display_name: String,
+    /// E-mail address.
+    pub email: String,
+    /// The channel URLs.
+    pub channels: VolunteerChannels,
+    /// Consent to have the watched channel's lives streamed to them.
+    pub consent: bool,
+}
+
+/// A sign-up waiting for its OAuth callback, found by its single-use `state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSignup {
+    /// The random OAuth `state` sent to Restream.io.
+    pub state: String,
+    /// The form as submitted.
+    pub details: SignupDetails,
+    /// The sealed PKCE verifier, when the flow uses PKCE.
+    pub pkce_verifier: Option<Sealed>,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// After this the callback refuses it.
+    pub expires_at: OffsetDateTime,
+}
+
+/// The result of claiming a pending sign-up by its `state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingTake {
+    /// Claimed now; no later claim of the same `state` succeeds.
+    Taken(PendingSignup),
+    /// No sign-up was ever started with this `state`.
+    Unknown,
+    /// The sign-up exists but expired before its callback came.
+    Expired,
+    /// The sign-up was already completed (a replayed callback).
+    AlreadyUsed,
+}
+
+/// A YouTube video id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct VideoId(pub String);
+
+impl fmt::Display for VideoId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A live of the watched channel, as Fanout saw and handled it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Live {
+    /// The live's video id.
+    pub video_id: VideoId,
+    /// The live's title, whole.
+    pub title: String,
+    /// Where it is in its life.
+    pub state: LiveState,
+    /// When Fanout noticed it.
+    pub detected_at: OffsetDateTime,
+    /// When Fanout started streaming it.
+    pub started_at: Option<OffsetDateTime>,
+    /// When it ended.
+    pub ended_at: Option<OffsetDateTime>,
+}
+
+/// An event's id; larger is newer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventId(pub i64);
+
+/// An event to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// When it happened.
+    pub at: OffsetDateTime,
+    /// What kind of thing happened.
+    pub kind: EventKind,
+    /// The account it concerns, if any.
+    pub account_id: Option<AccountId>,
+    /// The live it concerns, if any.
+    pub video_id: Option<VideoId>,
+    /// What happened, in words.
+    pub message: String,
+}
+
+impl NewEvent {
+    /// An event happening now.
+    pub fn now(kind: EventKind, message: impl Into<String>) -> Self {
+        Self { at: now(), kind, account_id: None, video_id: None, message: message.into() }
+    }
+
+    /// The same event, concerning an account.
+    pub fn for_account(mut self, id: &AccountId) -> Self {
+        self.account_id = Some(id.clone());
+        self
+    }
+}
+
+/// A recorded event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Its id (newer events have larger ids).
+    pub id: EventId,
+    /// What was recorded.
+    pub event: NewEvent,
+}
+
+/// Which events to list: newest first, older than `before`, optionally filtered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventQuery {
+    /// Only events older than this one (the previous page's `next_before`).
+    pub before: Option<EventId>,
+    /// Page size (at least 1, at most [`EventQuery::MAX_LIMIT`]).
+    pub limit: u32,
+    /// Only events of this kind.
+    pub kind: Option<EventKind>,
+    /// Only events about this account.
+    pub account_id: Option<AccountId>,
+}
+
+impl EventQuery {
+    /// The largest page served.
+    pub const MAX_LIMIT: u32 = 500;
+
+    /// The newest `limit` events of every kind.
+    pub fn newest(limit: u32) -> Self {
+        Self { before: None, limit, kind: None, account_id: None }
+    }
+
+    /// The page size actually served.
+    pub fn clamped_limit(&self) -> u32 {
+        self.limit.clamp(1, Self::MAX_LIMIT)
+    }
+}
+
+/// One page of events, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPage {
+    /// The events.
+    pub events: Vec<Event>,
+    /// Pass as `before` for the next (older) page; `None` on the last page.
+    pub next_before: Option<EventId>,
+}
+
+impl EventPage {
+    /// Builds a page from up to `limit + 1` events fetched newest first.
+    pub(crate) fn from_fetched(mut events: Vec<Event>, limit: u32) -> Self {
+        let limit = limit as usize;
+        let more = events.len() > limit;
+        events.truncate(limit);
+        let next_before = if more { events.last().map(|e| e.id) } else { None };
+        Self { events, next_before }
+    }
+}

@@ -1,0 +1,403 @@
+//! The embedded store: one SQLite file in WAL mode (safe under `kill -9`), schema from the
+//! migrations in `app/migrations`.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, migrate::Migrator};
+use time::OffsetDateTime;
+
+use super::records::{from_millis, to_millis};
+use super::*;
+use crate::model::{EventKind, LiveState};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating it and bringing its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let store = Self::connect(path, true).await?;
+        MIGRATOR.run(&store.pool).await?;
+        Ok(store)
+    }
+
+    /// Opens an existing database as it is: no file is created and no schema changed.
+    pub async fn open_existing(path: &Path) -> Result<Self, StoreError> {
+        Self::connect(path, false).await
+    }
+
+    async fn connect(path: &Path, create: bool) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL loses no committed transaction when the process dies; only a power
+            // cut can lose the last ones, and never corrupts the file.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::OpenSqlite { path: path.to_path_buf(), source })?;
+        Ok(Self { pool, path: path.to_path_buf() })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How many of this Fanout's schema migrations the database has not had yet.
+    pub async fn pending_migrations(&self) -> Result<usize, StoreError> {
+        let has_table: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')")
+                .fetch_one(&self.pool)
+                .await?;
+        let applied: Vec<i64> = if has_table {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.pool).await?
+        } else {
+            Vec::new()
+        };
+        Ok(MIGRATOR.iter().filter(|m| !applied.contains(&m.version)).count())
+    }
+
+    /// `PRAGMA integrity_check`: `Ok(())` when the file is sound.
+    pub async fn integrity_check(&self) -> Result<(), StoreError> {
+        let verdict: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.pool).await?;
+        if verdict == "ok" { Ok(()) } else { Err(StoreError::Corrupt(format!("integrity check: {verdict}"))) }
+    }
+
+    /// Closes every connection, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {detail}"))
+}
+
+fn time_at(row: &SqliteRow, column: &str) -> Result<OffsetDateTime, StoreError> {
+    let millis: i64 = row.try_get(column)?;
+    from_millis(millis).ok_or_else(|| corrupt(column, millis))
+}
+
+fn optional_time_at(row: &SqliteRow, column: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+    let millis: Option<i64> = row.try_get(column)?;
+    millis.map(|m| from_millis(m).ok_or_else(|| corrupt(column, m))).transpose()
+}
+
+fn word<T: FromStr>(row: &SqliteRow, column: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|e| corrupt(column, e))
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<T, StoreError> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(column, e))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| corrupt("serialising", e))
+}
+
+fn account_from(row: &SqliteRow) -> Result<Account, StoreError> {
+    let access: Option<Vec<u8>> = row.try_get("access_token")?;
+    let refresh: Option<Vec<u8>> = row.try_get("refresh_token")?;
+    let expires = optional_time_at(row, "access_expires_at")?;
+    let tokens = match (access, refresh, expires) {
+        (Some(access), Some(refresh), Some(access_expires_at)) => Some(SealedTokens {
+            access: Sealed::from_bytes(access),
+            refresh: Sealed::from_bytes(refresh),
+            access_expires_at,
+        }),
+        (None, None, _) => None,
+        _ => return Err(corrupt("account tokens", "only part of the token pair is stored")),
+    };
+    Ok(Account {
+        id: AccountId::from_stored(row.try_get::<String, _>("id")?),
+        display_name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
+        channels: json(row, "channels")?,
+        restream: RestreamProfile {
+            user_id: RestreamUserId(row.try_get("restream_user_id")?),
+            username: row.try_get("restream_username")?,
+            email: row.try_get("restream_email")?,
+        },
+        tokens,
+        status: word(row, "status")?,
+        created_at: time_at(row, "created_at")?,
+        updated_at: time_at(row, "updated_at")?,
+    })
+}
+
+fn pending_from(row: &SqliteRow) -> Result<PendingSignup, StoreError> {
+    let verifier: Option<Vec<u8>> = row.try_get("pkce_verifier")?;
+    Ok(PendingSignup {
+        state: row.try_get("state")?,
+        details: json(row, "details")?,
+        pkce_verifier: verifier.map(Sealed::from_bytes),
+        created_at: time_at(row, "created_at")?,
+        expires_at: time_at(row, "expires_at")?,
+    })
+}
+
+fn live_from(row: &SqliteRow) -> Result<Live, StoreError> {
+    Ok(Live {
+        video_id: VideoId(row.try_get("video_id")?),
+        title: row.try_get("title")?,
+        state: word::<LiveState>(row, "state")?,
+        detected_at: time_at(row, "detected_at")?,
+        started_at: optional_time_at(row, "started_at")?,
+        ended_at: optional_time_at(row, "ended_at")?,
+    })
+}
+
+fn event_from(row: &SqliteRow) -> Result<Event, StoreError> {
+    let account: Option<String> = row.try_get("account_id")?;
+    let video: Option<String> = row.try_get("video_id")?;
+    Ok(Event {
+        id: EventId(row.try_get("id")?),
+        event: NewEvent {
+            at: time_at(row, "at")?,
+            kind: word::<EventKind>(row, "kind")?,
+            account_id: account.map(AccountId::from_stored),
+            video_id: video.map(VideoId),
+            message: row.try_get("message")?,
+        },
+    })
+}
+
+const UPSERT_ACCOUNT: &str = "
+    INSERT INTO accounts (id, display_name, email, channels, restream_user_id, restream_username,
+                          restream_email, access_token, refresh_token, access_expires_at, status,
+                          created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'active', ?11, ?11)
+    ON CONFLICT (restream_user_id) DO UPDATE SET
+        display_name = excluded.display_name, email = excluded.email, channels = excluded.channels,
+        restream_username = excluded.restream_username, restream_email = excluded.restream_email,
+        access_token = excluded.access_token, refresh_token = excluded.refresh_token,
+        access_expires_at = excluded.access_expires_at, status = 'active',
+        updated_at = excluded.updated_at
+    RETURNING *";
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn upsert_account(&self, upsert: AccountUpsert, now: OffsetDateTime) -> Result<Upserted, StoreError> {
+        let new_id = AccountId::random();
+        let row = sqlx::query(UPSERT_ACCOUNT)
+            .bind(new_id.as_str())
+            .bind(&upsert.display_name)
+            .bind(&upsert.email)
+            .bind(to_json(&upsert.channels)?)
+            .bind(upsert.restream.user_id.0)
+            .bind(&upsert.restream.username)
+            .bind(&upsert.restream.email)
+            .bind(upsert.tokens.access.as_bytes())
+            .bind(upsert.tokens.refresh.as_bytes())
+            .bind(to_millis(upsert.tokens.access_expires_at))
+            .bind(to_millis(now))
+            .fetch_one(&self.pool)
+            .await?;
+        let account = account_from(&row)?;
+        Ok(if account.id == new_id { Upserted::Created(account) } else { Upserted::Updated(account) })
+    }
+
+    async fn account(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE id = ?").bind(id.as_str()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(account_from).transpose()
+    }
+
+    async fn account_by_restream_user(&self, user: RestreamUserId) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE restream_user_id = ?")
+            .bind(user.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(account_from).transpose()
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM accounts ORDER BY created_at, id").fetch_all(&self.pool).await?;
+        rows.iter().map(account_from).collect()
+    }
+
+    async fn set_account_status(&self, id: &AccountId, status: AccountStatus, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE accounts SET status = ?, updated_at = ? WHERE id = ?")
+            .bind(status.to_string())
+            .bind(to_millis(now))
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_account_tokens(&self, id: &AccountId, tokens: Option<SealedTokens>, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let (access, refresh, expires) = match &tokens {
+            Some(t) => (Some(t.access.as_bytes()), Some(t.refresh.as_bytes()), Some(to_millis(t.access_expires_at))),
+            None => (None, None, None),
+        };
+        let done = sqlx::query(
+            "UPDATE accounts SET access_token = ?, refresh_token = ?, access_expires_at = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(access)
+        .bind(refresh)
+        .bind(expires)
+        .bind(to_millis(now))
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_account(&self, id: &AccountId) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM accounts WHERE id = ?").bind(id.as_str()).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_pending_signup(&self, pending: &PendingSignup) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO pending_signups (state, details, pkce_verifier, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&pending.state)
+        .bind(to_json(&pending.details)?)
+        .bind(pending.pkce_verifier.as_ref().map(Sealed::as_bytes))
+        .bind(to_millis(pending.created_at))
+        .bind(to_millis(pending.expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn take_pending_signup(&self, state: &str, now: OffsetDateTime) -> Result<PendingTake, StoreError> {
+        let now = to_millis(now);
+        let taken = sqlx::query(
+            "UPDATE pending_signups SET consumed_at = ?1
+             WHERE state = ?2 AND consumed_at IS NULL AND expires_at > ?1 RETURNING *",
+        )
+        .bind(now)
+        .bind(state)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = taken {
+            return Ok(PendingTake::Taken(pending_from(&row)?));
+        }
+        let found = sqlx::query("SELECT consumed_at FROM pending_signups WHERE state = ?")
+            .bind(state)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match found {
+            None => PendingTake::Unknown,
+            Some(row) if row.try_get::<Option<i64>, _>("consumed_at")?.is_some() => PendingTake::AlreadyUsed,
+            Some(_) => PendingTake::Expired,
+        })
+    }
+
+    async fn purge_pending_signups(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM pending_signups WHERE expires_at < ?")
+            .bind(to_millis(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn put_live(&self, live: &Live) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO lives (video_id, title, state, detected_at, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (video_id) DO UPDATE SET title = excluded.title, state = excluded.state,
+                 detected_at = excluded.detected_at, started_at = excluded.started_at, ended_at = excluded.ended_at",
+        )
+        .bind(&live.video_id.0)
+        .bind(&live.title)
+        .bind(live.state.to_string())
+        .bind(to_millis(live.detected_at))
+        .bind(live.started_at.map(to_millis))
+        .bind(live.ended_at.map(to_millis))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn live(&self, video_id: &VideoId) -> Result<Option<Live>, StoreError> {
+        let row = sqlx::query("SELECT * FROM lives WHERE video_id = ?").bind(&video_id.0).fetch_optional(&self.pool).await?;
+        row.as_ref().map(live_from).transpose()
+    }
+
+    async fn recent_lives(&self, limit: u32) -> Result<Vec<Live>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM lives ORDER BY detected_at DESC, video_id LIMIT ?")
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(live_from).collect()
+    }
+
+    async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO events (at, kind, account_id, video_id, message) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(to_millis(event.at))
+        .bind(event.kind.to_string())
+        .bind(event.account_id.as_ref().map(AccountId::as_str))
+        .bind(event.video_id.as_ref().map(|v| v.0.as_str()))
+        .bind(&event.message)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Event { id: EventId(id), event })
+    }
+
+    async fn events(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
+        let limit = query.clamped_limit();
+        let rows = sqlx::query(
+            "SELECT * FROM events
+             WHERE (?1 IS NULL OR id < ?1) AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR account_id = ?3)
+             ORDER BY id DESC LIMIT ?4",
+        )
+        .bind(query.before.map(|id| id.0))
+        .bind(query.kind.map(|k| k.to_string()))
+        .bind(query.account_id.as_ref().map(AccountId::as_str))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let events = rows.iter().map(event_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(EventPage::from_fetched(events, limit))
+    }
+
+    async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?").bind(key).fetch_optional(&self.pool).await?)
+    }
+
+    async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StoreError> {
+        let done = sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests;
