@@ -7,6 +7,7 @@
 #![deny(unsafe_code, rust_2018_idioms)]
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod channels;
 pub mod components;
 pub mod model;
 pub mod pages;
@@ -36,6 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />

@@ -1,1 +1,45 @@
-fn main(){}
+//! `fanout`: restreams a YouTube channel's lives to every volunteer's Restream.io account.
+//! This file only parses the command line and hands over to the command's module.
+
+#![deny(unsafe_code, rust_2018_idioms)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use server::{check, config, serve};
+
+/// Restream a YouTube channel's lives to every volunteer's Restream.io account.
+///
+/// Every flag can also be given by the environment variable named in its help; a flag wins
+/// over its variable. With no configuration at all, `fanout serve` runs on embedded defaults.
+#[derive(Debug, Parser)]
+#[command(name = "fanout", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    config: config::ConfigArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web app (sign-up and admin pages) and, later, the live engine.
+    Serve,
+    /// Validate the configuration and the store, print a report, exit non-zero on an error.
+    Check,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check => check::run(&cli.config).await,
+        Command::Serve => match serve::run(&cli.config).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("fanout: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}

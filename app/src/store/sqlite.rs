@@ -59,6 +59,11 @@ impl SqliteStore {
         &self.path
     }
 
+    /// How many schema migrations this Fanout has.
+    pub fn migration_count() -> usize {
+        MIGRATOR.iter().count()
+    }
+
     /// How many of this Fanout's schema migrations the database has not had yet.
     pub async fn pending_migrations(&self) -> Result<usize, StoreError> {
         let has_table: bool =

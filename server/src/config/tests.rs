@@ -1,0 +1,131 @@
+use super::*;
+
+/// The arguments `fanout` gets with nothing configured (what clap's defaults give).
+fn defaults(data_dir: &Path) -> ConfigArgs {
+    ConfigArgs {
+        listen: "127.0.0.1:3000".into(),
+        public_url: None,
+        data_dir: data_dir.to_path_buf(),
+        mongo_uri: None,
+        mongo_database: "fanout".into(),
+        secret_key: None,
+        youtube_channel: None,
+        restream_client_id: None,
+        restream_client_secret: None,
+        restream_api_url: "https://api.restream.io".into(),
+        site_root: data_dir.join("no-site"),
+        log: "info".into(),
+        log_format: LogFormat::Text,
+    }
+}
+
+fn error_about(validated: &Validated, subject: &str) -> String {
+    validated
+        .findings
+        .at_least(Level::Error)
+        .find(|f| f.subject == subject)
+        .map(|f| f.detail.clone())
+        .unwrap_or_else(|| panic!("expected an error about {subject}, got:\n{}", validated.findings))
+}
+
+#[test]
+fn nothing_configured_is_valid_and_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let validated = validate(&defaults(&dir.path().join("data")));
+    assert_eq!(validated.findings.count(Level::Error), 0, "{}", validated.findings);
+    let settings = validated.settings.unwrap_or_else(|| panic!("defaults must validate"));
+    assert!(matches!(&settings.store, StoreLocation::Sqlite(p) if p.ends_with("data/fanout.db")));
+    assert!(settings.restream.is_none() && settings.youtube_channel.is_none());
+
+    let missing: Vec<Vec<String>> = settings.setup_status().missing.into_iter().map(|m| m.variables).collect();
+    assert_eq!(missing, [vec!["RESTREAM_CLIENT_ID".to_string(), "RESTREAM_CLIENT_SECRET".into()], vec!["FANOUT_YOUTUBE_CHANNEL".into()]]);
+    let warned: Vec<&str> = validated.findings.at_least(Level::Warn).map(|f| f.subject).collect();
+    assert_eq!(warned, ["FANOUT_YOUTUBE_CHANNEL", "RESTREAM_CLIENT_ID", "FANOUT_SITE_ROOT"]);
+}
+
+#[test]
+fn every_bad_value_is_reported_at_once_and_no_settings_are_made() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut args = defaults(dir.path());
+    args.listen = "localhost".into();
+    args.public_url = Some("ftp://fanout.example.org".into());
+    args.mongo_uri = Some(Secret::new("postgres://admin:hunter2@db.example.org/fanout"));
+    args.secret_key = Some(Secret::new("c2hvcnQ="));
+    args.youtube_channel = Some("https://twitch.tv/someone".into());
+    args.restream_client_id = Some("abc".into());
+    args.restream_api_url = "not a url".into();
+    args.log = "info,=[".into();
+
+    let validated = validate(&args);
+    assert!(validated.settings.is_none());
+    assert!(error_about(&validated, "FANOUT_LISTEN").contains("address:port"));
+    assert!(error_about(&validated, "FANOUT_PUBLIC_URL").contains("http:// or https://"));
+    assert!(error_about(&validated, "FANOUT_MONGO_URI").contains("mongodb://"));
+    assert!(error_about(&validated, "FANOUT_SECRET_KEY").contains("exactly 32 bytes"));
+    assert!(error_about(&validated, "FANOUT_YOUTUBE_CHANNEL").contains("not a YouTube address"));
+    assert!(error_about(&validated, "RESTREAM_CLIENT_SECRET").contains("set both or neither"));
+    assert!(error_about(&validated, "RESTREAM_API_URL").contains("not a URL"));
+    assert!(error_about(&validated, "FANOUT_LOG").contains("not a log filter"));
+    assert_eq!(validated.findings.count(Level::Error), 8);
+}
+
+#[test]
+fn secret_values_never_appear_in_the_report_or_settings() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut args = defaults(dir.path());
+    args.mongo_uri = Some(Secret::new("mongodb://admin:Hunter2Mongo@db.example.org"));
+    args.secret_key = Some(Secret::new("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+    args.restream_client_id = Some("client-id-1".into());
+    args.restream_client_secret = Some(Secret::new("Hunter2Restream"));
+    let validated = validate(&args);
+    let report = validated.findings.to_string();
+    let settings = format!("{:?}", validated.settings.unwrap_or_else(|| panic!("valid:\n{report}")));
+    for shown in [report, settings] {
+        assert!(!shown.contains("Hunter2Mongo") && !shown.contains("Hunter2Restream"), "{shown}");
+        assert!(!shown.contains("AAAAAAAAAAAAAAAAAAAA"), "{shown}");
+    }
+    let mut bad = defaults(dir.path());
+    bad.mongo_uri = Some(Secret::new("mysql://root:Hunter2Mongo@x"));
+    assert!(!validate(&bad).findings.to_string().contains("Hunter2Mongo"));
+}
+
+#[test]
+fn unreadable_key_file_is_an_error_and_an_existing_one_is_named() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join(KEY_FILE_NAME), "garbage").unwrap_or_else(|e| panic!("{e}"));
+    let validated = validate(&defaults(dir.path()));
+    assert!(error_about(&validated, "FANOUT_SECRET_KEY").contains("not valid base64"));
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (key, _) = MasterKey::load_or_create(None, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let validated = validate(&defaults(dir.path()));
+    let detail = validated.findings.0.iter().find(|f| f.subject == "FANOUT_SECRET_KEY").map(|f| f.detail.clone());
+    assert!(detail.is_some_and(|d| d.contains(&key.id().to_string())));
+}
+
+#[test]
+fn listening_everywhere_without_a_public_url_is_warned() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut args = defaults(dir.path());
+    args.listen = "0.0.0.0:8080".into();
+    let validated = validate(&args);
+    assert!(validated.findings.at_least(Level::Warn).any(|f| f.subject == "FANOUT_PUBLIC_URL"));
+    assert!(validated.settings.is_some(), "a warning does not stop the server");
+}
+
+#[test]
+fn configured_values_are_parsed() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut args = defaults(dir.path());
+    args.public_url = Some("https://fanout.example.org".into());
+    args.youtube_channel = Some("@SriNithyananda".into());
+    args.restream_client_id = Some(" id ".into());
+    args.restream_client_secret = Some(Secret::new("secret"));
+    args.mongo_uri = Some(Secret::new("mongodb+srv://u:p@cluster.example.org"));
+    let settings = validate(&args).settings.unwrap_or_else(|| panic!("valid"));
+    assert_eq!(settings.public_url.as_ref().map(|u| u.as_str()), Some("https://fanout.example.org/"));
+    assert_eq!(settings.youtube_channel, Some(YoutubeChannel::Handle("SriNithyananda".into())));
+    assert_eq!(settings.restream.as_ref().map(|r| r.client_id.as_str()), Some("id"));
+    assert!(matches!(settings.store, StoreLocation::Mongo { ref database, .. } if database == "fanout"));
+    assert!(settings.setup_status().is_complete());
+}

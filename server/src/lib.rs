@@ -1,0 +1,14 @@
+//! Fanout's server side: configuration, the web server that renders and hydrates the `app`
+//! pages, and (as it grows) the live engine. The `fanout` binary is a thin front to it.
+
+#![deny(unsafe_code, rust_2018_idioms)]
+#![warn(missing_docs)]
+
+pub mod check;
+pub mod config;
+pub mod health;
+pub mod http;
+pub mod serve;
+pub mod shutdown;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,61 @@
+//! `fanout serve`: validate the configuration, assemble the state, listen, and serve until
+//! SIGTERM/SIGINT, then drain in-flight requests.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use app::model::EventKind;
+use app::store::NewEvent;
+
+use crate::config::{self, ConfigArgs, Level};
+use crate::state::AppState;
+use crate::{http, shutdown, telemetry};
+
+/// How long in-flight requests may take to finish after a stop signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs the server until a stop signal.
+pub async fn run(args: &ConfigArgs) -> anyhow::Result<()> {
+    let validated = config::validate(args);
+    let Some(settings) = validated.settings else {
+        let errors: Vec<String> = validated.findings.at_least(Level::Error).map(|f| format!("{}: {}", f.subject, f.detail)).collect();
+        anyhow::bail!("the configuration has errors (run `fanout check` for the full report):\n  {}", errors.join("\n  "));
+    };
+    telemetry::init(&settings.log, settings.log_format);
+    for finding in validated.findings.at_least(Level::Warn) {
+        tracing::warn!(setting = finding.subject, "{}", finding.detail);
+    }
+
+    let stop = shutdown::on_signal();
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let local = listener.local_addr().context("cannot read the bound address")?;
+    let state = AppState::start(settings, local).await?;
+    let public_url = state.settings.public_url.as_ref().map_or_else(|| format!("http://{local}/"), |u| u.to_string());
+    record(&state, EventKind::ServerStarted, format!("Fanout {} started; serving {public_url}", env!("CARGO_PKG_VERSION"))).await;
+
+    tracing::info!(address = %local, %public_url, store = %state.store.backend(), "listening");
+    // The one line on standard output: tools (and the test world) read the bound address here.
+    println!("Fanout is listening on http://{local}/");
+
+    let server = axum::serve(listener, http::router(state.clone())).with_graceful_shutdown(stop.clone().cancelled_owned());
+    let drained = async {
+        stop.cancelled().await;
+        tokio::time::sleep(DRAIN_TIMEOUT).await;
+    };
+    tokio::select! {
+        result = server => result.context("the web server failed")?,
+        () = drained => tracing::warn!("requests still open {} s after the stop signal; closing them", DRAIN_TIMEOUT.as_secs()),
+    }
+    record(&state, EventKind::ServerStopped, "Fanout stopped".to_string()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Records an event; a store failure is logged, never fatal.
+async fn record(state: &AppState, kind: EventKind, message: String) {
+    if let Err(error) = state.store.append_event(NewEvent::now(kind, message)).await {
+        tracing::warn!(%error, ?kind, "could not record an event");
+    }
+}

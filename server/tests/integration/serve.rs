@@ -1,0 +1,120 @@
+//! `fanout serve`: starts on nothing, answers health checks, stops on SIGTERM, refuses a wrong key.
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use app::model::EventKind;
+use app::store::{EventQuery, SqliteStore, Store};
+use nix::sys::signal::Signal;
+
+use super::*;
+
+async fn get(url: &str) -> (u16, String) {
+    let response = reqwest::get(url).await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn starts_with_no_configuration_and_says_what_is_missing() {
+    let dir = temp_dir();
+    let fanout = serve(dir.path(), options()).await;
+
+    let (status, page) = get(&format!("{}/", fanout.url())).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Fanout is not fully configured yet"), "the page says so:\n{page}");
+    assert!(page.contains("RESTREAM_CLIENT_ID") && page.contains("FANOUT_YOUTUBE_CHANNEL"));
+    assert!(page.contains("/pkg/fanout.js") && page.contains("/pkg/fanout.css"), "hydration scripts and styles are linked");
+
+    let log = fanout.log();
+    assert!(log.contains("FANOUT_YOUTUBE_CHANNEL") && log.contains("RESTREAM_CLIENT_ID"), "the log says so:\n{log}");
+    assert!(log.contains("generated a new master key"), "{log}");
+
+    let key = fanout.data_dir().join("secret.key");
+    let mode = std::fs::metadata(&key).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+    assert_eq!(mode, 0o600, "the generated key is readable by its owner only");
+    let dir_mode = std::fs::metadata(fanout.data_dir()).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+    assert_eq!(dir_mode, 0o700, "the data directory is private");
+    assert!(fanout.data_dir().join("fanout.db").is_file(), "the embedded store is created");
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer_json() {
+    let dir = temp_dir();
+    let fanout = serve(dir.path(), options()).await;
+
+    let (status, body) = get(&format!("{}/healthz", fanout.url())).await;
+    assert_eq!(status, 200);
+    let health: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+
+    let (status, body) = get(&format!("{}/readyz", fanout.url())).await;
+    assert_eq!(status, 200, "{body}");
+    let ready: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["store"], "SQLite");
+}
+
+#[tokio::test]
+async fn unknown_paths_get_the_not_found_page_with_404() {
+    let dir = temp_dir();
+    let fanout = serve(dir.path(), options()).await;
+    let (status, page) = get(&format!("{}/no/such/page", fanout.url())).await;
+    assert_eq!(status, 404);
+    assert!(page.contains("There is no page here"), "{page}");
+}
+
+#[tokio::test]
+async fn sigterm_stops_it_cleanly_and_the_stop_is_recorded() {
+    let dir = temp_dir();
+    let fanout = serve(dir.path(), options()).await;
+    let data_dir = fanout.data_dir().to_path_buf();
+    let status = fanout.stop().await.unwrap_or_else(|e| panic!("stop: {e}"));
+    assert!(status.success(), "exit status {status}");
+
+    let store = SqliteStore::open(&data_dir.join("fanout.db")).await.unwrap_or_else(|e| panic!("{e}"));
+    let events = store.events(&EventQuery::newest(10)).await.unwrap_or_else(|e| panic!("{e}"));
+    let kinds: Vec<EventKind> = events.events.iter().map(|e| e.event.kind).collect();
+    assert_eq!(kinds, [EventKind::ServerStopped, EventKind::ServerStarted]);
+}
+
+#[tokio::test]
+async fn killed_with_sigkill_it_starts_again_on_the_same_store() {
+    let dir = temp_dir();
+    let mut fanout = serve(dir.path(), options()).await;
+    let data_dir = fanout.data_dir().to_path_buf();
+    fanout.process().signal(Signal::SIGKILL).unwrap_or_else(|e| panic!("{e}"));
+    assert!(fanout.process().wait(Duration::from_secs(10)).await.is_some(), "it died");
+
+    let second_world = temp_dir();
+    let again = serve(second_world.path(), options().data_dir(&data_dir)).await;
+    let (status, _) = get(&format!("{}/readyz", again.url())).await;
+    assert_eq!(status, 200);
+    assert!(!again.log().contains("generated a new master key"), "the same key is reused");
+}
+
+#[tokio::test]
+async fn a_different_key_is_refused_at_start_with_a_clear_error() {
+    let dir = temp_dir();
+    let first = serve(dir.path(), options()).await;
+    let data_dir = first.data_dir().to_path_buf();
+    let _ = first.stop().await;
+
+    let other_key = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    let output = run(&["serve"], &data_dir, &[("FANOUT_SECRET_KEY", other_key)]).await;
+    assert!(!output.status.success(), "it must not start");
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("sealed with key") && stderr.contains("FANOUT_SECRET_KEY"), "{stderr}");
+    assert!(!stderr.contains(other_key), "the key is never printed");
+}
+
+#[tokio::test]
+async fn invalid_configuration_stops_serve_before_it_listens() {
+    let dir = temp_dir();
+    let output = run(&["serve"], &dir.path().join("data"), &[("FANOUT_YOUTUBE_CHANNEL", "https://twitch.tv/x")]).await;
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("FANOUT_YOUTUBE_CHANNEL") && stderr.contains("fanout check"), "{stderr}");
+    assert!(!text(&output.stdout).contains("listening"));
+}
