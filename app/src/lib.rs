@@ -21,7 +21,7 @@ pub mod store;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -61,9 +61,11 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Layout>
+                // Async: the server resolves every resource and sends the page whole, so it reads
+                // (and its forms work) without JavaScript, and a resource can set the status code.
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=SignupPage />
-                    <Route path=StaticSegment("admin") view=AdminPage />
+                    <Route path=StaticSegment("") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

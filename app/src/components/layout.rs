@@ -23,7 +23,8 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
-/// The site header. On narrow screens the navigation folds behind a menu button; Escape folds it again.
+/// The site header. On narrow screens the navigation folds behind a menu button (Escape folds
+/// it again); without scripting it is always shown.
 #[component]
 fn Header() -> impl IntoView {
     let (menu_open, set_menu_open) = signal(false);
@@ -38,7 +39,7 @@ fn Header() -> impl IntoView {
                 <button
                     type="button"
                     id="menu-button"
-                    class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 sm:hidden"
+                    class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 sm:hidden noscript:hidden"
                     aria-controls="site-nav"
                     aria-expanded=move || menu_open.get().to_string()
                     on:click=move |_| set_menu_open.update(|open| *open = !*open)
@@ -50,7 +51,8 @@ fn Header() -> impl IntoView {
                     aria-label="Main"
                     class=move || {
                         let shown = if menu_open.get() { "flex" } else { "hidden" };
-                        format!("{shown} w-full flex-col gap-1 sm:flex sm:w-auto sm:flex-row sm:gap-4")
+                        // Without scripting the menu button cannot work, so the navigation always shows.
+                        format!("{shown} w-full flex-col gap-1 noscript:flex sm:flex sm:w-auto sm:flex-row sm:gap-4")
                     }
                 >
                     <NavLink href="/" label="Sign up" on_follow=set_menu_open />

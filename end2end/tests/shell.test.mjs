@@ -1,0 +1,78 @@
+// The page shell: rendered on the server, hydrated in the browser, usable without JavaScript.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorld, launchBrowser, watchErrors, screenshot } from './world.mjs';
+
+let world;
+let browser;
+
+before(async () => {
+  world = await startWorld();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await world?.stop();
+});
+
+test('the shell hydrates: its controls work, navigation stays in the page, and the console is clean', async () => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  const errors = watchErrors(page);
+  await page.goto(`${world.fanout}/`);
+  await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
+
+  // Styles are loaded: the notice has its amber background, the phone layout folds the menu.
+  const noticeBackground = await page.$eval('#setup-notice', (el) => getComputedStyle(el).backgroundColor);
+  assert.notEqual(noticeBackground, 'rgba(0, 0, 0, 0)', 'the Tailwind stylesheet applies');
+  assert.equal(await page.isVisible('#site-nav'), false, 'the menu is folded on a phone');
+
+  // The menu button only works once hydrated.
+  await page.click('#menu-button');
+  assert.equal(await page.isVisible('#site-nav'), true);
+  assert.equal(await page.getAttribute('#menu-button', 'aria-expanded'), 'true');
+  await page.keyboard.press('Escape');
+  assert.equal(await page.isVisible('#site-nav'), false, 'Escape folds the menu');
+
+  // The setup notice reveals what to configure.
+  assert.equal(await page.isVisible('#setup-details'), false);
+  await page.click('#setup-notice summary');
+  assert.equal(await page.isVisible('#setup-details'), true);
+  const details = await page.textContent('#setup-details');
+  assert.match(details, /RESTREAM_CLIENT_ID/);
+  assert.match(details, /FANOUT_YOUTUBE_CHANNEL/);
+  await screenshot(page, 'shell-phone');
+
+  // Client-side navigation: a marker on window survives the move to /admin (no reload).
+  await page.evaluate(() => { window.__stayedInPage = true; });
+  await page.click('#menu-button');
+  await page.click('#site-nav >> text=Admin');
+  await page.waitForURL(`${world.fanout}/admin`);
+  assert.equal(await page.textContent('h1'), 'Admin');
+  assert.equal(await page.evaluate(() => window.__stayedInPage), true, 'navigated without a reload');
+  assert.equal(await page.title(), 'Admin · Fanout');
+
+  assert.deepEqual(errors, [], 'no console errors');
+  await page.close();
+});
+
+test('without JavaScript the pages render whole and stay usable, on a wide screen and a phone', async () => {
+  for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport });
+    const page = await context.newPage();
+    const response = await page.goto(`${world.fanout}/`);
+    assert.equal(response.status(), 200);
+    assert.match(await page.textContent('h1'), /Carry our lives to your channels/);
+    assert.match(await page.textContent('#setup-notice'), /not fully configured yet/);
+    assert.equal(await page.isVisible('#site-nav'), true, `the navigation shows at ${viewport.width}px`);
+    assert.equal(await page.isVisible('#menu-button'), false, 'no menu button that could not work');
+    await page.click('#setup-notice summary');
+    assert.equal(await page.isVisible('#setup-details'), true, 'the notice opens without scripting');
+    assert.equal(await page.getAttribute('html', 'data-hydrated'), null, 'and nothing hydrated');
+    await page.click('#site-nav >> text=Admin');
+    assert.equal(await page.textContent('h1'), 'Admin');
+    if (viewport.width > 800) await screenshot(page, 'shell-desktop-no-js');
+    await context.close();
+  }
+});

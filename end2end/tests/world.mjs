@@ -1,0 +1,64 @@
+// Shared helpers of the browser tests: the test world (the Rust `testworld` binary, which starts
+// Fanout and the stand-ins on loopback) and Debian's Chromium driven by playwright-core.
+
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const artifactsDir = path.join(here, '..', 'artifacts');
+
+function testworldBinary() {
+  if (process.env.TESTWORLD_BIN) return process.env.TESTWORLD_BIN;
+  const target = process.env.CARGO_TARGET_DIR || path.join(homedir(), '.cache', 'fanout', 'target');
+  return path.join(target, 'debug', 'testworld');
+}
+
+/** Starts the test world; resolves to its addresses plus `stop()`. */
+export async function startWorld() {
+  const child = spawn(testworldBinary(), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const first = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the test world did not start within 60 s')), 60_000);
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the test world exited early (${code})`)));
+    lines.once('line', (line) => { clearTimeout(timer); resolve(line); });
+  });
+  const world = JSON.parse(first);
+  world.stop = () => new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', resolve);
+    child.stdin.end(); // the world tears itself down when its stdin closes
+  });
+  return world;
+}
+
+/** Launches Debian's Chromium headless, with the flags this closed network needs. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run',
+    ],
+  });
+}
+
+/** Records the page's console errors and uncaught exceptions. */
+export function watchErrors(page) {
+  const errors = [];
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+  return errors;
+}
+
+/** Saves a full-page screenshot under end2end/artifacts/. */
+export async function screenshot(page, name) {
+  mkdirSync(artifactsDir, { recursive: true });
+  await page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: true });
+}
