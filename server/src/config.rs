@@ -163,7 +163,7 @@ pub enum Level {
 
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Ok => "ok",
             Self::Note => "note",
             Self::Warn => "warn",
