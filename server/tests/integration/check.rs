@@ -9,8 +9,9 @@ async fn defaults_pass_with_warnings_and_nothing_is_created() {
     let output = run(&["check"], &data_dir, &[]).await;
     let report = text(&output.stdout);
     assert!(output.status.success(), "{report}");
-    assert!(report.contains("0 error(s), 3 warning(s). Fanout can start."), "{report}");
-    assert!(report.contains("RESTREAM_CLIENT_ID") && report.contains("FANOUT_YOUTUBE_CHANNEL"));
+    assert!(report.contains("0 error(s)") && report.contains("Fanout can start."), "{report}");
+    let warned = |name: &str| report.lines().any(|line| line.trim_start().starts_with("warn") && line.contains(name));
+    assert!(warned("RESTREAM_CLIENT_ID") && warned("FANOUT_YOUTUBE_CHANNEL"), "{report}");
     assert!(!data_dir.exists(), "check creates nothing");
 }
 
