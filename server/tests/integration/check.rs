@@ -29,9 +29,7 @@ async fn a_malformed_key_fails_the_check_and_says_why() {
 #[tokio::test]
 async fn the_wrong_key_for_an_existing_store_fails_the_check() {
     let dir = temp_dir();
-    let fanout = serve(dir.path(), options()).await;
-    let data_dir = fanout.data_dir().to_path_buf();
-    let _ = fanout.stop().await;
+    let data_dir = data_dir_after_one_run(dir.path()).await;
 
     let good = run(&["check"], &data_dir, &[]).await;
     let good_report = text(&good.stdout);

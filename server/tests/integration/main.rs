@@ -31,6 +31,14 @@ async fn run(args: &[&str], data_dir: &Path, env: &[(&str, &str)]) -> Output {
     output.unwrap_or_else(|_| panic!("fanout {args:?} did not finish in 60 s")).unwrap_or_else(|e| panic!("run fanout: {e}"))
 }
 
+/// Runs `fanout serve` once in `dir` and stops it; returns the data directory it left behind.
+async fn data_dir_after_one_run(dir: &Path) -> std::path::PathBuf {
+    let fanout = serve(dir, options()).await;
+    let data_dir = fanout.data_dir().to_path_buf();
+    fanout.stop().await.unwrap_or_else(|e| panic!("stop: {e}"));
+    data_dir
+}
+
 fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"))
 }

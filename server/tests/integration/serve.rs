@@ -97,9 +97,7 @@ async fn killed_with_sigkill_it_starts_again_on_the_same_store() {
 #[tokio::test]
 async fn a_different_key_is_refused_at_start_with_a_clear_error() {
     let dir = temp_dir();
-    let first = serve(dir.path(), options()).await;
-    let data_dir = first.data_dir().to_path_buf();
-    let _ = first.stop().await;
+    let data_dir = data_dir_after_one_run(dir.path()).await;
 
     let other_key = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
     let output = run(&["serve"], &data_dir, &[("FANOUT_SECRET_KEY", other_key)]).await;
