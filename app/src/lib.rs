@@ -9,10 +9,14 @@
 
 pub mod channels;
 pub mod components;
+pub mod manage;
 pub mod model;
 pub mod pages;
 pub mod setup;
+pub mod signup;
 
+#[cfg(feature = "ssr")]
+pub mod abuse;
 #[cfg(feature = "ssr")]
 pub mod secrets;
 #[cfg(feature = "ssr")]
@@ -21,12 +25,14 @@ pub mod store;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{admin::AdminPage, not_found::NotFound, signup::SignupPage};
+use crate::pages::{
+    admin::AdminPage, manage::ManagePage, not_found::NotFound, signup::SignupPage, signup_problem::SignupProblemPage,
+};
 
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -66,6 +72,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=SignupPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("manage"), ParamSegment("token")) view=ManagePage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("signup"), StaticSegment("problem")) view=SignupProblemPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

@@ -4,6 +4,37 @@
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
+/// The public channel URLs a volunteer says they connected on Restream.io.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerChannels {
+    /// YouTube channel URL.
+    pub youtube: Option<String>,
+    /// Twitch channel URL.
+    pub twitch: Option<String>,
+    /// X (Twitter) profile URL.
+    pub x: Option<String>,
+    /// Facebook page URL.
+    pub facebook: Option<String>,
+}
+
+/// One of the channels a volunteer connected on Restream.io (YouTube, Twitch, …), as Restream
+/// lists it. Titles are set and streams forwarded per channel by Restream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestreamChannel {
+    /// Restream's channel id.
+    pub id: i64,
+    /// Restream's id of the platform (`streamingPlatformId`).
+    pub platform_id: i64,
+    /// The platform's name, e.g. "YouTube" (from Restream's platform list).
+    pub platform: String,
+    /// The channel's name on its platform.
+    pub display_name: String,
+    /// The channel's public address, when Restream gives one.
+    pub url: Option<String>,
+    /// Whether Restream forwards streams to it.
+    pub enabled: bool,
+}
+
 /// Whether a volunteer's account takes part in the next live.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Display, EnumString, IntoStaticStr, VariantArray,

@@ -18,12 +18,27 @@ pub struct MissingSetting {
 pub struct SetupStatus {
     /// Settings the server is running without.
     pub missing: Vec<MissingSetting>,
+    /// Whether volunteers can sign up (a Restream.io application is configured).
+    pub signup_open: bool,
+    /// The watched channel's URL, when configured.
+    pub watched_channel: Option<String>,
 }
 
 impl SetupStatus {
     /// Whether nothing is missing.
     pub fn is_complete(&self) -> bool {
         self.missing.is_empty()
+    }
+}
+
+/// The base URL volunteers reach this server at (no trailing slash), provided as context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(pub String);
+
+impl PublicUrl {
+    /// The full URL of `path` (which starts with `/`).
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.0.trim_end_matches('/'))
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use app::channels::YoutubeChannel;
@@ -69,6 +70,16 @@ pub struct ConfigArgs {
     #[arg(long, env = "FANOUT_SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: PathBuf,
 
+    /// Public actions (sign-up starts, OAuth callbacks, manage actions) allowed per client
+    /// address per minute.
+    #[arg(long, env = "FANOUT_RATE_LIMIT", default_value_t = 20, global = true)]
+    pub rate_limit: u32,
+
+    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets it;
+    /// otherwise clients could pick their own address).
+    #[arg(long, env = "FANOUT_TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub trust_forwarded_for: bool,
+
     /// Log filter, e.g. `info` or `server=debug,info` (tracing's EnvFilter syntax).
     #[arg(long, env = "FANOUT_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -117,6 +128,10 @@ pub struct Settings {
     pub restream_api_url: Url,
     /// The built site.
     pub site_root: PathBuf,
+    /// Public actions per client address per minute.
+    pub rate_limit_per_minute: NonZeroU32,
+    /// Whether `X-Forwarded-For` names the client.
+    pub trust_forwarded_for: bool,
     /// The log filter.
     pub log: String,
     /// The log format.
@@ -144,7 +159,11 @@ impl Settings {
                 consequence: "no live will be detected: Fanout does not know which YouTube channel to watch.".into(),
             });
         }
-        SetupStatus { missing }
+        SetupStatus {
+            missing,
+            signup_open: self.restream.is_some(),
+            watched_channel: self.youtube_channel.as_ref().map(ToString::to_string),
+        }
     }
 }
 
@@ -249,6 +268,10 @@ pub fn validate(args: &ConfigArgs) -> Validated {
     let restream = check_restream_app(args, &mut findings);
     let restream_api_url = check_url("RESTREAM_API_URL", &args.restream_api_url, &mut findings);
     check_site_root(&args.site_root, &mut findings);
+    let rate_limit = check_rate_limit(args.rate_limit, &mut findings);
+    if args.trust_forwarded_for {
+        findings.push(Level::Note, "FANOUT_TRUST_FORWARDED_FOR", "client addresses are taken from X-Forwarded-For (run behind a proxy that sets it)");
+    }
     check_log_filter(&args.log, &mut findings);
 
     let build = || {
@@ -262,6 +285,8 @@ pub fn validate(args: &ConfigArgs) -> Validated {
             restream,
             restream_api_url: restream_api_url?,
             site_root: args.site_root.clone(),
+            rate_limit_per_minute: rate_limit?,
+            trust_forwarded_for: args.trust_forwarded_for,
             log: args.log.clone(),
             log_format: args.log_format,
         })
@@ -375,6 +400,19 @@ fn check_restream_app(args: &ConfigArgs, findings: &mut Findings) -> Option<Rest
         }
         (None, Some(_)) => {
             findings.push(Level::Error, "RESTREAM_CLIENT_ID", "RESTREAM_CLIENT_SECRET is set but RESTREAM_CLIENT_ID is not: set both or neither");
+            None
+        }
+    }
+}
+
+fn check_rate_limit(per_minute: u32, findings: &mut Findings) -> Option<NonZeroU32> {
+    match NonZeroU32::new(per_minute).filter(|n| n.get() <= 10_000) {
+        Some(limit) => {
+            findings.push(Level::Ok, "FANOUT_RATE_LIMIT", format!("{limit} public actions per address per minute"));
+            Some(limit)
+        }
+        None => {
+            findings.push(Level::Error, "FANOUT_RATE_LIMIT", format!("{per_minute} is not between 1 and 10000"));
             None
         }
     }

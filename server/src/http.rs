@@ -1,21 +1,26 @@
-//! The HTTP face: the router (health endpoints, Leptos pages and server functions, static
-//! files) and the layers every request passes (tracing without query strings, body limit,
-//! timeout, panic catcher).
+//! The HTTP face: the router (health endpoints, the sign-up's form post and OAuth callback,
+//! manage actions, Leptos pages and server functions, static files), the layers every request
+//! passes, and [`render_page`] for handlers that answer with a page.
 
 use std::time::Duration;
 
+use app::abuse::TrustForwardedFor;
 use app::{App, shell};
-use axum::Router;
-use axum::http::{Request, StatusCode};
-use axum::routing::get;
+use axum::body::Body;
+use axum::extract::MatchedPath;
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router, middleware};
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::health;
 use crate::state::AppState;
+use crate::{guard, health, manage, signup};
 
 /// The largest request body accepted (forms are small).
 const BODY_LIMIT: usize = 64 * 1024;
@@ -33,17 +38,54 @@ pub fn router(state: AppState) -> Router {
         let options = state.leptos.clone();
         move || shell(options.clone())
     };
+    let public_actions = Router::new()
+        .route("/", post(signup::submit_form))
+        .route(signup::CALLBACK_PATH, get(signup::callback))
+        .route("/manage/{link}/{action}", post(manage::act))
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::rate_limited));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(public_actions)
         .leptos_routes_with_context(&state, routes, context.clone(), app)
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::same_origin))
+        .layer(Extension(TrustForwardedFor(state.settings.trust_forwarded_for)))
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Manage links are capabilities: never leak them to other sites through Referer.
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            // The path only: query strings can carry OAuth codes and states.
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+            // The route's pattern only: paths and queries carry manage links and OAuth codes.
+            let route = request.extensions().get::<MatchedPath>().map_or("(static or unknown)", MatchedPath::as_str);
+            tracing::info_span!("request", method = %request.method(), route)
         }))
         .with_state(state)
+}
+
+/// Renders the page at `uri` (path and query) as the router would for a GET with `headers`,
+/// with `extra` context added: for handlers that answer a post with a page.
+pub async fn render_page(
+    state: &AppState,
+    uri: &str,
+    headers: HeaderMap,
+    extra: impl Fn() + Clone + Send + Sync + 'static,
+) -> Response {
+    let context = {
+        let state = state.clone();
+        move || {
+            state.provide_contexts();
+            extra();
+        }
+    };
+    let options = state.leptos.clone();
+    let render = leptos_axum::render_app_async_with_context(context, move || shell(options.clone()));
+    let Ok(mut request) = Request::builder().method(Method::GET).uri(uri).body(Body::empty()) else {
+        tracing::error!(uri, "cannot build a request to render");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    *request.headers_mut() = headers;
+    render(request).await
 }

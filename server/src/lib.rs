@@ -6,9 +6,13 @@
 
 pub mod check;
 pub mod config;
+pub mod guard;
 pub mod health;
 pub mod http;
+pub mod manage;
+pub mod restream;
 pub mod serve;
 pub mod shutdown;
+pub mod signup;
 pub mod state;
 pub mod telemetry;

@@ -39,7 +39,9 @@ pub async fn run(args: &ConfigArgs) -> anyhow::Result<()> {
     // The one line on standard output: tools (and the test world) read the bound address here.
     println!("Fanout is listening on http://{local}/");
 
-    let server = axum::serve(listener, http::router(state.clone())).with_graceful_shutdown(stop.clone().cancelled_owned());
+    let janitor = tokio::spawn(janitor(state.clone(), stop.clone()));
+    let service = http::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(stop.clone().cancelled_owned());
     let drained = async {
         stop.cancelled().await;
         tokio::time::sleep(DRAIN_TIMEOUT).await;
@@ -48,9 +50,32 @@ pub async fn run(args: &ConfigArgs) -> anyhow::Result<()> {
         result = server => result.context("the web server failed")?,
         () = drained => tracing::warn!("requests still open {} s after the stop signal; closing them", DRAIN_TIMEOUT.as_secs()),
     }
+    janitor.abort();
     record(&state, EventKind::ServerStopped, "Fanout stopped".to_string()).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often expired sign-ups and idle rate-limit entries are cleared.
+const JANITOR_PERIOD: Duration = Duration::from_secs(60);
+
+/// Clears expired pending sign-ups (a day after expiry, so a late callback is still told it
+/// expired) and forgets idle rate-limit entries, until `stop`.
+async fn janitor(state: AppState, stop: tokio_util::sync::CancellationToken) {
+    let mut tick = tokio::time::interval(JANITOR_PERIOD);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        state.rate_limit.forget_idle();
+        let before = app::store::now() - time::Duration::days(1);
+        match state.store.purge_pending_signups(before).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "cleared expired sign-ups"),
+            Err(error) => tracing::warn!(%error, "could not clear expired sign-ups"),
+        }
+    }
 }
 
 /// Records an event; a store failure is logged, never fatal.

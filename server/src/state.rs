@@ -5,14 +5,23 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use app::abuse::PublicRateLimit;
+use app::manage::link::LinkSigner;
 use app::secrets::{Cipher, KeySource, MasterKey, SecretsError};
-use app::setup::SetupStatus;
+use app::setup::{PublicUrl, SetupStatus};
+use app::signup::start::{AuthorizeUrl, SignupService};
 use app::store::{self, KeyCheck, SharedStore, StoreError, StoreLocation};
 use axum::extract::FromRef;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
+use url::Url;
 
 use crate::config::Settings;
+use crate::guard::OwnOrigins;
+use crate::restream::api::RestreamApi;
+use crate::restream::oauth::{OAuthError, RestreamOAuth};
+use crate::restream::{Endpoints, http_client};
+use crate::signup::CALLBACK_PATH;
 
 /// Why the server could not assemble its state.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +40,12 @@ pub enum StartError {
     /// The store could not be opened, or belongs to another key.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The HTTP client for Restream could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The Restream OAuth client could not be built.
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
 }
 
 /// What request handlers and server functions share.
@@ -42,6 +57,20 @@ pub struct AppState {
     pub store: SharedStore,
     /// Seals and opens tokens.
     pub cipher: Arc<Cipher>,
+    /// Signs and checks manage links.
+    pub links: LinkSigner,
+    /// Starts sign-ups.
+    pub signup: SignupService,
+    /// The per-address limit on public actions.
+    pub rate_limit: PublicRateLimit,
+    /// Restream's OAuth client, when an app is configured.
+    pub restream_oauth: Option<RestreamOAuth>,
+    /// Restream's API client.
+    pub restream_api: RestreamApi,
+    /// The base URL volunteers reach this server at.
+    pub public_url: PublicUrl,
+    /// The origins of Fanout's own pages.
+    pub own_origins: OwnOrigins,
     /// What is not configured yet, for the pages.
     pub setup: SetupStatus,
     /// The validated configuration.
@@ -78,6 +107,22 @@ impl AppState {
             KeyCheck::Matches => tracing::info!(store = %store.backend(), "store opened; its secrets match the master key"),
         }
 
+        let public_url = match &settings.public_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{listening}/")).map_err(|e| OAuthError::Config(e.to_string()))?,
+        };
+        let redirect = public_url.join(CALLBACK_PATH.trim_start_matches('/')).map_err(|e| OAuthError::Config(e.to_string()))?;
+        let http = http_client()?;
+        let endpoints = Endpoints::new(settings.restream_api_url.clone());
+        let restream_oauth = match &settings.restream {
+            Some(app) => {
+                tracing::info!(redirect_uri = %redirect, "Restream.io sign-up is open; register this redirect URI with the app");
+                Some(RestreamOAuth::new(&endpoints, &app.client_id, &app.client_secret, &redirect, http.clone())?)
+            }
+            None => None,
+        };
+        let authorize = restream_oauth.clone().map(|oauth| Arc::new(oauth) as Arc<dyn AuthorizeUrl>);
+
         let leptos = LeptosOptions::builder()
             .output_name("fanout")
             .site_root(settings.site_root.display().to_string())
@@ -86,13 +131,30 @@ impl AppState {
             .env(Env::PROD)
             .build();
         let setup = settings.setup_status();
-        Ok(Self { leptos, store, cipher: Arc::new(cipher), setup, settings: Arc::new(settings) })
+        Ok(Self {
+            leptos,
+            signup: SignupService::new(store.clone(), authorize),
+            store,
+            cipher: Arc::new(cipher),
+            links: LinkSigner::new(&key),
+            rate_limit: PublicRateLimit::per_minute(settings.rate_limit_per_minute),
+            restream_oauth,
+            restream_api: RestreamApi::new(endpoints, http),
+            own_origins: OwnOrigins::new(&public_url, listening),
+            public_url: PublicUrl(public_url.as_str().trim_end_matches('/').to_string()),
+            setup,
+            settings: Arc::new(settings),
+        })
     }
 
     /// Puts what server functions need into the Leptos context of a request.
     pub fn provide_contexts(&self) {
         provide_context(self.setup.clone());
         provide_context(self.store.clone());
+        provide_context(self.signup.clone());
+        provide_context(self.rate_limit.clone());
+        provide_context(self.links.clone());
+        provide_context(self.public_url.clone());
     }
 }
 

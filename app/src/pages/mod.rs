@@ -1,5 +1,7 @@
 //! The routed pages.
 
 pub mod admin;
+pub mod manage;
 pub mod not_found;
 pub mod signup;
+pub mod signup_problem;

@@ -105,6 +105,14 @@ fn upsert(user: i64, name: &str, cipher: &Cipher) -> AccountUpsert {
             username: format!("{name}-rs"),
             email: format!("{name}@restream.example"),
         },
+        restream_channels: vec![RestreamChannel {
+            id: user * 10,
+            platform_id: 5,
+            platform: "YouTube".into(),
+            display_name: format!("{name} on YouTube"),
+            url: Some(format!("https://www.youtube.com/@{name}")),
+            enabled: true,
+        }],
         tokens: SealedTokens {
             access: cipher.seal_secret(Purpose::AccessToken, &Secret::new(format!("access-{name}"))),
             refresh: cipher.seal_secret(Purpose::RefreshToken, &Secret::new(format!("refresh-{name}"))),
@@ -206,11 +214,10 @@ async fn concurrent_first_connections_make_one_account(store: SharedStore) {
 fn pending(state: &str, created_at: time::OffsetDateTime, ttl: Duration, cipher: &Cipher) -> PendingSignup {
     PendingSignup {
         state: state.to_string(),
-        details: SignupDetails {
+        details: crate::signup::validate::ValidSignup {
             display_name: "Eve".into(),
             email: "eve@example.org".into(),
-            channels: VolunteerChannels { twitch: Some("https://twitch.tv/eve".into()), ..Default::default() },
-            consent: true,
+            channels: VolunteerChannels { twitch: Some("https://www.twitch.tv/eve".into()), ..Default::default() },
         },
         pkce_verifier: Some(cipher.seal_secret(Purpose::PkceVerifier, &Secret::new("verifier"))),
         created_at,

@@ -15,6 +15,7 @@ use super::records::{from_millis, to_millis};
 use super::*;
 use crate::model::{EventKind, LiveState};
 use crate::secrets::Secret;
+use crate::signup::validate::ValidSignup;
 
 /// MongoDB's code for a duplicate key on a unique index.
 const DUPLICATE_KEY: i32 = 11000;
@@ -147,6 +148,8 @@ struct AccountDoc {
     email: String,
     channels: VolunteerChannels,
     restream: RestreamDoc,
+    #[serde(default)]
+    restream_channels: Vec<RestreamChannel>,
     tokens: Option<TokensDoc>,
     status: String,
     created_at: BsonDateTime,
@@ -184,6 +187,7 @@ impl TryFrom<AccountDoc> for Account {
                 username: doc.restream.username,
                 email: doc.restream.email,
             },
+            restream_channels: doc.restream_channels,
             tokens,
             status: parse_word(&doc.status, "status")?,
             created_at: undate(doc.created_at, "created_at")?,
@@ -196,7 +200,7 @@ impl TryFrom<AccountDoc> for Account {
 struct PendingDoc {
     #[serde(rename = "_id")]
     state: String,
-    details: SignupDetails,
+    details: ValidSignup,
     pkce_verifier: Option<Binary>,
     created_at: BsonDateTime,
     expires_at: BsonDateTime,
@@ -292,6 +296,7 @@ impl Store for MongoStore {
                     username: upsert.restream.username.clone(),
                     email: upsert.restream.email.clone(),
                 })?,
+                "restream_channels": to_bson(&upsert.restream_channels)?,
                 "tokens": to_bson(&tokens_doc(&upsert.tokens))?,
                 "status": AccountStatus::Active.to_string(),
                 "updated_at": date(now),

@@ -5,7 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use crate::model::{RestreamChannel, VolunteerChannels};
 use crate::model::{AccountStatus, EventKind, LiveState};
+use crate::signup::validate::ValidSignup;
 use crate::secrets::Sealed;
 
 /// The current time, cut to whole milliseconds: the precision every backend keeps, so a record
@@ -64,19 +66,6 @@ impl fmt::Display for RestreamUserId {
     }
 }
 
-/// The public channel URLs a volunteer says they connected on Restream.io.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VolunteerChannels {
-    /// YouTube channel URL.
-    pub youtube: Option<String>,
-    /// Twitch channel URL.
-    pub twitch: Option<String>,
-    /// X (Twitter) profile URL.
-    pub x: Option<String>,
-    /// Facebook page URL.
-    pub facebook: Option<String>,
-}
-
 /// Who the volunteer is on Restream.io.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestreamProfile {
@@ -112,6 +101,8 @@ pub struct Account {
     pub channels: VolunteerChannels,
     /// The Restream user behind it.
     pub restream: RestreamProfile,
+    /// Its Restream channels, as last read.
+    pub restream_channels: Vec<RestreamChannel>,
     /// The sealed tokens; `None` once disconnected.
     pub tokens: Option<SealedTokens>,
     /// Whether it takes part in lives.
@@ -133,6 +124,8 @@ pub struct AccountUpsert {
     pub channels: VolunteerChannels,
     /// See [`Account::restream`].
     pub restream: RestreamProfile,
+    /// See [`Account::restream_channels`].
+    pub restream_channels: Vec<RestreamChannel>,
     /// The fresh tokens.
     pub tokens: SealedTokens,
 }
@@ -155,26 +148,13 @@ impl Upserted {
     }
 }
 
-/// What a volunteer entered in the sign-up form, kept while they are away on Restream.io.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignupDetails {
-    /// Display name / account title.
-    pub display_name: String,
-    /// E-mail address.
-    pub email: String,
-    /// The channel URLs.
-    pub channels: VolunteerChannels,
-    /// Consent to have the watched channel's lives streamed to them.
-    pub consent: bool,
-}
-
 /// A sign-up waiting for its OAuth callback, found by its single-use `state`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingSignup {
     /// The random OAuth `state` sent to Restream.io.
     pub state: String,
-    /// The form as submitted.
-    pub details: SignupDetails,
+    /// The form as submitted and validated (consent included: a form without it never gets here).
+    pub details: ValidSignup,
     /// The sealed PKCE verifier, when the flow uses PKCE.
     pub pkce_verifier: Option<Sealed>,
     /// When it was created.

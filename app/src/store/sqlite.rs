@@ -144,6 +144,7 @@ fn account_from(row: &SqliteRow) -> Result<Account, StoreError> {
             username: row.try_get("restream_username")?,
             email: row.try_get("restream_email")?,
         },
+        restream_channels: json(row, "restream_channels")?,
         tokens,
         status: word(row, "status")?,
         created_at: time_at(row, "created_at")?,
@@ -191,11 +192,12 @@ fn event_from(row: &SqliteRow) -> Result<Event, StoreError> {
 const UPSERT_ACCOUNT: &str = "
     INSERT INTO accounts (id, display_name, email, channels, restream_user_id, restream_username,
                           restream_email, access_token, refresh_token, access_expires_at, status,
-                          created_at, updated_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'active', ?11, ?11)
+                          created_at, updated_at, restream_channels)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'active', ?11, ?11, ?12)
     ON CONFLICT (restream_user_id) DO UPDATE SET
         display_name = excluded.display_name, email = excluded.email, channels = excluded.channels,
         restream_username = excluded.restream_username, restream_email = excluded.restream_email,
+        restream_channels = excluded.restream_channels,
         access_token = excluded.access_token, refresh_token = excluded.refresh_token,
         access_expires_at = excluded.access_expires_at, status = 'active',
         updated_at = excluded.updated_at
@@ -226,6 +228,7 @@ impl Store for SqliteStore {
             .bind(upsert.tokens.refresh.as_bytes())
             .bind(to_millis(upsert.tokens.access_expires_at))
             .bind(to_millis(now))
+            .bind(to_json(&upsert.restream_channels)?)
             .fetch_one(&self.pool)
             .await?;
         let account = account_from(&row)?;

@@ -14,6 +14,8 @@ fn defaults(data_dir: &Path) -> ConfigArgs {
         restream_client_secret: None,
         restream_api_url: "https://api.restream.io".into(),
         site_root: data_dir.join("no-site"),
+        rate_limit: 20,
+        trust_forwarded_for: false,
         log: "info".into(),
         log_format: LogFormat::Text,
     }

@@ -23,6 +23,7 @@ fn upsert(user: i64, cipher: &Cipher) -> AccountUpsert {
         email: format!("v{user}@example.org"),
         channels: VolunteerChannels::default(),
         restream: RestreamProfile { user_id: RestreamUserId(user), username: format!("v{user}"), email: format!("v{user}@rs.example") },
+        restream_channels: Vec::new(),
         tokens: tokens(cipher),
     }
 }

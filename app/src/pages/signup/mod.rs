@@ -1,11 +1,19 @@
-//! The public page volunteers come to (the sign-up form arrives with the sign-up feature).
+//! `/`: the public page volunteers come to — what Fanout does for them, and the sign-up form.
+
+pub mod form;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// `/`: what Fanout does for a volunteer, and (soon) the form to join.
+use crate::setup::get_setup_status;
+use crate::signup::attempt::signup_attempt;
+use form::SignupFormView;
+
+/// `/`: what Fanout does for a volunteer, and the form to join.
 #[component]
 pub fn SignupPage() -> impl IntoView {
+    let setup = OnceResource::new(get_setup_status());
+    let attempt = OnceResource::new(signup_attempt());
     view! {
         <Title text="Sign up" />
         <section class="space-y-6">
@@ -20,9 +28,22 @@ pub fn SignupPage() -> impl IntoView {
                 <Step number=2 text="Grant Fanout access on Restream.io's own page." />
                 <Step number=3 text="That's all: the next live reaches your channels by itself." />
             </ol>
-            <p id="signup-placeholder" class="rounded-md border border-dashed border-slate-300 p-4 text-slate-600">
-                "Sign-up opens here soon."
-            </p>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let setup = setup.await.unwrap_or_default();
+                    let attempt = attempt.await.ok().flatten();
+                    if setup.signup_open {
+                        view! { <SignupFormView attempt watched_channel=setup.watched_channel /> }.into_any()
+                    } else {
+                        view! {
+                            <p id="signup-closed" class="rounded-md border border-slate-300 bg-white p-4 text-slate-700">
+                                "Sign-up is not open yet: the person running this Fanout has not connected it \
+                                 to a Restream.io application. Please come back later."
+                            </p>
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
         </section>
     }
 }

@@ -1,0 +1,107 @@
+//! What the manage page shows, and the server function that reads it for a manage link.
+
+// `#[server]` generates a public argument struct whose fields cannot carry docs.
+#![allow(missing_docs)]
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{AccountStatus, RestreamChannel};
+
+/// A volunteer's account, as its manage page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManageView {
+    /// The name they gave.
+    pub display_name: String,
+    /// Their Restream user name.
+    pub restream_username: String,
+    /// Whether lives are streamed to them.
+    pub status: AccountStatus,
+    /// Their Restream channels.
+    pub channels: Vec<RestreamChannel>,
+    /// When they first connected (RFC 3339).
+    pub connected_since: String,
+    /// A freshly signed manage link (path and query, e.g. `/manage/…`).
+    pub manage_path: String,
+    /// The manage link as a full URL to keep.
+    pub manage_url: String,
+}
+
+/// What a volunteer can do from the manage page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum ManageAction {
+    /// Stop streaming to the account until resumed.
+    Pause,
+    /// Stream to the account again.
+    Resume,
+    /// Forget the account's tokens; nothing is streamed until they connect again.
+    Disconnect,
+}
+
+/// Why the manage page cannot be shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ManageFnError {
+    /// The link was changed or cut short.
+    #[error("this manage link is not valid: it was changed or cut short")]
+    InvalidLink,
+    /// The link is too old.
+    #[error("this manage link has expired")]
+    ExpiredLink,
+    /// The account no longer exists.
+    #[error("this account no longer exists")]
+    Gone,
+    /// The store failed.
+    #[error("the server could not read your account; please try again in a moment")]
+    Unavailable,
+    /// The request itself failed.
+    #[error("the request failed: {0}")]
+    Request(ServerFnErrorErr),
+}
+
+impl FromServerFnError for ManageFnError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        Self::Request(error)
+    }
+}
+
+/// The account behind a manage link.
+#[server(name = ReadManageView, prefix = "/api", endpoint = "manage_view", input = leptos::server_fn::codec::Json)]
+pub async fn manage_view(token: String) -> Result<ManageView, ManageFnError> {
+    use crate::manage::link::{LinkError, LinkSigner};
+    use crate::store::{SharedStore, now};
+
+    let signer = use_context::<LinkSigner>().ok_or(ManageFnError::Unavailable)?;
+    let store = use_context::<SharedStore>().ok_or(ManageFnError::Unavailable)?;
+    let base = use_context::<crate::setup::PublicUrl>().ok_or(ManageFnError::Unavailable)?;
+    let at = now();
+    let account_id = signer.verify(&token, at).map_err(|e| match e {
+        LinkError::Invalid => ManageFnError::InvalidLink,
+        LinkError::Expired => ManageFnError::ExpiredLink,
+    })?;
+    let account = store
+        .account(&account_id)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "could not read an account for its manage page");
+            ManageFnError::Unavailable
+        })?
+        .ok_or(ManageFnError::Gone)?;
+    let manage_path = format!("/manage/{}", signer.issue(&account.id, at));
+    Ok(ManageView {
+        display_name: account.display_name,
+        restream_username: account.restream.username,
+        status: account.status,
+        channels: account.restream_channels,
+        connected_since: account
+            .created_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        manage_url: base.join(&manage_path),
+        manage_path,
+    })
+}

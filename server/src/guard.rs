@@ -1,0 +1,70 @@
+//! Request guards: state-changing requests must come from Fanout's own pages (same origin), and
+//! public actions are rate-limited per client address, answered with a real 429 page.
+
+use std::net::SocketAddr;
+
+use app::abuse::{ClientAddress, PublicRateLimit};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::http::render_page;
+use crate::state::AppState;
+
+/// The origins (`scheme://host[:port]`) Fanout's own pages are served from.
+#[derive(Debug, Clone)]
+pub struct OwnOrigins(Vec<String>);
+
+impl OwnOrigins {
+    /// The public URL's origin, and the bound address's (with `localhost` for loopback).
+    pub fn new(public_url: &url::Url, bound: SocketAddr) -> Self {
+        let mut origins = vec![public_url.origin().ascii_serialization(), format!("http://{bound}")];
+        if bound.ip().is_loopback() {
+            origins.push(format!("http://localhost:{}", bound.port()));
+        }
+        Self(origins)
+    }
+
+    fn allows(&self, origin: &str) -> bool {
+        self.0.iter().any(|own| own.eq_ignore_ascii_case(origin))
+    }
+}
+
+/// Refuses (403) a state-changing request a browser sent from another site: `Sec-Fetch-Site:
+/// cross-site`, or an `Origin` that is not Fanout's. Requests without either header are not
+/// from a browser page and cannot be forged by one.
+pub async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let cross_site = headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
+    let foreign_origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|origin| !state.own_origins.allows(origin));
+    if cross_site || foreign_origin {
+        tracing::warn!(method = %request.method(), "refused a cross-site request");
+        return (StatusCode::FORBIDDEN, "Cross-site requests are refused.").into_response();
+    }
+    next.run(request).await
+}
+
+/// Counts the request against its address's budget; over it, answers 429 with the problem page
+/// and `Retry-After`.
+pub async fn rate_limited(State(state): State<AppState>, client: ClientAddress, request: Request, next: Next) -> Response {
+    match PublicRateLimit::check(&state.rate_limit, client) {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            tracing::warn!(client = %client.0, "rate limit reached");
+            let headers = request.headers().clone();
+            let mut response = render_page(&state, "/signup/problem?reason=rate_limited", headers, || ()).await;
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Restream.io's REST API, the parts sign-up needs: who the user is, their channels, and the
+//! public list of platforms (to name each channel's platform).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use app::model::RestreamChannel;
+use app::secrets::Secret;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
+
+use super::Endpoints;
+use super::oauth::RestreamOAuthError;
+
+/// Why an API call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The access token was refused (expired, revoked or unknown).
+    #[error("Restream refused the access token: {0}")]
+    Unauthorized(String),
+    /// Restream answered another error.
+    #[error("Restream answered {status}: {message}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// Restream's message, or the status's meaning.
+        message: String,
+    },
+    /// Restream could not be reached.
+    #[error("could not reach Restream: {0}")]
+    Unreachable(String),
+    /// The answer was not what Restream documents.
+    #[error("Restream's answer could not be read: {0}")]
+    Unreadable(String),
+}
+
+/// `GET /v2/user/profile`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Profile {
+    /// Restream's user id.
+    pub id: i64,
+    /// User name.
+    pub username: String,
+    /// E-mail address.
+    pub email: String,
+}
+
+/// An item of `GET /v2/user/channel/all`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiChannel {
+    /// Channel id.
+    pub id: i64,
+    /// Platform id.
+    pub streaming_platform_id: i64,
+    /// The channel's name on its platform.
+    pub display_name: String,
+    /// Its public URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Whether Restream streams to it.
+    pub enabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct Platform {
+    id: i64,
+    name: String,
+}
+
+/// The Restream API client.
+#[derive(Debug, Clone)]
+pub struct RestreamApi {
+    endpoints: Endpoints,
+    http: reqwest::Client,
+    platforms: Arc<OnceCell<HashMap<i64, String>>>,
+}
+
+impl RestreamApi {
+    /// A client for `endpoints`.
+    pub fn new(endpoints: Endpoints, http: reqwest::Client) -> Self {
+        Self { endpoints, http, platforms: Arc::new(OnceCell::new()) }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str, token: Option<&Secret>) -> Result<T, ApiError> {
+        let mut request = self.http.get(self.endpoints.api(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token.expose());
+        }
+        let response = request.send().await.map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| ApiError::Unreadable(format!("{path}: {e}")));
+        }
+        let message = serde_json::from_slice::<RestreamOAuthError>(&body)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|_| status.canonical_reason().unwrap_or("error").to_string());
+        Err(if status == reqwest::StatusCode::UNAUTHORIZED {
+            ApiError::Unauthorized(message)
+        } else {
+            ApiError::Status { status: status.as_u16(), message }
+        })
+    }
+
+    /// The token owner's profile.
+    pub async fn profile(&self, access: &Secret) -> Result<Profile, ApiError> {
+        self.get("/v2/user/profile", Some(access)).await
+    }
+
+    /// The token owner's channels.
+    pub async fn channels(&self, access: &Secret) -> Result<Vec<ApiChannel>, ApiError> {
+        self.get("/v2/user/channel/all", Some(access)).await
+    }
+
+    /// The token owner's channels, each with its platform's name (`Platform #id` when
+    /// Restream's platform list cannot be read).
+    pub async fn named_channels(&self, access: &Secret) -> Result<Vec<RestreamChannel>, ApiError> {
+        let channels = self.channels(access).await?;
+        let names = self.platform_names().await;
+        Ok(channels
+            .into_iter()
+            .map(|c| RestreamChannel {
+                id: c.id,
+                platform_id: c.streaming_platform_id,
+                platform: names
+                    .and_then(|n| n.get(&c.streaming_platform_id).cloned())
+                    .unwrap_or_else(|| format!("Platform #{}", c.streaming_platform_id)),
+                display_name: c.display_name,
+                url: c.url,
+                enabled: c.enabled,
+            })
+            .collect())
+    }
+
+    /// Platform names by id, read once from the public `/v2/platform/all`; `None` while it
+    /// cannot be read (it is tried again next time).
+    async fn platform_names(&self) -> Option<&HashMap<i64, String>> {
+        let read = self
+            .platforms
+            .get_or_try_init(|| async {
+                let list: Vec<Platform> = self.get("/v2/platform/all", None).await?;
+                Ok::<_, ApiError>(list.into_iter().map(|p| (p.id, p.name)).collect())
+            })
+            .await;
+        match read {
+            Ok(names) => Some(names),
+            Err(error) => {
+                tracing::warn!(%error, "could not read Restream's platform list");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The sign-up's HTTP ends that are not server functions: the plain form post (for browsers
+//! without JavaScript) and the OAuth callback from Restream.io, which connects the account and
+//! sends the volunteer to their manage page — or to a page saying what went wrong.
+
+use app::model::EventKind;
+use app::secrets::Purpose;
+use app::signup::attempt::SignupAttempt;
+use app::signup::start::StartError;
+use app::signup::validate::SignupForm;
+use app::store::{AccountId, AccountUpsert, NewEvent, PendingTake, RestreamProfile, SealedTokens, StoreError, Upserted, now};
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::http::render_page;
+use crate::restream::api::ApiError;
+use crate::restream::oauth::OAuthError;
+use crate::state::AppState;
+
+/// The path Restream.io sends volunteers back to (register `<public URL>` + this with the app).
+pub const CALLBACK_PATH: &str = "/oauth/restream/callback";
+
+/// `POST /`: the sign-up form posted without JavaScript. A valid form goes on to Restream.io
+/// (303); otherwise the page comes back with what was typed and every message (422).
+pub async fn submit_form(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<SignupForm>) -> Response {
+    let (status, errors, problem) = match state.signup.start(&form).await {
+        Ok(url) => return Redirect::to(url.as_str()).into_response(),
+        Err(StartError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, None),
+        Err(StartError::NotOpen) => (StatusCode::SERVICE_UNAVAILABLE, Default::default(), Some("Sign-up is not open yet.".to_string())),
+        Err(StartError::Store(error)) => {
+            tracing::error!(%error, "could not record a pending sign-up");
+            let problem = "The server could not start your sign-up; please try again in a moment.".to_string();
+            (StatusCode::SERVICE_UNAVAILABLE, Default::default(), Some(problem))
+        }
+    };
+    let attempt = SignupAttempt { form, errors, problem };
+    let mut response = render_page(&state, "/", headers, move || leptos::prelude::provide_context(attempt.clone())).await;
+    *response.status_mut() = status;
+    response
+}
+
+/// What Restream.io appends to the callback URL.
+#[derive(Debug, Default, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// Why a volunteer coming back from Restream.io could not be connected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectProblem {
+    /// The volunteer declined (Restream sends them back with no parameters, or `access_denied`).
+    #[error("the volunteer declined access on Restream.io")]
+    Denied,
+    /// Restream sent back another error code.
+    #[error("Restream.io sent back the error `{0}`")]
+    RestreamSaid(String),
+    /// `state` or `code` is missing.
+    #[error("the callback lacks its state or code")]
+    Incomplete,
+    /// No sign-up was started with this `state`.
+    #[error("no sign-up was started with this state")]
+    Unknown,
+    /// The sign-up expired before the callback.
+    #[error("the sign-up expired before the callback")]
+    Expired,
+    /// The callback was already completed once (a replay or a reload).
+    #[error("the sign-up was already completed")]
+    Used,
+    /// No Restream.io application is configured.
+    #[error("no Restream.io application is configured")]
+    NotOpen,
+    /// The code exchange failed.
+    #[error("the code exchange failed: {0}")]
+    Exchange(#[from] OAuthError),
+    /// Reading the profile or channels failed.
+    #[error("reading the Restream profile or channels failed: {0}")]
+    Api(#[from] ApiError),
+    /// The store failed.
+    #[error("the store failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl ConnectProblem {
+    /// The `reason` the problem page explains.
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::Denied => "denied",
+            Self::RestreamSaid(_) | Self::Exchange(OAuthError::Refused(_) | OAuthError::NoRefreshToken) => "refused",
+            Self::Api(ApiError::Unauthorized(_) | ApiError::Status { .. } | ApiError::Unreadable(_)) => "refused",
+            Self::Incomplete => "incomplete",
+            Self::Unknown => "unknown",
+            Self::Expired => "expired",
+            Self::Used => "used",
+            Self::NotOpen => "not_open",
+            Self::Exchange(OAuthError::Unreachable(_)) | Self::Api(ApiError::Unreachable(_)) => "unreachable",
+            Self::Exchange(OAuthError::Config(_)) | Self::Store(_) => "server",
+        }
+    }
+}
+
+/// `GET /oauth/restream/callback`: connects the account and sends the volunteer to their
+/// manage page (`?connected=1`), or to the page explaining the problem.
+pub async fn callback(State(state): State<AppState>, Query(query): Query<CallbackQuery>) -> Redirect {
+    match connect(&state, query).await {
+        Ok(account) => Redirect::to(&format!("/manage/{}?connected=1", state.links.issue(&account, now()))),
+        Err(problem) => {
+            match &problem {
+                ConnectProblem::Denied => tracing::info!("sign-up ended: {problem}"),
+                ConnectProblem::Store(_) | ConnectProblem::Exchange(OAuthError::Config(_)) => {
+                    tracing::error!("sign-up failed: {problem}")
+                }
+                _ => tracing::warn!("sign-up failed: {problem}"),
+            }
+            Redirect::to(&format!("/signup/problem?reason={}", problem.reason()))
+        }
+    }
+}
+
+/// The callback's work: claim the pending sign-up, exchange the code, read who the volunteer
+/// is on Restream, and create or update their account (one per Restream user).
+async fn connect(state: &AppState, query: CallbackQuery) -> Result<AccountId, ConnectProblem> {
+    let oauth = state.restream_oauth.as_ref().ok_or(ConnectProblem::NotOpen)?;
+    if let Some(error) = query.error {
+        return Err(if error == "access_denied" { ConnectProblem::Denied } else { ConnectProblem::RestreamSaid(error) });
+    }
+    let (sign_up_state, code) = match (query.state, query.code) {
+        (None, None) => return Err(ConnectProblem::Denied),
+        (Some(state), Some(code)) => (state, code),
+        _ => return Err(ConnectProblem::Incomplete),
+    };
+    let pending = match state.store.take_pending_signup(&sign_up_state, now()).await? {
+        PendingTake::Taken(pending) => pending,
+        PendingTake::Unknown => return Err(ConnectProblem::Unknown),
+        PendingTake::Expired => return Err(ConnectProblem::Expired),
+        PendingTake::AlreadyUsed => return Err(ConnectProblem::Used),
+    };
+
+    let tokens = oauth.exchange(&code).await?;
+    let who = async {
+        let profile = state.restream_api.profile(&tokens.access).await?;
+        let channels = state.restream_api.named_channels(&tokens.access).await?;
+        Ok::<_, ApiError>((profile, channels))
+    };
+    let (profile, channels) = match who.await {
+        Ok(found) => found,
+        Err(error) => {
+            // Do not leave a grant behind that Fanout will never use.
+            if let Err(revoke) = oauth.revoke(&tokens.refresh).await {
+                tracing::warn!("could not revoke the unused grant: {revoke}");
+            }
+            return Err(error.into());
+        }
+    };
+
+    let at = now();
+    let expires_in = time::Duration::try_from(tokens.expires_in).unwrap_or(time::Duration::hours(1));
+    let upsert = AccountUpsert {
+        display_name: pending.details.display_name,
+        email: pending.details.email,
+        channels: pending.details.channels,
+        restream: RestreamProfile { user_id: app::store::RestreamUserId(profile.id), username: profile.username, email: profile.email },
+        restream_channels: channels,
+        tokens: SealedTokens {
+            access: state.cipher.seal_secret(Purpose::AccessToken, &tokens.access),
+            refresh: state.cipher.seal_secret(Purpose::RefreshToken, &tokens.refresh),
+            access_expires_at: at + expires_in,
+        },
+    };
+    let upserted = state.store.upsert_account(upsert, at).await?;
+    let (kind, verb) = match &upserted {
+        Upserted::Created(_) => (EventKind::AccountConnected, "connected"),
+        Upserted::Updated(_) => (EventKind::AccountReconnected, "reconnected"),
+    };
+    let account = upserted.account();
+    let enabled = account.restream_channels.iter().filter(|c| c.enabled).count();
+    let message = format!(
+        "{} {verb} Restream user {} ({} channel(s), {enabled} enabled)",
+        account.display_name,
+        account.restream.username,
+        account.restream_channels.len()
+    );
+    tracing::info!(account = %account.id, restream_user = %account.restream.user_id, "{message}");
+    if let Err(error) = state.store.append_event(NewEvent::now(kind, message).for_account(&account.id)).await {
+        tracing::warn!(%error, "could not record the connection event");
+    }
+    Ok(account.id.clone())
+}
