@@ -45,7 +45,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-                .last();
+                .next_back();
             if let Some(address) = forwarded {
                 return Ok(Self(address));
             }

@@ -8,7 +8,7 @@ let world;
 let browser;
 
 before(async () => {
-  world = await startWorld();
+  world = await startWorld({ bare: true });
   browser = await launchBrowser();
 });
 

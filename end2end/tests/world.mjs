@@ -18,9 +18,12 @@ function testworldBinary() {
   return path.join(target, 'debug', 'testworld');
 }
 
-/** Starts the test world; resolves to its addresses plus `stop()`. */
-export async function startWorld() {
-  const child = spawn(testworldBinary(), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+/**
+ * Starts the test world; resolves to its addresses plus `stop()`. `{ bare: true }` starts
+ * Fanout with no configuration at all (no Restream app, no watched channel).
+ */
+export async function startWorld({ bare = false } = {}) {
+  const child = spawn(testworldBinary(), bare ? ['--bare'] : [], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const first = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the test world did not start within 60 s')), 60_000);

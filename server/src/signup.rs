@@ -133,7 +133,7 @@ async fn connect(state: &AppState, query: CallbackQuery) -> Result<AccountId, Co
         _ => return Err(ConnectProblem::Incomplete),
     };
     let pending = match state.store.take_pending_signup(&sign_up_state, now()).await? {
-        PendingTake::Taken(pending) => pending,
+        PendingTake::Taken(pending) => *pending,
         PendingTake::Unknown => return Err(ConnectProblem::Unknown),
         PendingTake::Expired => return Err(ConnectProblem::Expired),
         PendingTake::AlreadyUsed => return Err(ConnectProblem::Used),

@@ -231,7 +231,7 @@ async fn pending_signup_is_taken_exactly_once(store: SharedStore) {
     let signup = pending("state-one", t0, Duration::minutes(10), &cipher);
     ok(store.insert_pending_signup(&signup)).await;
 
-    assert_eq!(ok(store.take_pending_signup("state-one", t0 + Duration::seconds(30))).await, PendingTake::Taken(signup));
+    assert_eq!(ok(store.take_pending_signup("state-one", t0 + Duration::seconds(30))).await, PendingTake::Taken(Box::new(signup)));
     assert_eq!(ok(store.take_pending_signup("state-one", t0 + Duration::seconds(31))).await, PendingTake::AlreadyUsed);
     assert_eq!(ok(store.take_pending_signup("never-issued", t0)).await, PendingTake::Unknown);
 }

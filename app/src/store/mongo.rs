@@ -383,7 +383,7 @@ impl Store for MongoStore {
             )
             .await?;
         if let Some(doc) = taken {
-            return Ok(PendingTake::Taken(doc.try_into()?));
+            return Ok(PendingTake::Taken(Box::new(doc.try_into()?)));
         }
         Ok(match self.pending().find_one(doc! { "_id": state }).await? {
             None => PendingTake::Unknown,

@@ -167,7 +167,7 @@ pub struct PendingSignup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PendingTake {
     /// Claimed now; no later claim of the same `state` succeeds.
-    Taken(PendingSignup),
+    Taken(Box<PendingSignup>),
     /// No sign-up was ever started with this `state`.
     Unknown,
     /// The sign-up exists but expired before its callback came.

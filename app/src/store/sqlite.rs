@@ -311,7 +311,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = taken {
-            return Ok(PendingTake::Taken(pending_from(&row)?));
+            return Ok(PendingTake::Taken(Box::new(pending_from(&row)?)));
         }
         let found = sqlx::query("SELECT consumed_at FROM pending_signups WHERE state = ?")
             .bind(state)
