@@ -11,6 +11,7 @@
 
 pub mod fanout;
 pub mod process;
+pub mod restream;
 
 use std::path::PathBuf;
 

@@ -4,7 +4,9 @@
 //! Restream's token answers and errors are not exactly RFC 6749's (errors come as
 //! `{"error":{"statusCode":…,"message":…,"name":…}}`), so both have their own types here.
 //! PKCE is not used: Restream's documentation describes no `code_challenge`; the single-use
-//! `state` is the CSRF defence.
+//! `state` is the CSRF defence. Revocation is Restream's documented form post, sent directly:
+//! the `oauth2` crate would refuse any non-https revocation endpoint (RFC 7009), which a test
+//! stand-in on loopback is.
 
 use std::fmt;
 use std::time::Duration;
@@ -13,7 +15,7 @@ use app::secrets::Secret;
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
 use oauth2::{
     AccessToken, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet, RedirectUrl,
-    RefreshToken, RequestTokenError, RevocationUrl, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
+    RefreshToken, RequestTokenError, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
@@ -144,7 +146,7 @@ type Client = oauth2::Client<
     EndpointSet,
     EndpointNotSet,
     EndpointNotSet,
-    EndpointSet,
+    EndpointNotSet,
     EndpointSet,
 >;
 
@@ -180,6 +182,7 @@ pub struct TokenPair {
 #[derive(Clone)]
 pub struct RestreamOAuth {
     client: Client,
+    revoke_url: Url,
     http: reqwest::Client,
 }
 
@@ -203,9 +206,8 @@ impl RestreamOAuth {
             .set_client_secret(ClientSecret::new(secret.expose().to_string()))
             .set_auth_uri(AuthUrl::from_url(endpoints.authorize()))
             .set_token_uri(TokenUrl::from_url(endpoints.token()))
-            .set_revocation_url(RevocationUrl::from_url(endpoints.revoke()))
             .set_redirect_uri(RedirectUrl::new(redirect.to_string()).map_err(config)?);
-        Ok(Self { client, http })
+        Ok(Self { client, revoke_url: endpoints.revoke(), http })
     }
 
     /// The authorize dialog's URL for a sign-up with `state`.
@@ -230,14 +232,21 @@ impl RestreamOAuth {
         })
     }
 
-    /// Asks Restream to revoke a refresh token (and with it its access token).
+    /// Asks Restream to revoke a refresh token (and with it its access token). Restream answers
+    /// 200 with an empty body whether or not the token was known.
     pub async fn revoke(&self, refresh: &Secret) -> Result<(), OAuthError> {
-        let token = StandardRevocableToken::RefreshToken(RefreshToken::new(refresh.expose().to_string()));
-        let request = self.client.revoke_token(token).map_err(|e| OAuthError::Config(e.to_string()))?;
-        request.request_async(&self.http).await.map_err(|error| match error {
-            RequestTokenError::ServerResponse(body) => OAuthError::Unreachable(format!("revocation refused: {body}")),
-            other => OAuthError::Unreachable(describe(&other)),
-        })
+        let response = self
+            .http
+            .post(self.revoke_url.clone())
+            .form(&[("token", refresh.expose()), ("token_type_hint", "refresh_token")])
+            .send()
+            .await
+            .map_err(|e| OAuthError::Unreachable(e.without_url().to_string()))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(OAuthError::Unreachable(format!("revocation answered {}", response.status())))
+        }
     }
 }
 

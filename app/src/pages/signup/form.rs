@@ -174,6 +174,9 @@ fn TextField(
         }
     };
     let inputmode = (kind == "url").then_some("url");
+    // The attribute carries the value in server-rendered HTML (a re-rendered submission); the
+    // property keeps it in step once hydrated.
+    let initial = state.form.with_untracked(|f| f.value(field).to_string());
     let input_type = if kind == "url" { "text" } else { kind };
     view! {
         <div class="space-y-1">
@@ -187,6 +190,7 @@ fn TextField(
                 autocomplete=autocomplete
                 placeholder=placeholder
                 spellcheck="false"
+                value=initial
                 class=move || format!(
                     "block w-full rounded-md border px-3 py-2 text-base shadow-sm focus:outline-none focus:ring-2 {}",
                     if error.get().is_some() { "border-red-600 focus:ring-red-600" } else { "border-slate-300 focus:ring-indigo-500" }
@@ -263,6 +267,7 @@ fn ConsentField(state: FormState, lives_of: String) -> impl IntoView {
                     class="mt-1 h-5 w-5 rounded border-slate-400 text-indigo-600 focus:ring-2 focus:ring-indigo-500"
                     aria-invalid=move || error.get().is_some().to_string()
                     aria-describedby=move || if error.get().is_some() { field.error_id() } else { String::new() }
+                    checked=state.form.with_untracked(SignupForm::consents)
                     prop:checked=move || state.form.with(SignupForm::consents)
                     on:change:target=move |event| {
                         let ticked = event.target().checked();
