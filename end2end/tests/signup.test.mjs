@@ -47,7 +47,7 @@ function accountOf(url) {
 test('a volunteer corrects their mistakes, connects on Restream.io and sees their channels', async () => {
   await consent('prompt');
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-  const errors = watchErrors(page);
+  const errors = watchErrors(page, world.fanout);
   await openForm(page);
 
   // Mistakes are pointed out as the volunteer leaves each field.
@@ -87,19 +87,71 @@ test('a volunteer corrects their mistakes, connects on Restream.io and sees thei
   assert.ok((await page.inputValue('#manage-link')).startsWith(`${world.fanout}/manage/`), 'the manage link to keep');
   await screenshot(page, 'signup-success');
   assert.deepEqual(errors, [], 'no console errors');
-  world.firstAccount = accountOf(page.url());
   await page.close();
 });
 
 test('the same volunteer signing up again keeps one account', async () => {
   await consent('approve');
+  const accounts = [];
+  for (let round = 0; round < 2; round += 1) {
+    const page = await browser.newPage();
+    await openForm(page);
+    await fillValidForm(page);
+    await Promise.all([page.waitForURL(/\/manage\/[^?]+\?connected=1$/), page.click('#signup-submit')]);
+    assert.match(await page.textContent('#manage-welcome'), /You're connected/);
+    accounts.push(accountOf(page.url()));
+    await page.close();
+  }
+  assert.equal(accounts[1], accounts[0], 'the second sign-up updated the same account');
+});
+
+test('without JavaScript the whole sign-up still works', async () => {
+  await consent('prompt');
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${world.fanout}/`);
+  await page.fill('#signup-display_name', 'Ana Volunteer');
+  await page.fill('#signup-email', 'not-an-address');
+  await page.click('#signup-submit');
+  // The server answers with the page again: what was typed, and the messages.
+  assert.match(await page.textContent('#signup-error-summary'), /There are 3 problems/);
+  assert.equal(await page.inputValue('#signup-display_name'), 'Ana Volunteer');
+  assert.match(await page.textContent('#signup-email-error'), /e-mail address like name@example.org/);
+  await page.fill('#signup-email', 'ana@example.org');
+  await page.fill('#signup-twitch', 'https://www.twitch.tv/anavolunteer');
+  await page.check('#signup-consent');
+  await Promise.all([page.waitForURL((url) => url.href.startsWith(world.restream)), page.click('#signup-submit')]);
+  await page.getByRole('button', { name: /allow/i }).click();
+  await page.waitForURL(/\/manage\/[^?]+\?connected=1$/);
+  assert.match(await page.textContent('#manage-welcome'), /You're connected, Ana Volunteer!/);
+  await page.click('#manage-pause');
+  await page.waitForURL(/\?done=paused$/);
+  assert.match(await page.textContent('#manage-status'), /Paused/);
+  await page.click('#manage-resume');
+  await page.waitForURL(/\?done=resumed$/);
+  assert.match(await page.textContent('#manage-status'), /Active/);
+  await context.close();
+});
+
+test('the form can be filled and sent with the keyboard alone', async () => {
+  await consent('approve');
   const page = await browser.newPage();
   await openForm(page);
-  await fillValidForm(page);
-  await Promise.all([page.waitForURL(/\/manage\/[^?]+\?connected=1$/), page.click('#signup-submit')]);
-  const again = accountOf(page.url());
-  if (world.firstAccount) assert.equal(again, world.firstAccount, 'the same account as the first sign-up');
-  assert.match(await page.textContent('#manage-welcome'), /You're connected/);
+  await page.focus('#signup-display_name');
+  await page.keyboard.type('Ana Volunteer');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('ana@example.org');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('https://www.youtube.com/@AnaVolunteer');
+  for (const field of ['twitch', 'x', 'facebook', 'consent']) {
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), `signup-${field}`, 'Tab follows the form order');
+  }
+  await page.keyboard.press('Space');
+  assert.equal(await page.isChecked('#signup-consent'), true);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'signup-submit');
+  await Promise.all([page.waitForURL(/\/manage\/[^?]+\?connected=1$/), page.keyboard.press('Enter')]);
   await page.close();
 });
 

@@ -52,11 +52,17 @@ export async function launchBrowser() {
   });
 }
 
-/** Records the page's console errors and uncaught exceptions. */
-export function watchErrors(page) {
+/**
+ * Records console errors and uncaught exceptions. With `origin`, only those of pages and
+ * resources on that origin count (a test that visits the Restream stand-in judges Fanout alone).
+ */
+export function watchErrors(page, origin) {
   const errors = [];
-  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
-  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+  const ours = (url) => !origin || !url || url.startsWith(origin);
+  page.on('console', (message) => {
+    if (message.type() === 'error' && ours(message.location().url)) errors.push(`${message.text()} (${message.location().url})`);
+  });
+  page.on('pageerror', (error) => { if (ours(page.url())) errors.push(`uncaught: ${error.message}`); });
   return errors;
 }
 

@@ -31,20 +31,23 @@ impl OwnOrigins {
     }
 }
 
-/// Refuses (403) a state-changing request a browser sent from another site: `Sec-Fetch-Site:
-/// cross-site`, or an `Origin` that is not Fanout's. Requests without either header are not
-/// from a browser page and cannot be forged by one.
+/// Refuses (403) a state-changing request a browser sent from another page than Fanout's own.
+/// Browsers say where a request comes from in `Sec-Fetch-Site`, which is trusted first
+/// (`same-origin`, or `none` for one the user made); without it, `Origin` must be Fanout's.
+/// A request with neither header is not from a browser page and cannot be forged by one.
 pub async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
     }
     let headers = request.headers();
-    let cross_site = headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
-    let foreign_origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|origin| !state.own_origins.allows(origin));
-    if cross_site || foreign_origin {
+    let foreign = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => !(site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none")),
+        None => headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|origin| !state.own_origins.allows(origin)),
+    };
+    if foreign {
         tracing::warn!(method = %request.method(), "refused a cross-site request");
         return (StatusCode::FORBIDDEN, "Cross-site requests are refused.").into_response();
     }

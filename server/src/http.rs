@@ -54,8 +54,9 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        // Manage links are capabilities: never leak them to other sites through Referer.
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        // Manage links are capabilities: never send them to other sites in `Referer`. (Not
+        // `no-referrer`: with it browsers send `Origin: null` even on Fanout's own form posts.)
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             // The route's pattern only: paths and queries carry manage links and OAuth codes.

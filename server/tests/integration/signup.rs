@@ -302,6 +302,21 @@ async fn cross_site_posts_are_refused() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(same.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let post_with = |headers: &'static [(&'static str, &'static str)]| {
+        let mut request = world.http.post(format!("{}/", world.fanout.url())).form(&[("display_name", "x")]);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    let sibling = post_with(&[("sec-fetch-site", "same-site")]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sibling.status(), StatusCode::FORBIDDEN, "another site of the same domain is refused too");
+    let null_origin = post_with(&[("origin", "null"), ("sec-fetch-site", "same-origin")]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(null_origin.status(), StatusCode::UNPROCESSABLE_ENTITY, "the browser's own word wins over an opaque origin");
+    let opaque = post_with(&[("origin", "null")]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(opaque.status(), StatusCode::FORBIDDEN, "an opaque origin alone is refused");
+    let page = world.http.get(format!("{}/", world.fanout.url())).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(page.headers().get("referrer-policy").and_then(|v| v.to_str().ok()), Some("same-origin"));
 }
 
 #[tokio::test]
@@ -327,4 +342,49 @@ async fn the_log_never_holds_a_code_state_token_or_secret() {
         assert!(secret.len() >= 8, "{what} is a real value");
         assert!(!log.contains(&secret), "the log holds the {what}");
     }
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let world = World::start(&[]).await;
+    let huge = "x".repeat(100 * 1024);
+    let response = world.post_form(&[("display_name", huge.as_str())]).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn the_server_function_shares_the_rate_limit_and_its_errors_are_typed() {
+    let world = World::start(&[("FANOUT_RATE_LIMIT", "2")]).await;
+    let call = || async {
+        let response = world
+            .http
+            .post(format!("{}/api/start_signup", world.fanout.url()))
+            .json(&serde_json::json!({ "form": { "display_name": "", "email": "nope" } }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        response.json::<serde_json::Value>().await.unwrap_or_default()
+    };
+    let first = call().await;
+    assert!(first["Invalid"]["email"].as_str().is_some_and(|m| m.contains("name@example.org")), "{first}");
+    call().await;
+    let limited = call().await;
+    assert!(limited["RateLimited"]["retry_after_secs"].as_u64().is_some_and(|s| s >= 1), "{limited}");
+}
+
+#[tokio::test]
+async fn restream_unreachable_at_the_callback_shows_its_page() {
+    let world = World::start(&[]).await;
+    let user = world.user(4108, "Hal");
+    world.restream.set_consent(Consent::Approve { user_id: user.id });
+    let callback = world.to_callback("Hal").await;
+    let World { _dir, restream, fanout, http } = world;
+    drop(restream); // Restream goes away between the dialog and the code exchange.
+    let response = http.get(&callback).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(location(&response), "/signup/problem?reason=unreachable");
+    let page = http.get(format!("{}/signup/problem?reason=unreachable", fanout.url())).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(page.status(), StatusCode::BAD_GATEWAY);
+    assert!(page.text().await.unwrap_or_default().contains("could not be reached"));
+    let store = SqliteStore::open(&fanout.data_dir().join("fanout.db")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.accounts().await.map(|a| a.len()).ok(), Some(0));
 }
