@@ -162,20 +162,11 @@ fn KeepLink(url: String) -> impl IntoView {
 
 #[component]
 fn Actions(status: AccountStatus, path: String) -> impl IntoView {
-    let button = "rounded-md px-4 py-2 font-semibold focus:outline-none focus-visible:ring-2 focus-visible:ring-offset-2";
     let pause = (status == AccountStatus::Active).then(|| view! {
-        <form method="post" action=format!("{path}/pause")>
-            <button id="manage-pause" type="submit" class=format!("{button} bg-amber-500 text-white hover:bg-amber-600 focus-visible:ring-amber-500")>
-                "Pause"
-            </button>
-        </form>
+        <ActionButton path=path.clone() action="pause" label="Pause" colours="bg-amber-500 hover:bg-amber-600 focus-visible:ring-amber-500" />
     });
     let resume = (status == AccountStatus::Paused).then(|| view! {
-        <form method="post" action=format!("{path}/resume")>
-            <button id="manage-resume" type="submit" class=format!("{button} bg-emerald-600 text-white hover:bg-emerald-700 focus-visible:ring-emerald-500")>
-                "Resume"
-            </button>
-        </form>
+        <ActionButton path=path.clone() action="resume" label="Resume" colours="bg-emerald-600 hover:bg-emerald-700 focus-visible:ring-emerald-500" />
     });
     let disconnect = (status != AccountStatus::Disconnected).then(|| view! {
         <details class="w-full rounded-md border border-red-200 p-3 sm:w-auto">
@@ -184,14 +175,28 @@ fn Actions(status: AccountStatus, path: String) -> impl IntoView {
                 "Fanout deletes its access to your Restream.io account and asks Restream.io to revoke it. \
                  You can connect again any time by signing up."
             </p>
-            <form method="post" action=format!("{path}/disconnect") class="mt-2">
-                <button id="manage-disconnect" type="submit" class=format!("{button} bg-red-700 text-white hover:bg-red-800 focus-visible:ring-red-600")>
-                    "Yes, disconnect"
-                </button>
-            </form>
+            <div class="mt-2">
+                <ActionButton path=path.clone() action="disconnect" label="Yes, disconnect" colours="bg-red-700 hover:bg-red-800 focus-visible:ring-red-600" />
+            </div>
         </details>
     });
     view! { <div class="flex flex-wrap items-start gap-3">{pause}{resume}{disconnect}</div> }
+}
+
+/// A one-button form posting `action` for the manage link at `path` (works without scripting).
+#[component]
+fn ActionButton(path: String, action: &'static str, label: &'static str, colours: &'static str) -> impl IntoView {
+    view! {
+        <form method="post" action=format!("{path}/{action}")>
+            <button
+                id=format!("manage-{action}")
+                type="submit"
+                class=format!("rounded-md px-4 py-2 font-semibold text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-offset-2 {colours}")
+            >
+                {label}
+            </button>
+        </form>
+    }
 }
 
 #[component]
