@@ -10,8 +10,11 @@
 #![warn(missing_docs)]
 
 pub mod fanout;
+pub mod nginx;
+pub mod ports;
 pub mod process;
 pub mod restream;
+pub mod source;
 
 use std::path::PathBuf;
 

@@ -73,6 +73,20 @@ impl Process {
         }
     }
 
+    /// Starts `command` with stdout and stderr appended to `log`, without waiting for anything.
+    pub fn spawn(name: &str, mut command: Command, log: &Path) -> Result<Self, WorldError> {
+        let open = |what: &str| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .map_err(|source| WorldError::Io { what: format!("open {} for {what}", log.display()), source })
+        };
+        command.stdout(Stdio::from(open("stdout")?)).stderr(Stdio::from(open("stderr")?)).stdin(Stdio::null()).kill_on_drop(true);
+        let child = command.spawn().map_err(|source| WorldError::Spawn { program: name.to_string(), source })?;
+        Ok(Self { name: name.to_string(), child, log: log.to_path_buf() })
+    }
+
     /// The process id.
     pub fn pid(&self) -> Option<u32> {
         self.child.id()

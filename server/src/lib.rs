@@ -10,6 +10,7 @@ pub mod guard;
 pub mod health;
 pub mod http;
 pub mod manage;
+pub mod relay;
 pub mod restream;
 pub mod serve;
 pub mod shutdown;

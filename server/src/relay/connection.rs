@@ -1,0 +1,175 @@
+//! Opening a destination: TCP (or TLS for `rtmps://`), the RTMP handshake, `connect` to the
+//! application and `publish` on the stream key — through `rml_rtmp`'s client session, which
+//! stays with the connection to answer the server (acknowledgements, pings).
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use rml_rtmp::handshake::{Handshake, HandshakeProcessResult, PeerType};
+use rml_rtmp::sessions::{
+    ClientSession, ClientSessionConfig, ClientSessionError, ClientSessionEvent, ClientSessionResult, PublishRequestType,
+};
+use rml_rtmp::time::RtmpTimestamp;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::net::TcpStream;
+
+use super::media::CHUNK_SIZE;
+use super::target::RtmpTarget;
+
+/// Any byte stream a destination can be reached over.
+pub trait Transport: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Transport for T {}
+
+/// Why a destination could not be opened or was lost. Messages never hold the stream key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// No answer in time.
+    #[error("no answer within {0} s")]
+    Timeout(u64),
+    /// The network failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// TLS could not be set up.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The RTMP handshake failed.
+    #[error("RTMP handshake failed: {0:?}")]
+    Handshake(rml_rtmp::handshake::HandshakeError),
+    /// The RTMP session failed.
+    #[error("RTMP error: {0}")]
+    Session(String),
+    /// The server refused the connection to the application.
+    #[error("the server refused the connection: {0}")]
+    Rejected(String),
+    /// The server closed the connection.
+    #[error("the server closed the connection")]
+    Closed,
+}
+
+impl From<ClientSessionError> for ConnectError {
+    fn from(error: ClientSessionError) -> Self {
+        Self::Session(format!("{error:?}"))
+    }
+}
+
+/// A destination ready for media: the halves of its connection and its session.
+pub struct Publisher {
+    /// Reads what the server sends.
+    pub reader: ReadHalf<Box<dyn Transport>>,
+    /// Writes to the server.
+    pub writer: WriteHalf<Box<dyn Transport>>,
+    /// The RTMP client session (answers the server; sends metadata).
+    pub session: ClientSession,
+    /// The message stream id the server gave the publishing stream.
+    pub stream_id: u32,
+}
+
+fn tls_config() -> Arc<rustls::ClientConfig> {
+    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map(|builder| builder.with_root_certificates(roots).with_no_client_auth())
+                .unwrap_or_else(|_| {
+                    // The ring provider supports the default versions; this branch is unreachable in practice.
+                    rustls::ClientConfig::builder().with_root_certificates(rustls::RootCertStore::empty()).with_no_client_auth()
+                });
+            Arc::new(config)
+        })
+        .clone()
+}
+
+async fn open_transport(target: &RtmpTarget) -> Result<Box<dyn Transport>, ConnectError> {
+    let tcp = TcpStream::connect((target.host.as_str(), target.port)).await?;
+    tcp.set_nodelay(true)?;
+    if !target.tls {
+        return Ok(Box::new(tcp));
+    }
+    let name = rustls::pki_types::ServerName::try_from(target.host.clone()).map_err(|e| ConnectError::Tls(e.to_string()))?;
+    let tls = tokio_rustls::TlsConnector::from(tls_config()).connect(name, tcp).await.map_err(|e| ConnectError::Tls(e.to_string()))?;
+    Ok(Box::new(tls))
+}
+
+/// Connects to `target` and starts publishing on its key, within `timeout`.
+pub async fn connect(target: &RtmpTarget, timeout: Duration) -> Result<Publisher, ConnectError> {
+    tokio::time::timeout(timeout, connect_inner(target)).await.map_err(|_| ConnectError::Timeout(timeout.as_secs()))?
+}
+
+async fn connect_inner(target: &RtmpTarget) -> Result<Publisher, ConnectError> {
+    let mut transport = open_transport(target).await?;
+    let mut handshake = Handshake::new(PeerType::Client);
+    transport.write_all(&handshake.generate_outbound_p0_and_p1().map_err(ConnectError::Handshake)?).await?;
+    let mut buffer = vec![0u8; 16 * 1024];
+    let leftover = loop {
+        let read = transport.read(&mut buffer).await?;
+        if read == 0 {
+            return Err(ConnectError::Closed);
+        }
+        match handshake.process_bytes(&buffer[..read]).map_err(ConnectError::Handshake)? {
+            HandshakeProcessResult::InProgress { response_bytes } => transport.write_all(&response_bytes).await?,
+            HandshakeProcessResult::Completed { response_bytes, remaining_bytes } => {
+                transport.write_all(&response_bytes).await?;
+                break remaining_bytes;
+            }
+        }
+    };
+
+    let mut config = ClientSessionConfig::new();
+    config.chunk_size = CHUNK_SIZE;
+    config.tc_url = Some(target.tc_url());
+    let (mut session, initial) = ClientSession::new(config)?;
+    let mut pending = initial;
+    pending.push(session.request_connection(target.app.clone())?);
+    pending.extend(session.handle_input(&leftover)?);
+    loop {
+        let mut published = false;
+        while !pending.is_empty() {
+            for result in std::mem::take(&mut pending) {
+                match result {
+                    ClientSessionResult::OutboundResponse(packet) => transport.write_all(&packet.bytes).await?,
+                    ClientSessionResult::RaisedEvent(ClientSessionEvent::ConnectionRequestAccepted) => {
+                        pending.push(session.request_publishing(target.key.expose().to_string(), PublishRequestType::Live)?);
+                    }
+                    ClientSessionResult::RaisedEvent(ClientSessionEvent::ConnectionRequestRejected { description }) => {
+                        return Err(ConnectError::Rejected(description));
+                    }
+                    ClientSessionResult::RaisedEvent(ClientSessionEvent::PublishRequestAccepted) => published = true,
+                    ClientSessionResult::RaisedEvent(ClientSessionEvent::UnhandleableOnStatusCode { code }) => {
+                        return Err(ConnectError::Rejected(code));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if published {
+            let stream_id = probe_stream_id(&mut session)?;
+            let (reader, writer) = tokio::io::split(transport);
+            return Ok(Publisher { reader, writer, session, stream_id });
+        }
+        let read = transport.read(&mut buffer).await?;
+        if read == 0 {
+            return Err(ConnectError::Closed);
+        }
+        pending = session.handle_input(&buffer[..read])?;
+    }
+}
+
+/// The message stream id the server assigned, read from a packet the session serializes for it
+/// (and that is never sent): a first chunk on a chunk stream has a full (type 0) header, which
+/// carries the message stream id at bytes 8..12, little-endian (RTMP specification, 5.3.1.2.1).
+fn probe_stream_id(session: &mut ClientSession) -> Result<u32, ConnectError> {
+    let packet = match session.publish_audio_data(Bytes::from_static(&[0xaf]), RtmpTimestamp::new(0), true)? {
+        ClientSessionResult::OutboundResponse(packet) => packet,
+        _ => return Err(ConnectError::Session("no packet to read the stream id from".into())),
+    };
+    let bytes = packet.bytes;
+    if bytes.len() >= 12 && bytes[0] >> 6 == 0 {
+        Ok(u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]))
+    } else {
+        Err(ConnectError::Session("unexpected chunk header while reading the stream id".into()))
+    }
+}

@@ -1,0 +1,273 @@
+//! One destination's life: connect and publish, send the stream's metadata and decoder
+//! configuration, then the live from its next keyframe — media chunks shared with every other
+//! destination, written as they are. A destination that falls more than the allowed lag behind
+//! (or out of the ring) skips to the next keyframe; the source and the others never wait for it.
+//! Lost, it reconnects with backoff (1 s doubling to 30 s, with jitter) until removed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rml_rtmp::sessions::ClientSessionResult;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::connection::{self, ConnectError, Publisher};
+use super::hub::SharedHub;
+use super::media::{Media, MediaChunker, SHARED_STREAM_ID};
+use super::status::{BitrateMeter, DestinationState, DestinationStatus};
+use super::target::RtmpTarget;
+
+/// How a destination behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct DestinationPolicy {
+    /// Behind the newest media by more than this, it skips to the next keyframe.
+    pub max_lag: Duration,
+    /// How long connecting and publishing may take.
+    pub connect_timeout: Duration,
+    /// The first wait after a loss.
+    pub first_backoff: Duration,
+    /// The longest wait between attempts.
+    pub max_backoff: Duration,
+}
+
+impl Default for DestinationPolicy {
+    fn default() -> Self {
+        Self {
+            max_lag: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(10),
+            first_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The wait before attempt `attempt` (1-based): doubling from `first` to `max`, plus up to 25 %
+/// jitter so destinations lost together do not return together.
+pub fn backoff(policy: &DestinationPolicy, attempt: u32) -> Duration {
+    let doubled = policy.first_backoff.saturating_mul(1 << attempt.saturating_sub(1).min(16));
+    let base = doubled.min(policy.max_backoff);
+    base + base.mul_f64(rand::random::<f64>() * 0.25)
+}
+
+/// Why a streaming connection ended.
+enum Ended {
+    /// Removed, or the relay stopped.
+    Stopped,
+    /// Lost; try again.
+    Lost(ConnectError),
+}
+
+/// Runs the destination until `stop`.
+pub async fn run(
+    target: RtmpTarget,
+    hub: SharedHub,
+    status: watch::Sender<DestinationStatus>,
+    policy: DestinationPolicy,
+    stop: CancellationToken,
+) {
+    let mut attempt = 0u32;
+    loop {
+        let connected = tokio::select! {
+            () = stop.cancelled() => break,
+            connected = connection::connect(&target, policy.connect_timeout) => connected,
+        };
+        let ended = match connected {
+            Ok(publisher) => {
+                attempt = 0;
+                stream(publisher, &hub, &status, &policy, &stop).await
+            }
+            Err(error) => Ended::Lost(error),
+        };
+        match ended {
+            Ended::Stopped => break,
+            Ended::Lost(error) => {
+                attempt += 1;
+                tracing::warn!(destination = %target, attempt, "destination lost: {error}");
+                status.send_modify(|s| {
+                    if s.state == DestinationState::Streaming {
+                        s.reconnects += 1;
+                    }
+                    s.state = DestinationState::Retrying;
+                    s.bitrate_bps = 0;
+                    s.last_error = Some(error.to_string());
+                });
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    () = tokio::time::sleep(backoff(&policy, attempt)) => {}
+                }
+            }
+        }
+    }
+    status.send_modify(|s| {
+        s.state = DestinationState::Stopped;
+        s.bitrate_bps = 0;
+    });
+}
+
+/// Media as this destination must write it: the shared chunks, or its own when its server
+/// gave its stream another id.
+struct Writer {
+    own: Option<MediaChunker>,
+}
+
+impl Writer {
+    fn bytes(&mut self, media: &Media) -> Result<Bytes, ConnectError> {
+        match &mut self.own {
+            None => Ok(media.chunks.clone()),
+            Some(chunker) => chunker.chunk(media.rtmp_message(), media.timestamp).map_err(|e| ConnectError::Session(e.to_string())),
+        }
+    }
+}
+
+async fn stream(
+    mut publisher: Publisher,
+    hub: &SharedHub,
+    status: &watch::Sender<DestinationStatus>,
+    policy: &DestinationPolicy,
+    stop: &CancellationToken,
+) -> Ended {
+    // Subscribe first, so nothing between the headers and the first frame is missed.
+    let mut ring = hub.subscribe();
+    let own = if publisher.stream_id == SHARED_STREAM_ID {
+        None
+    } else {
+        match MediaChunker::new(publisher.stream_id) {
+            Ok(chunker) => Some(chunker),
+            Err(error) => return Ended::Lost(ConnectError::Session(error.to_string())),
+        }
+    };
+    let mut writer = Writer { own };
+    if let Err(error) = send_headers(&mut publisher, hub, &mut writer).await {
+        return Ended::Lost(error);
+    }
+    status.send_modify(|s| {
+        s.state = DestinationState::Streaming;
+        s.last_error = None;
+    });
+
+    let max_lag_ms = u32::try_from(policy.max_lag.as_millis()).unwrap_or(u32::MAX);
+    let mut meter = BitrateMeter::new(Duration::from_secs(2));
+    let mut unreported = 0u64;
+    let mut waiting_for_keyframe = true;
+    let mut read_buffer = vec![0u8; 4096];
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return Ended::Stopped,
+            received = ring.recv() => {
+                let media = match received {
+                    Ok(media) => media,
+                    Err(RecvError::Lagged(_)) => {
+                        waiting_for_keyframe = true;
+                        status.send_modify(|s| s.skips += 1);
+                        continue;
+                    }
+                    Err(RecvError::Closed) => return Ended::Stopped,
+                };
+                if hub.newest_timestamp().saturating_sub(media.timestamp) > max_lag_ms && !waiting_for_keyframe {
+                    waiting_for_keyframe = true;
+                    status.send_modify(|s| s.skips += 1);
+                }
+                if waiting_for_keyframe {
+                    if media.keyframe {
+                        waiting_for_keyframe = false;
+                    } else if !media.sequence_header {
+                        continue;
+                    }
+                }
+                let bytes = match writer.bytes(&media) {
+                    Ok(bytes) => bytes,
+                    Err(error) => return Ended::Lost(error),
+                };
+                if let Err(error) = publisher.writer.write_all(&bytes).await {
+                    return Ended::Lost(error.into());
+                }
+                unreported += bytes.len() as u64;
+                if let Some(bps) = meter.add(bytes.len(), Instant::now()) {
+                    let sent = std::mem::take(&mut unreported);
+                    status.send_modify(|s| {
+                        s.bytes_sent += sent;
+                        s.bitrate_bps = bps;
+                    });
+                }
+            }
+            read = publisher.reader.read(&mut read_buffer) => {
+                match read {
+                    Ok(0) => return Ended::Lost(ConnectError::Closed),
+                    Ok(n) => {
+                        if let Err(error) = answer_server(&mut publisher, n, &read_buffer).await {
+                            return Ended::Lost(error);
+                        }
+                    }
+                    Err(error) => return Ended::Lost(error.into()),
+                }
+            }
+        }
+    }
+}
+
+/// The metadata and the latest decoder configurations, before the first frame.
+async fn send_headers(publisher: &mut Publisher, hub: &SharedHub, writer: &mut Writer) -> Result<(), ConnectError> {
+    let headers = hub.headers();
+    if let Some(metadata) = &headers.metadata {
+        let packet = publisher.session.publish_metadata(metadata)?;
+        if let ClientSessionResult::OutboundResponse(packet) = packet {
+            publisher.writer.write_all(&packet.bytes).await?;
+        }
+    }
+    for header in [&headers.video, &headers.audio].into_iter().flatten() {
+        let bytes = writer.bytes(header)?;
+        publisher.writer.write_all(&bytes).await?;
+    }
+    Ok(())
+}
+
+/// Feeds what the server sent to the session and writes its answers (acknowledgements, pings).
+async fn answer_server(publisher: &mut Publisher, read: usize, buffer: &[u8]) -> Result<(), ConnectError> {
+    let results = publisher.session.handle_input(&buffer[..read])?;
+    for result in results {
+        if let ClientSessionResult::OutboundResponse(packet) = result {
+            publisher.writer.write_all(&packet.bytes).await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_to_thirty_with_jitter() {
+        let policy = DestinationPolicy::default();
+        let within = |attempt, low: f64, high: f64| {
+            let wait = backoff(&policy, attempt).as_secs_f64();
+            assert!((low..=high).contains(&wait), "attempt {attempt}: {wait}");
+        };
+        within(1, 1.0, 1.25);
+        within(2, 2.0, 2.5);
+        within(3, 4.0, 5.0);
+        within(6, 30.0, 37.5);
+        within(40, 30.0, 37.5);
+    }
+}
+
+/// A handle the relay keeps per destination.
+pub struct DestinationHandle {
+    /// Stops it.
+    pub stop: CancellationToken,
+    /// Its status.
+    pub status: watch::Receiver<DestinationStatus>,
+}
+
+impl DestinationHandle {
+    /// Starts a destination task.
+    pub fn spawn(target: RtmpTarget, hub: SharedHub, policy: DestinationPolicy, parent: &CancellationToken) -> Self {
+        let stop = parent.child_token();
+        let (status, receiver) = watch::channel(DestinationStatus::new());
+        tokio::spawn(run(target, Arc::clone(&hub), status, policy, stop.clone()));
+        Self { stop, status: receiver }
+    }
+}

@@ -1,0 +1,79 @@
+//! The relay's centre: media from the ingest goes into one bounded ring that every destination
+//! reads at its own pace (a `broadcast` channel of shared messages: one send per message, not
+//! one per destination), with the latest stream headers beside it for (re)connecting
+//! destinations.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use tokio::sync::{broadcast, watch};
+
+use super::media::{Media, StreamHeaders};
+use super::status::InputStatus;
+
+/// The ring, the headers and the input status.
+pub struct Hub {
+    media: broadcast::Sender<Arc<Media>>,
+    headers: watch::Sender<StreamHeaders>,
+    input: watch::Sender<InputStatus>,
+    newest: AtomicU32,
+}
+
+impl Hub {
+    /// A hub whose ring holds `capacity` messages.
+    pub fn new(capacity: usize) -> Self {
+        let (media, _) = broadcast::channel(capacity.max(16));
+        Self {
+            media,
+            headers: watch::Sender::new(StreamHeaders::default()),
+            input: watch::Sender::new(InputStatus::default()),
+            newest: AtomicU32::new(0),
+        }
+    }
+
+    /// Publishes a media message to every destination (and keeps sequence headers).
+    pub fn publish(&self, media: Media) {
+        self.newest.store(media.timestamp, Ordering::Relaxed);
+        if media.sequence_header {
+            self.headers.send_modify(|headers| match media.kind {
+                super::media::MediaKind::Video => headers.video = Some(media.clone()),
+                super::media::MediaKind::Audio => headers.audio = Some(media.clone()),
+            });
+        }
+        // No receiver (no destination yet) is fine.
+        let _ = self.media.send(Arc::new(media));
+    }
+
+    /// Records the stream's metadata.
+    pub fn set_metadata(&self, metadata: rml_rtmp::sessions::StreamMetadata) {
+        self.headers.send_modify(|headers| headers.metadata = Some(metadata));
+    }
+
+    /// A new reader of the ring, starting with the next message.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Media>> {
+        self.media.subscribe()
+    }
+
+    /// The headers as they are now.
+    pub fn headers(&self) -> StreamHeaders {
+        self.headers.borrow().clone()
+    }
+
+    /// The timestamp of the newest message published.
+    pub fn newest_timestamp(&self) -> u32 {
+        self.newest.load(Ordering::Relaxed)
+    }
+
+    /// Updates the input status.
+    pub fn update_input(&self, change: impl FnOnce(&mut InputStatus)) {
+        self.input.send_modify(change);
+    }
+
+    /// Watches the input status.
+    pub fn watch_input(&self) -> watch::Receiver<InputStatus> {
+        self.input.subscribe()
+    }
+}
+
+/// A hub shared by the ingest side and every destination.
+pub type SharedHub = Arc<Hub>;
