@@ -9,6 +9,7 @@ pub mod config;
 pub mod guard;
 pub mod health;
 pub mod http;
+pub mod ingest;
 pub mod manage;
 pub mod relay;
 pub mod restream;

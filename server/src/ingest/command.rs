@@ -1,0 +1,155 @@
+//! The command lines of the ingest: how ffmpeg (and yt-dlp) are called for each pull mode and
+//! transcode profile. Pure, so they are tested as they are.
+
+use serde::{Deserialize, Serialize};
+
+/// How the live is pulled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, strum::Display, strum::EnumString)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum PullMode {
+    /// ffmpeg reads the HLS manifest.
+    Hls,
+    /// `yt-dlp -o - <watch URL>` piped into ffmpeg.
+    YtDlp,
+}
+
+/// What ffmpeg does to the media.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, strum::Display, strum::EnumString)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum TranscodeProfile {
+    /// Copy: remux only, no re-encoding (the default).
+    Copy,
+    /// 720p, libx264 veryfast, 2.5 Mbit/s.
+    #[value(name = "720p")]
+    #[serde(rename = "720p")]
+    #[strum(serialize = "720p")]
+    P720,
+    /// 480p, libx264 veryfast, 1.2 Mbit/s.
+    #[value(name = "480p")]
+    #[serde(rename = "480p")]
+    #[strum(serialize = "480p")]
+    P480,
+}
+
+impl TranscodeProfile {
+    /// The video bitrate of the profile, kbit/s (`None` for copy: whatever the source has).
+    pub fn video_kbps(self) -> Option<u32> {
+        match self {
+            Self::Copy => None,
+            Self::P720 => Some(2500),
+            Self::P480 => Some(1200),
+        }
+    }
+
+    /// ffmpeg's codec arguments for the profile.
+    pub fn codec_args(self) -> Vec<String> {
+        let (height, kbps) = match self {
+            Self::Copy => return vec!["-c".into(), "copy".into()],
+            Self::P720 => (720, 2500),
+            Self::P480 => (480, 1200),
+        };
+        let list = [
+            "-vf".to_string(), format!("scale=-2:{height}"),
+            "-c:v".into(), "libx264".into(), "-preset".into(), "veryfast".into(), "-pix_fmt".into(), "yuv420p".into(),
+            "-b:v".into(), format!("{kbps}k"), "-maxrate".into(), format!("{kbps}k"), "-bufsize".into(), format!("{}k", kbps * 2),
+            "-g".into(), "60".into(), "-keyint_min".into(), "60".into(), "-sc_threshold".into(), "0".into(),
+            "-c:a".into(), "aac".into(), "-b:a".into(), "128k".into(), "-ar".into(), "44100".into(),
+        ];
+        list.to_vec()
+    }
+}
+
+/// ffmpeg's arguments to read `input` (a manifest URL, or `pipe:0`) and publish to `output`.
+pub fn ffmpeg_args(input: &str, output: &str, profile: TranscodeProfile) -> Vec<String> {
+    let mut args: Vec<String> = ["-hide_banner", "-nostats", "-loglevel", "warning", "-nostdin"].iter().map(|s| s.to_string()).collect();
+    if input != "pipe:0" {
+        // Live HLS: start at the newest segment, keep reading through network hiccups.
+        args.extend(
+            ["-reconnect", "1", "-reconnect_streamed", "1", "-reconnect_delay_max", "5", "-live_start_index", "-1"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+    } else {
+        args.retain(|a| a != "-nostdin");
+    }
+    // Pace output at the media's own rate: destinations get a steady stream, not bursts.
+    args.push("-re".into());
+    args.extend(["-i".to_string(), input.to_string()]);
+    args.extend(profile.codec_args());
+    args.extend(["-f".to_string(), "flv".to_string(), output.to_string()]);
+    args
+}
+
+/// yt-dlp's arguments to write the live of `watch_url` to standard output.
+pub fn yt_dlp_args(watch_url: &str) -> Vec<String> {
+    ["--quiet", "--no-warnings", "--no-part", "-f", "best", "-o", "-", watch_url].iter().map(|s| s.to_string()).collect()
+}
+
+/// What an ffmpeg stderr line says, for the status: an HTTP refusal (the manifest expired) is
+/// told apart from other errors; URLs are cut out (they carry YouTube's signed parameters).
+pub fn classify_stderr(line: &str) -> Option<StderrNote> {
+    let lower = line.to_ascii_lowercase();
+    let expired = ["403 forbidden", "404 not found", "http error 403", "http error 404", "server returned 403", "server returned 404"];
+    let note = if expired.iter().any(|e| lower.contains(e)) {
+        StderrNote::Expired
+    } else if lower.contains("error") || lower.contains("invalid") || lower.contains("failed") || lower.contains("refused") {
+        StderrNote::Error
+    } else {
+        return None;
+    };
+    Some(note)
+}
+
+/// The kind of an ffmpeg stderr line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StderrNote {
+    /// The manifest or a segment was refused: resolve a fresh manifest.
+    Expired,
+    /// Another error.
+    Error,
+}
+
+/// `line` with every URL replaced by `<url>`.
+pub fn redact_urls(line: &str) -> String {
+    line.split_whitespace()
+        .map(|word| {
+            let bare = word.trim_matches(|c| c == '\'' || c == '"');
+            if bare.contains("://") { "<url>" } else { word }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_remuxes_without_reencoding_and_starts_at_the_live_edge() {
+        let args = ffmpeg_args("https://manifest.example/index.m3u8", "rtmp://127.0.0.1:1/ingest/k", TranscodeProfile::Copy);
+        let joined = args.join(" ");
+        assert!(joined.contains("-live_start_index -1 -re -i https://manifest.example/index.m3u8 -c copy -f flv rtmp://127.0.0.1:1/ingest/k"), "{joined}");
+        assert!(!joined.contains("libx264"));
+    }
+
+    #[test]
+    fn profiles_transcode_to_their_height_and_rate() {
+        let joined = ffmpeg_args("pipe:0", "rtmp://x/ingest/k", TranscodeProfile::P480).join(" ");
+        assert!(joined.contains("-re -i pipe:0 -vf scale=-2:480 -c:v libx264 -preset veryfast"), "{joined}");
+        assert!(joined.contains("-b:v 1200k") && !joined.contains("-nostdin"), "{joined}");
+        assert_eq!("720p".parse::<TranscodeProfile>().ok(), Some(TranscodeProfile::P720));
+        assert_eq!(TranscodeProfile::P720.to_string(), "720p");
+    }
+
+    #[test]
+    fn stderr_tells_an_expired_manifest_from_other_errors_and_hides_urls() {
+        let line = "[https @ 0x55] HTTP error 403 Forbidden for 'https://manifest.googlevideo.com/api/sig=SECRET'";
+        assert_eq!(classify_stderr(line), Some(StderrNote::Expired));
+        assert_eq!(classify_stderr("rtmp://127.0.0.1:1/ingest/k: Connection refused"), Some(StderrNote::Error));
+        assert_eq!(classify_stderr("frame=  100 fps= 30"), None);
+        let redacted = redact_urls(line);
+        assert!(!redacted.contains("SECRET") && redacted.contains("<url>"), "{redacted}");
+    }
+}
