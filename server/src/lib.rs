@@ -18,3 +18,4 @@ pub mod shutdown;
 pub mod signup;
 pub mod state;
 pub mod telemetry;
+pub mod youtube;

@@ -84,6 +84,7 @@ conformance!(
     events_page_newest_first_with_filters,
     meta_is_set_only_when_absent,
     store_is_tied_to_the_key_its_secrets_were_sealed_with,
+    titles_set_for_a_live_are_remembered_once_per_account,
 );
 
 fn cipher() -> Cipher {
@@ -363,4 +364,17 @@ async fn store_is_tied_to_the_key_its_secrets_were_sealed_with(store: SharedStor
         }
         outcome => panic!("a different key must be refused, got {outcome:?}"),
     }
+}
+
+async fn titles_set_for_a_live_are_remembered_once_per_account(store: SharedStore) {
+    let live = VideoId("live-one".into());
+    let other = VideoId("live-two".into());
+    let (a, b) = (AccountId::from_stored("a-account"), AccountId::from_stored("b-account"));
+    assert_eq!(ok(store.titled_accounts(&live)).await, Vec::<AccountId>::new());
+    ok(store.record_titles_set(&live, &b, now())).await;
+    ok(store.record_titles_set(&live, &a, now())).await;
+    ok(store.record_titles_set(&live, &a, now())).await;
+    ok(store.record_titles_set(&other, &a, now())).await;
+    assert_eq!(ok(store.titled_accounts(&live)).await, vec![a.clone(), b]);
+    assert_eq!(ok(store.titled_accounts(&other)).await, vec![a]);
 }

@@ -120,6 +120,12 @@ pub trait Store: Send + Sync + 'static {
     /// The most recently detected lives, newest first.
     async fn recent_lives(&self, limit: u32) -> Result<Vec<Live>, StoreError>;
 
+    /// Records that `account`'s channel titles were set for the live `video_id` (idempotent).
+    async fn record_titles_set(&self, video_id: &VideoId, account: &AccountId, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// The accounts whose titles were set for the live `video_id`.
+    async fn titled_accounts(&self, video_id: &VideoId) -> Result<Vec<AccountId>, StoreError>;
+
     /// Appends an event; ids grow with each append.
     async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError>;
 

@@ -425,6 +425,33 @@ impl Store for MongoStore {
         docs.into_iter().map(Live::try_from).collect()
     }
 
+    async fn record_titles_set(&self, video_id: &VideoId, account: &AccountId, at: OffsetDateTime) -> Result<(), StoreError> {
+        let id = format!("{}/{}", video_id.0, account.as_str());
+        self.db
+            .collection::<Document>("live_titles")
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$setOnInsert": { "video_id": &video_id.0, "account_id": account.as_str(), "set_at": date(at) } },
+            )
+            .upsert(true)
+            .await?;
+        Ok(())
+    }
+
+    async fn titled_accounts(&self, video_id: &VideoId) -> Result<Vec<AccountId>, StoreError> {
+        let docs: Vec<Document> = self
+            .db
+            .collection::<Document>("live_titles")
+            .find(doc! { "video_id": &video_id.0 })
+            .sort(doc! { "account_id": 1 })
+            .await?
+            .try_collect()
+            .await?;
+        docs.iter()
+            .map(|d| d.get_str("account_id").map(AccountId::from_stored).map_err(|e| StoreError::Corrupt(format!("live_titles: {e}"))))
+            .collect()
+    }
+
     async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError> {
         let id = self.next_event_id().await?;
         let doc = EventDoc {

@@ -362,6 +362,24 @@ impl Store for SqliteStore {
         rows.iter().map(live_from).collect()
     }
 
+    async fn record_titles_set(&self, video_id: &VideoId, account: &AccountId, at: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO live_titles (video_id, account_id, set_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(&video_id.0)
+            .bind(account.as_str())
+            .bind(to_millis(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn titled_accounts(&self, video_id: &VideoId) -> Result<Vec<AccountId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT account_id FROM live_titles WHERE video_id = ? ORDER BY account_id")
+            .bind(&video_id.0)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids.into_iter().map(AccountId::from_stored).collect())
+    }
+
     async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO events (at, kind, account_id, video_id, message) VALUES (?, ?, ?, ?, ?) RETURNING id",

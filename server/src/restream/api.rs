@@ -1,8 +1,10 @@
-//! Restream.io's REST API, the parts sign-up needs: who the user is, their channels, and the
-//! public list of platforms (to name each channel's platform).
+//! Restream.io's REST API, the parts Fanout uses: who the user is, their channels and the public
+//! list of platforms (to name each channel's platform), channel titles, and the stream key.
+//! `429 Too Many Requests` is waited out as `Retry-After` says.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use app::model::RestreamChannel;
 use app::secrets::Secret;
@@ -12,6 +14,11 @@ use tokio::sync::OnceCell;
 
 use super::Endpoints;
 use super::oauth::RestreamOAuthError;
+
+/// How many times a call is tried when Restream answers 429.
+const MAX_TRIES: u32 = 4;
+/// The longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// Why an API call failed.
 #[derive(Debug, thiserror::Error)]
@@ -83,25 +90,75 @@ impl RestreamApi {
         Self { endpoints, http, platforms: Arc::new(OnceCell::new()) }
     }
 
+    /// Sends a request (built anew for each try), waiting out `429 Too Many Requests` as
+    /// `Retry-After` asks (up to [`MAX_RETRY_AFTER`], a few times); returns the success body.
+    async fn send(&self, path: &str, build: impl Fn() -> reqwest::RequestBuilder) -> Result<bytes::Bytes, ApiError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let response = build().send().await.map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
+            let status = response.status();
+            if status == reqwest::StatusCode::TOO_MANY_REQUESTS && tries < MAX_TRIES {
+                let wait = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map_or(Duration::from_secs(1), Duration::from_secs)
+                    .min(MAX_RETRY_AFTER);
+                tracing::info!(path, seconds = wait.as_secs(), "Restream asked to slow down");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let body = response.bytes().await.map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
+            if status.is_success() {
+                return Ok(body);
+            }
+            let message = serde_json::from_slice::<RestreamOAuthError>(&body)
+                .map(|e| e.to_string())
+                .unwrap_or_else(|_| status.canonical_reason().unwrap_or("error").to_string());
+            return Err(if status == reqwest::StatusCode::UNAUTHORIZED {
+                ApiError::Unauthorized(message)
+            } else {
+                ApiError::Status { status: status.as_u16(), message }
+            });
+        }
+    }
+
     async fn get<T: DeserializeOwned>(&self, path: &str, token: Option<&Secret>) -> Result<T, ApiError> {
-        let mut request = self.http.get(self.endpoints.api(path));
-        if let Some(token) = token {
-            request = request.bearer_auth(token.expose());
+        let url = self.endpoints.api(path);
+        let body = self
+            .send(path, || {
+                let request = self.http.get(url.clone());
+                match token {
+                    Some(token) => request.bearer_auth(token.expose()),
+                    None => request,
+                }
+            })
+            .await?;
+        serde_json::from_slice(&body).map_err(|e| ApiError::Unreadable(format!("{path}: {e}")))
+    }
+
+    /// Sets a channel's title and description (`PATCH /v2/user/channel-meta/{id}`).
+    pub async fn update_channel_meta(&self, access: &Secret, channel_id: i64, title: &str, description: &str) -> Result<(), ApiError> {
+        let path = format!("/v2/user/channel-meta/{channel_id}");
+        let url = self.endpoints.api(&path);
+        let body = serde_json::json!({ "title": title, "description": description });
+        self.send(&path, || self.http.patch(url.clone()).bearer_auth(access.expose()).json(&body)).await.map(drop)
+    }
+
+    /// The account's stream key (`GET /v2/user/streamKey`).
+    pub async fn stream_key(&self, access: &Secret) -> Result<Secret, ApiError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct StreamKey {
+            stream_key: String,
         }
-        let response = request.send().await.map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
-        if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|e| ApiError::Unreadable(format!("{path}: {e}")));
+        let key: StreamKey = self.get("/v2/user/streamKey", Some(access)).await?;
+        if key.stream_key.is_empty() {
+            return Err(ApiError::Unreadable("an empty stream key".into()));
         }
-        let message = serde_json::from_slice::<RestreamOAuthError>(&body)
-            .map(|e| e.to_string())
-            .unwrap_or_else(|_| status.canonical_reason().unwrap_or("error").to_string());
-        Err(if status == reqwest::StatusCode::UNAUTHORIZED {
-            ApiError::Unauthorized(message)
-        } else {
-            ApiError::Status { status: status.as_u16(), message }
-        })
+        Ok(Secret::new(key.stream_key))
     }
 
     /// The token owner's profile.

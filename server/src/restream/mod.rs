@@ -1,10 +1,13 @@
 //! Restream.io, as Fanout talks to it: the OAuth client ([`oauth`]: authorize URL, code
-//! exchange, revocation) and the API client ([`api`]: profile, channels, platforms). Every
+//! exchange, refresh, revocation), the API client ([`api`]: profile, channels, platforms,
+//! titles, stream key), the [`tokens`] keeper and the [`titles`] templates. Every
 //! address derives from one base URL (`RESTREAM_API_URL`), so tests point it at the stand-in.
 //! No token, code or secret is ever logged or put in an error message.
 
 pub mod api;
 pub mod oauth;
+pub mod titles;
+pub mod tokens;
 
 use url::Url;
 

@@ -232,6 +232,23 @@ impl RestreamOAuth {
         })
     }
 
+    /// Exchanges a refresh token for a new pair. Restream invalidates the old pair at once, so
+    /// the caller must persist the new one before using it.
+    pub async fn refresh(&self, refresh: &Secret) -> Result<TokenPair, OAuthError> {
+        let tokens = self
+            .client
+            .exchange_refresh_token(&RefreshToken::new(refresh.expose().to_string()))
+            .request_async(&self.http)
+            .await
+            .map_err(classify)?;
+        let new_refresh = tokens.refresh_token().ok_or(OAuthError::NoRefreshToken)?;
+        Ok(TokenPair {
+            access: Secret::new(tokens.access_token().secret().as_str()),
+            refresh: Secret::new(new_refresh.secret().as_str()),
+            expires_in: tokens.expires_in().unwrap_or(Duration::from_secs(3600)),
+        })
+    }
+
     /// Asks Restream to revoke a refresh token (and with it its access token). Restream answers
     /// 200 with an empty body whether or not the token was known.
     pub async fn revoke(&self, refresh: &Secret) -> Result<(), OAuthError> {

@@ -1,0 +1,267 @@
+//! Reading a channel's `/live` page: is the channel live now, and if so which video, its whole
+//! title, and the HLS manifest to pull. YouTube serves a watch page embedding
+//! `var ytInitialPlayerResponse = {…};` when the channel is live (or has a scheduled or ended
+//! live there), and the channel's home page (`ytInitialData`, no player) when it is not.
+//!
+//! The player response is read as exactly one JSON value from where it starts (strings inside
+//! it may hold `};`, so no pattern can tell where it ends). Nothing here panics on any input.
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// What the `/live` page says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LivePage {
+    /// The channel is live now.
+    Live(LiveNow),
+    /// A live is scheduled but has not started.
+    Upcoming(ScheduledLive),
+    /// The page shows a live that has ended.
+    Ended(EndedLive),
+    /// The channel is not live.
+    NoLive,
+}
+
+/// A live in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveNow {
+    /// The video id (11 characters).
+    pub video_id: String,
+    /// The title, whole.
+    pub title: String,
+    /// The description.
+    pub description: String,
+    /// The channel's id.
+    pub channel_id: String,
+    /// The channel's name.
+    pub author: String,
+    /// The HLS manifest, when the page gives one (otherwise yt-dlp resolves it).
+    pub hls_manifest_url: Option<String>,
+    /// The largest thumbnail.
+    pub thumbnail_url: Option<String>,
+    /// When the broadcast started.
+    pub started_at: Option<OffsetDateTime>,
+}
+
+/// A scheduled live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledLive {
+    /// The video id.
+    pub video_id: String,
+    /// The title.
+    pub title: String,
+    /// When it is scheduled to start.
+    pub scheduled_start: Option<OffsetDateTime>,
+}
+
+/// A live that has ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedLive {
+    /// The video id.
+    pub video_id: String,
+    /// The title.
+    pub title: String,
+    /// When it ended.
+    pub ended_at: Option<OffsetDateTime>,
+}
+
+/// Why the page could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    /// YouTube answered with its cookie-consent interstitial instead of the page.
+    #[error("could not parse the /live page: YouTube showed its cookie-consent page instead")]
+    ConsentWall,
+    /// Neither a player nor channel data: the page's layout has changed.
+    #[error("could not parse the /live page: it has neither a player response nor channel data (has YouTube's layout changed?)")]
+    NoPlayerResponse,
+    /// The player response is not valid JSON.
+    #[error("could not parse the /live page: its player response is not valid JSON ({0})")]
+    MalformedPlayerResponse(String),
+    /// The player response lacks something a live page always has.
+    #[error("could not parse the /live page: {0}")]
+    UnexpectedShape(String),
+}
+
+/// The watch URL of a video.
+pub fn watch_url(video_id: &str) -> String {
+    format!("https://www.youtube.com/watch?v={video_id}")
+}
+
+/// Whether `id` has the shape of a YouTube video id.
+pub fn is_video_id(id: &str) -> bool {
+    id.len() == 11 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+const ASSIGNMENTS: &[&str] = &["var ytInitialPlayerResponse = ", "ytInitialPlayerResponse = ", "window[\"ytInitialPlayerResponse\"] = "];
+
+/// Reads a `/live` page.
+pub fn parse_live_page(html: &str) -> Result<LivePage, PageError> {
+    let Some(start) = ASSIGNMENTS.iter().find_map(|a| html.find(a).map(|at| at + a.len())) else {
+        if html.contains("consent.youtube.com") || html.contains("consent.google.com") {
+            return Err(PageError::ConsentWall);
+        }
+        return if html.contains("ytInitialData") { Ok(LivePage::NoLive) } else { Err(PageError::NoPlayerResponse) };
+    };
+    let rest = html[start..].trim_start();
+    if !rest.starts_with('{') {
+        // `ytInitialPlayerResponse = null` is how a page without a player says so.
+        return if rest.starts_with("null") { Ok(LivePage::NoLive) } else { Err(PageError::MalformedPlayerResponse("no object after the assignment".into())) };
+    }
+    let response = serde_json::Deserializer::from_str(rest)
+        .into_iter::<PlayerResponse>()
+        .next()
+        .ok_or_else(|| PageError::MalformedPlayerResponse("empty".into()))?
+        .map_err(|e| PageError::MalformedPlayerResponse(e.to_string()))?;
+    interpret(response)
+}
+
+fn interpret(response: PlayerResponse) -> Result<LivePage, PageError> {
+    let status = response.playability_status.as_ref().and_then(|p| p.status.clone()).unwrap_or_default();
+    let Some(details) = response.video_details else {
+        return Err(PageError::UnexpectedShape(format!("the player response has no video details (status {status:?})")));
+    };
+    let video_id = details.video_id.unwrap_or_default();
+    if !is_video_id(&video_id) {
+        return Err(PageError::UnexpectedShape(format!("`{video_id}` is not a video id")));
+    }
+    let title = details.title.unwrap_or_default();
+    let broadcast = response.microformat.and_then(|m| m.player_microformat_renderer).and_then(|r| r.live_broadcast_details);
+    let live_now = details.is_live == Some(true) || broadcast.as_ref().and_then(|b| b.is_live_now) == Some(true);
+    let time_of = |text: Option<&String>| text.and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+
+    if live_now && status != "LIVE_STREAM_OFFLINE" {
+        let thumbnail_url = details
+            .thumbnail
+            .map(|t| t.thumbnails)
+            .unwrap_or_default()
+            .into_iter()
+            .max_by_key(|t| t.width.unwrap_or(0) * t.height.unwrap_or(0))
+            .map(|t| t.url);
+        return Ok(LivePage::Live(LiveNow {
+            video_id,
+            title,
+            description: details.short_description.unwrap_or_default(),
+            channel_id: details.channel_id.unwrap_or_default(),
+            author: details.author.unwrap_or_default(),
+            hls_manifest_url: response.streaming_data.and_then(|s| s.hls_manifest_url),
+            thumbnail_url,
+            started_at: time_of(broadcast.as_ref().and_then(|b| b.start_timestamp.as_ref())),
+        }));
+    }
+    if details.is_upcoming == Some(true) || status == "LIVE_STREAM_OFFLINE" {
+        let scheduled = response
+            .playability_status
+            .and_then(|p| p.live_streamability)
+            .and_then(|l| l.live_streamability_renderer)
+            .and_then(|r| r.offline_slate)
+            .and_then(|s| s.live_stream_offline_slate_renderer)
+            .and_then(|r| r.scheduled_start_time)
+            .and_then(|t| t.parse::<i64>().ok())
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok());
+        return Ok(LivePage::Upcoming(ScheduledLive { video_id, title, scheduled_start: scheduled }));
+    }
+    if details.is_live_content == Some(true) {
+        let ended_at = time_of(broadcast.as_ref().and_then(|b| b.end_timestamp.as_ref()));
+        return Ok(LivePage::Ended(EndedLive { video_id, title, ended_at }));
+    }
+    Ok(LivePage::NoLive)
+}
+
+// The parts of the player response Fanout reads; everything else is ignored.
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PlayerResponse {
+    playability_status: Option<Playability>,
+    video_details: Option<VideoDetails>,
+    streaming_data: Option<StreamingData>,
+    microformat: Option<Microformat>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Playability {
+    status: Option<String>,
+    live_streamability: Option<LiveStreamability>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LiveStreamability {
+    live_streamability_renderer: Option<LiveStreamabilityRenderer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LiveStreamabilityRenderer {
+    offline_slate: Option<OfflineSlate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OfflineSlate {
+    live_stream_offline_slate_renderer: Option<OfflineSlateRenderer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OfflineSlateRenderer {
+    scheduled_start_time: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VideoDetails {
+    video_id: Option<String>,
+    title: Option<String>,
+    short_description: Option<String>,
+    channel_id: Option<String>,
+    author: Option<String>,
+    is_live: Option<bool>,
+    is_upcoming: Option<bool>,
+    is_live_content: Option<bool>,
+    thumbnail: Option<Thumbnails>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Thumbnails {
+    #[serde(default)]
+    thumbnails: Vec<Thumbnail>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Thumbnail {
+    url: String,
+    width: Option<u32>,
+    height: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StreamingData {
+    hls_manifest_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Microformat {
+    player_microformat_renderer: Option<MicroformatRenderer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MicroformatRenderer {
+    live_broadcast_details: Option<BroadcastDetails>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BroadcastDetails {
+    is_live_now: Option<bool>,
+    start_timestamp: Option<String>,
+    end_timestamp: Option<String>,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,71 @@
+//! Resolving a live's stream for the ingest: the HLS manifest the `/live` page gave, until it
+//! stops working; then a fresh one from the page again, and `yt-dlp -g` when the page has none.
+
+use std::time::Duration;
+
+use tokio::process::Command;
+use tokio::sync::Mutex;
+use url::Url;
+
+use super::detect::{Observation, look};
+use super::page::watch_url;
+use crate::ingest::ManifestSource;
+
+/// A live's stream, as the ingest asks for it.
+pub struct LiveStream {
+    video_id: String,
+    page: Url,
+    http: reqwest::Client,
+    yt_dlp: String,
+    current: Mutex<Option<Url>>,
+}
+
+impl LiveStream {
+    /// The stream of live `video_id`, found on `page` (the channel's `/live` page), with the
+    /// manifest the detection already read, if any.
+    pub fn new(video_id: &str, page: Url, http: reqwest::Client, yt_dlp: &str, manifest: Option<Url>) -> Self {
+        Self { video_id: video_id.to_string(), page, http, yt_dlp: yt_dlp.to_string(), current: Mutex::new(manifest) }
+    }
+
+    async fn from_page(&self) -> Option<Url> {
+        match look(&self.http, &self.page).await {
+            Ok(Observation::Live(live)) if live.video_id == self.video_id => live.hls_manifest_url.and_then(|u| Url::parse(&u).ok()),
+            _ => None,
+        }
+    }
+
+    async fn from_yt_dlp(&self) -> Result<Url, String> {
+        let mut command = Command::new(&self.yt_dlp);
+        command.args(["--quiet", "--no-warnings", "-g", "-f", "best", &watch_url(&self.video_id)]).kill_on_drop(true);
+        let output = tokio::time::timeout(Duration::from_secs(60), command.output())
+            .await
+            .map_err(|_| "yt-dlp did not answer within 60 s".to_string())?
+            .map_err(|e| format!("cannot run yt-dlp: {e}"))?;
+        if !output.status.success() {
+            return Err(format!("yt-dlp could not resolve the live ({})", output.status));
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let first = stdout.lines().next().unwrap_or_default().trim();
+        Url::parse(first).map_err(|_| "yt-dlp printed no stream URL".to_string())
+    }
+}
+
+#[async_trait::async_trait]
+impl ManifestSource for LiveStream {
+    async fn manifest(&self, fresh: bool) -> Result<Url, String> {
+        let mut current = self.current.lock().await;
+        if let (false, Some(url)) = (fresh, current.as_ref()) {
+            return Ok(url.clone());
+        }
+        let url = match self.from_page().await {
+            Some(url) => url,
+            None => self.from_yt_dlp().await?,
+        };
+        *current = Some(url.clone());
+        Ok(url)
+    }
+
+    fn watch_url(&self) -> Url {
+        Url::parse(&watch_url(&self.video_id)).unwrap_or_else(|_| self.page.clone())
+    }
+}
