@@ -92,6 +92,24 @@ pub enum EventKind {
     LiveDetected,
     /// A live changed state.
     LiveStateChanged,
+    /// A second live on the channel was seen while one was being restreamed (it is ignored).
+    SecondLiveIgnored,
+    /// The `/live` page could not be read.
+    DetectionProblem,
+    /// A channel's title was set for a live.
+    TitleUpdated,
+    /// Setting a channel's title failed (streaming goes on).
+    TitleFailed,
+    /// A destination was added to the live.
+    DestinationJoined,
+    /// A destination left the live.
+    DestinationLeft,
+    /// A destination could not be prepared (token, stream key).
+    DestinationFailed,
+    /// The live's input was lost (grace period started).
+    InputLost,
+    /// The live's input came back within the grace period.
+    InputRestored,
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ use app::secrets::{KEY_FILE_NAME, MasterKey, Secret};
 use app::setup::{MissingSetting, SetupStatus};
 use app::store::StoreLocation;
 use clap::{Args, ValueEnum};
+
+use crate::ingest::{PullMode, TranscodeProfile};
 use url::Url;
 
 /// The SQLite file's name inside the data directory.
@@ -70,6 +72,46 @@ pub struct ConfigArgs {
     #[arg(long, env = "FANOUT_SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: PathBuf,
 
+    /// YouTube's base URL (a stand-in's address in tests).
+    #[arg(long, env = "FANOUT_YOUTUBE_URL", default_value = "https://www.youtube.com", global = true)]
+    pub youtube_url: String,
+
+    /// Seconds between looks at the channel's `/live` page (±20 % jitter).
+    #[arg(long, env = "FANOUT_POLL_SECS", default_value_t = 15, global = true)]
+    pub poll_secs: u64,
+
+    /// Seconds a live waits for its lost input before it ends.
+    #[arg(long, env = "FANOUT_GRACE_SECS", default_value_t = 60, global = true)]
+    pub grace_secs: u64,
+
+    /// Title set on every volunteer channel; `{title}`, `{url}` and `{date}` are filled in.
+    #[arg(long, env = "FANOUT_TITLE_TEMPLATE", default_value = "{title}", global = true)]
+    pub title_template: String,
+
+    /// Description set on every volunteer channel; `{title}`, `{url}` and `{date}` are filled in.
+    #[arg(long, env = "FANOUT_DESCRIPTION_TEMPLATE", default_value = "{title}\n\nLive now: {url}", global = true)]
+    pub description_template: String,
+
+    /// The RTMP ingest each account's stream key is appended to.
+    #[arg(long, env = "FANOUT_RESTREAM_INGEST", default_value = "rtmp://live.restream.io/live", global = true)]
+    pub restream_ingest: String,
+
+    /// How the live is pulled: `hls` (ffmpeg reads the manifest) or `yt-dlp` (piped into ffmpeg).
+    #[arg(long, env = "FANOUT_PULL", value_enum, default_value_t = PullMode::Hls, global = true)]
+    pub pull: PullMode,
+
+    /// `copy` (remux only, the default), or transcode to `720p` or `480p`.
+    #[arg(long, env = "FANOUT_TRANSCODE", value_enum, default_value_t = TranscodeProfile::Copy, global = true)]
+    pub transcode: TranscodeProfile,
+
+    /// The ffmpeg program.
+    #[arg(long, env = "FANOUT_FFMPEG", default_value = "ffmpeg", global = true)]
+    pub ffmpeg: String,
+
+    /// The yt-dlp program.
+    #[arg(long, env = "FANOUT_YT_DLP", default_value = "yt-dlp", global = true)]
+    pub yt_dlp: String,
+
     /// Public actions (sign-up starts, OAuth callbacks, manage actions) allowed per client
     /// address per minute.
     #[arg(long, env = "FANOUT_RATE_LIMIT", default_value_t = 20, global = true)]
@@ -107,6 +149,31 @@ pub struct RestreamApp {
     pub client_secret: Secret,
 }
 
+/// How the live engine runs.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// YouTube's base URL.
+    pub youtube_url: Url,
+    /// Between looks at `/live`.
+    pub poll: std::time::Duration,
+    /// How long lost input is waited for.
+    pub grace: std::time::Duration,
+    /// Title template.
+    pub title_template: String,
+    /// Description template (with `\n` as a line break).
+    pub description_template: String,
+    /// The RTMP ingest base stream keys are appended to.
+    pub restream_ingest: String,
+    /// How the live is pulled.
+    pub pull: PullMode,
+    /// Copy or transcode.
+    pub transcode: TranscodeProfile,
+    /// The ffmpeg program.
+    pub ffmpeg: String,
+    /// The yt-dlp program.
+    pub yt_dlp: String,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -130,6 +197,8 @@ pub struct Settings {
     pub site_root: PathBuf,
     /// Public actions per client address per minute.
     pub rate_limit_per_minute: NonZeroU32,
+    /// How the engine runs.
+    pub engine: EngineSettings,
     /// Whether `X-Forwarded-For` names the client.
     pub trust_forwarded_for: bool,
     /// The log filter.
@@ -269,6 +338,7 @@ pub fn validate(args: &ConfigArgs) -> Validated {
     let restream_api_url = check_url("RESTREAM_API_URL", &args.restream_api_url, &mut findings);
     check_site_root(&args.site_root, &mut findings);
     let rate_limit = check_rate_limit(args.rate_limit, &mut findings);
+    let engine = check_engine(args, &mut findings);
     if args.trust_forwarded_for {
         findings.push(Level::Note, "FANOUT_TRUST_FORWARDED_FOR", "client addresses are taken from X-Forwarded-For (run behind a proxy that sets it)");
     }
@@ -286,6 +356,7 @@ pub fn validate(args: &ConfigArgs) -> Validated {
             restream_api_url: restream_api_url?,
             site_root: args.site_root.clone(),
             rate_limit_per_minute: rate_limit?,
+            engine: engine?,
             trust_forwarded_for: args.trust_forwarded_for,
             log: args.log.clone(),
             log_format: args.log_format,
@@ -403,6 +474,54 @@ fn check_restream_app(args: &ConfigArgs, findings: &mut Findings) -> Option<Rest
             None
         }
     }
+}
+
+fn check_engine(args: &ConfigArgs, findings: &mut Findings) -> Option<EngineSettings> {
+    let youtube_url = check_url("FANOUT_YOUTUBE_URL", &args.youtube_url, findings);
+    let seconds = |subject: &'static str, value: u64, range: std::ops::RangeInclusive<u64>, findings: &mut Findings| {
+        if range.contains(&value) {
+            findings.push(Level::Ok, subject, format!("{value} s"));
+            Some(std::time::Duration::from_secs(value))
+        } else {
+            findings.push(Level::Error, subject, format!("{value} is not between {} and {} seconds", range.start(), range.end()));
+            None
+        }
+    };
+    let poll = seconds("FANOUT_POLL_SECS", args.poll_secs, 1..=3600, findings);
+    let grace = seconds("FANOUT_GRACE_SECS", args.grace_secs, 1..=3600, findings);
+    let title_ok = if args.title_template.trim().is_empty() {
+        findings.push(Level::Error, "FANOUT_TITLE_TEMPLATE", "is empty: use at least `{title}`");
+        false
+    } else {
+        findings.push(Level::Ok, "FANOUT_TITLE_TEMPLATE", format!("`{}`", args.title_template));
+        true
+    };
+    let ingest_ok = match crate::relay::RtmpTarget::parse(&format!("{}/key", args.restream_ingest.trim_end_matches('/'))) {
+        Ok(target) => {
+            findings.push(Level::Ok, "FANOUT_RESTREAM_INGEST", format!("{} + the account's stream key", target.tc_url()));
+            true
+        }
+        Err(error) => {
+            findings.push(Level::Error, "FANOUT_RESTREAM_INGEST", format!("`{}` is not an RTMP ingest: {error}", args.restream_ingest));
+            false
+        }
+    };
+    findings.push(Level::Ok, "FANOUT_PULL", format!("{} (transcode: {})", args.pull, args.transcode));
+    if !(title_ok && ingest_ok) {
+        return None;
+    }
+    Some(EngineSettings {
+        youtube_url: youtube_url?,
+        poll: poll?,
+        grace: grace?,
+        title_template: args.title_template.clone(),
+        description_template: args.description_template.replace("\\n", "\n"),
+        restream_ingest: args.restream_ingest.trim_end_matches('/').to_string(),
+        pull: args.pull,
+        transcode: args.transcode,
+        ffmpeg: args.ffmpeg.clone(),
+        yt_dlp: args.yt_dlp.clone(),
+    })
 }
 
 fn check_rate_limit(per_minute: u32, findings: &mut Findings) -> Option<NonZeroU32> {

@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::render))
         .merge(public_actions)
         .leptos_routes_with_context(&state, routes, context.clone(), app)
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
@@ -63,6 +64,16 @@ pub fn router(state: AppState) -> Router {
             let route = request.extensions().get::<MatchedPath>().map_or("(static or unknown)", MatchedPath::as_str);
             tracing::info_span!("request", method = %request.method(), route)
         }))
+        .with_state(state)
+}
+
+/// The router of `fanout engine`: health, readiness and metrics only — no pages.
+pub fn engine_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::render))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .with_state(state)
 }
 

@@ -23,10 +23,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the web app (sign-up and admin pages) and, later, the live engine.
+    /// Run the web app (sign-up and admin pages) and the live engine.
     Serve,
+    /// Run the live engine alone (no pages; health, readiness and metrics), for a VPS that only streams.
+    Engine,
     /// Validate the configuration and the store, print a report, exit non-zero on an error.
     Check,
+}
+
+fn face(command: &Command) -> serve::Face {
+    match command {
+        Command::Engine => serve::Face::EngineOnly,
+        _ => serve::Face::Web,
+    }
 }
 
 #[tokio::main]
@@ -34,7 +43,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check => check::run(&cli.config).await,
-        Command::Serve => match serve::run(&cli.config).await {
+        Command::Serve | Command::Engine => match serve::run(&cli.config, face(&cli.command)).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("fanout: {error:#}");

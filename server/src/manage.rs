@@ -31,7 +31,10 @@ pub async fn act(State(state): State<AppState>, Path((link, action)): Path<(Stri
         }
     };
     match apply(&state, &account, action).await {
-        Ok(done) => Redirect::to(&format!("{page}?done={done}")).into_response(),
+        Ok(done) => {
+            state.nudge_engine();
+            Redirect::to(&format!("{page}?done={done}")).into_response()
+        }
         Err(error) => {
             tracing::error!(%error, account = %account.id, %action, "a manage action failed");
             (StatusCode::SERVICE_UNAVAILABLE, "The server could not change your connection; please try again.").into_response()

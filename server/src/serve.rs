@@ -1,5 +1,6 @@
-//! `fanout serve`: validate the configuration, assemble the state, listen, and serve until
-//! SIGTERM/SIGINT, then drain in-flight requests.
+//! `fanout serve` and `fanout engine`: validate the configuration, assemble the state, start the
+//! live engine (when a channel is watched), listen, and serve until SIGTERM/SIGINT; then drain
+//! in-flight requests and let the engine stop (a live in progress is left to be resumed).
 
 use std::time::Duration;
 
@@ -14,8 +15,17 @@ use crate::{http, shutdown, telemetry};
 /// How long in-flight requests may take to finish after a stop signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Runs the server until a stop signal.
-pub async fn run(args: &ConfigArgs) -> anyhow::Result<()> {
+/// Which face the process shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    /// Pages, server functions, OAuth — and the engine.
+    Web,
+    /// The engine only, with health, readiness and metrics (for a VPS that only streams).
+    EngineOnly,
+}
+
+/// Runs until a stop signal.
+pub async fn run(args: &ConfigArgs, face: Face) -> anyhow::Result<()> {
     let validated = config::validate(args);
     let Some(settings) = validated.settings else {
         let errors: Vec<String> = validated.findings.at_least(Level::Error).map(|f| format!("{}: {}", f.subject, f.detail)).collect();
@@ -31,7 +41,12 @@ pub async fn run(args: &ConfigArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let local = listener.local_addr().context("cannot read the bound address")?;
-    let state = AppState::start(settings, local).await?;
+    let mut state = AppState::start(settings, local).await?;
+    crate::metrics::handle();
+    state.start_engine(&stop)?;
+    if state.engine.is_none() && face == Face::EngineOnly {
+        tracing::warn!("FANOUT_YOUTUBE_CHANNEL is not set: the engine has no channel to watch");
+    }
     let public_url = state.settings.public_url.as_ref().map_or_else(|| format!("http://{local}/"), |u| u.to_string());
     record(&state, EventKind::ServerStarted, format!("Fanout {} started; serving {public_url}", env!("CARGO_PKG_VERSION"))).await;
 
@@ -40,7 +55,11 @@ pub async fn run(args: &ConfigArgs) -> anyhow::Result<()> {
     println!("Fanout is listening on http://{local}/");
 
     let janitor = tokio::spawn(janitor(state.clone(), stop.clone()));
-    let service = http::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let router = match face {
+        Face::Web => http::router(state.clone()),
+        Face::EngineOnly => http::engine_router(state.clone()),
+    };
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, service).with_graceful_shutdown(stop.clone().cancelled_owned());
     let drained = async {
         stop.cancelled().await;
@@ -51,6 +70,9 @@ pub async fn run(args: &ConfigArgs) -> anyhow::Result<()> {
         () = drained => tracing::warn!("requests still open {} s after the stop signal; closing them", DRAIN_TIMEOUT.as_secs()),
     }
     janitor.abort();
+    if let Some(engine) = &state.engine {
+        engine.finished().await;
+    }
     record(&state, EventKind::ServerStopped, "Fanout stopped".to_string()).await;
     tracing::info!("stopped");
     Ok(())

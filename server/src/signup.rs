@@ -106,7 +106,10 @@ impl ConnectProblem {
 /// manage page (`?connected=1`), or to the page explaining the problem.
 pub async fn callback(State(state): State<AppState>, Query(query): Query<CallbackQuery>) -> Redirect {
     match connect(&state, query).await {
-        Ok(account) => Redirect::to(&format!("/manage/{}?connected=1", state.links.issue(&account, now()))),
+        Ok(account) => {
+            state.nudge_engine();
+            Redirect::to(&format!("/manage/{}?connected=1", state.links.issue(&account, now())))
+        }
         Err(problem) => {
             match &problem {
                 ConnectProblem::Denied => tracing::info!("sign-up ended: {problem}"),

@@ -71,6 +71,8 @@ pub struct AppState {
     pub public_url: PublicUrl,
     /// The origins of Fanout's own pages.
     pub own_origins: OwnOrigins,
+    /// The live engine, when a channel is watched.
+    pub engine: Option<crate::session::Engine>,
     /// What is not configured yet, for the pages.
     pub setup: SetupStatus,
     /// The validated configuration.
@@ -142,9 +144,55 @@ impl AppState {
             restream_api: RestreamApi::new(endpoints, http),
             own_origins: OwnOrigins::new(&public_url, listening),
             public_url: PublicUrl(public_url.as_str().trim_end_matches('/').to_string()),
+            engine: None,
             setup,
             settings: Arc::new(settings),
         })
+    }
+
+    /// Starts the live engine when a channel is watched (until `stop`).
+    pub fn start_engine(&mut self, stop: &tokio_util::sync::CancellationToken) -> Result<(), StartError> {
+        let Some(channel) = self.settings.youtube_channel.clone() else { return Ok(()) };
+        let engine = &self.settings.engine;
+        let youtube = crate::youtube::detect::youtube_client()?;
+        let detector = crate::youtube::detect::DetectorConfig { base: engine.youtube_url.clone(), channel, poll: engine.poll };
+        let preparer = self.restream_oauth.clone().map(|oauth| crate::session::prepare::Preparer {
+            store: self.store.clone(),
+            tokens: crate::restream::tokens::TokenKeeper::new(self.store.clone(), Arc::clone(&self.cipher), oauth),
+            api: self.restream_api.clone(),
+            templates: crate::restream::titles::TitleTemplates {
+                title: engine.title_template.clone(),
+                description: engine.description_template.clone(),
+            },
+            ingest_base: engine.restream_ingest.clone(),
+            concurrency: 16,
+        });
+        let deps = crate::session::runner::SessionDeps {
+            store: self.store.clone(),
+            preparer,
+            policy: crate::relay::DestinationPolicy::default(),
+            ingest: crate::ingest::IngestConfig {
+                ffmpeg: engine.ffmpeg.clone(),
+                yt_dlp: engine.yt_dlp.clone(),
+                mode: engine.pull,
+                profile: engine.transcode,
+            },
+            grace: engine.grace,
+            reconcile_every: std::time::Duration::from_secs(5),
+            live_page: detector.live_page(),
+            youtube,
+        };
+        let started = crate::session::Engine::start(detector, deps, stop.child_token());
+        crate::metrics::export(started.status(), stop.child_token());
+        self.engine = Some(started);
+        Ok(())
+    }
+
+    /// Tells the engine (if any) that accounts changed.
+    pub fn nudge_engine(&self) {
+        if let Some(engine) = &self.engine {
+            engine.nudge();
+        }
     }
 
     /// Puts what server functions need into the Leptos context of a request.

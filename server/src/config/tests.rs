@@ -16,6 +16,16 @@ fn defaults(data_dir: &Path) -> ConfigArgs {
         site_root: data_dir.join("no-site"),
         rate_limit: 20,
         trust_forwarded_for: false,
+        youtube_url: "https://www.youtube.com".into(),
+        poll_secs: 15,
+        grace_secs: 60,
+        title_template: "{title}".into(),
+        description_template: "{title}\\n\\nLive now: {url}".into(),
+        restream_ingest: "rtmp://live.restream.io/live".into(),
+        pull: PullMode::Hls,
+        transcode: TranscodeProfile::Copy,
+        ffmpeg: "ffmpeg".into(),
+        yt_dlp: "yt-dlp".into(),
         log: "info".into(),
         log_format: LogFormat::Text,
     }
@@ -113,6 +123,22 @@ fn listening_everywhere_without_a_public_url_is_warned() {
     let validated = validate(&args);
     assert!(validated.findings.at_least(Level::Warn).any(|f| f.subject == "FANOUT_PUBLIC_URL"));
     assert!(validated.settings.is_some(), "a warning does not stop the server");
+}
+
+#[test]
+fn engine_settings_are_checked_and_templates_get_their_line_breaks() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let settings = validate(&defaults(dir.path())).settings.unwrap_or_else(|| panic!("valid"));
+    assert_eq!(settings.engine.description_template, "{title}\n\nLive now: {url}");
+    assert_eq!(settings.engine.poll, std::time::Duration::from_secs(15));
+    let mut bad = defaults(dir.path());
+    bad.poll_secs = 0;
+    bad.restream_ingest = "http://live.restream.io/live".into();
+    bad.title_template = " ".into();
+    let validated = validate(&bad);
+    assert!(error_about(&validated, "FANOUT_POLL_SECS").contains("between 1 and 3600"));
+    assert!(error_about(&validated, "FANOUT_RESTREAM_INGEST").contains("rtmp://"));
+    assert!(error_about(&validated, "FANOUT_TITLE_TEMPLATE").contains("{title}"));
 }
 
 #[test]

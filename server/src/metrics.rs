@@ -1,0 +1,74 @@
+//! Prometheus metrics at `/metrics` (the `metrics` facade and its Prometheus exporter): the
+//! engine's status is copied into gauges and counters once a second — never from the relay's
+//! per-message path. Destinations are labelled by account id, never by stream key.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics::{counter, gauge};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::relay::DestinationState;
+use crate::session::EngineStatus;
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process-wide recorder (once); its handle renders the metrics.
+pub fn handle() -> Option<PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+            Ok(handle) => Some(handle),
+            Err(error) => {
+                tracing::warn!(%error, "metrics are unavailable");
+                None
+            }
+        })
+        .clone()
+}
+
+/// `GET /metrics`: the text exposition format.
+pub async fn render() -> String {
+    handle().map(|h| h.render()).unwrap_or_default()
+}
+
+/// Copies the engine's status into the metrics every second until `stop`.
+pub fn export(mut status: watch::Receiver<EngineStatus>, stop: CancellationToken) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = tick.tick() => record(&status.borrow_and_update()),
+            }
+        }
+    });
+}
+
+fn record(status: &EngineStatus) {
+    gauge!("fanout_live").set(if status.live.is_some() { 1.0 } else { 0.0 });
+    gauge!("fanout_input_publishing").set(if status.input.publishing { 1.0 } else { 0.0 });
+    gauge!("fanout_input_bitrate_bps").set(status.input.bitrate_bps as f64);
+    counter!("fanout_input_bytes_total").absolute(status.input.bytes_received);
+    if let Some(ingest) = &status.ingest {
+        counter!("fanout_ingest_restarts_total").absolute(u64::from(ingest.restarts));
+    }
+    let mut by_state = [0u32; 4];
+    for destination in &status.destinations {
+        let s = &destination.status;
+        let account = destination.account_id.clone();
+        gauge!("fanout_destination_up", "account" => account.clone()).set(if s.state == DestinationState::Streaming { 1.0 } else { 0.0 });
+        gauge!("fanout_destination_bitrate_bps", "account" => account.clone()).set(s.bitrate_bps as f64);
+        counter!("fanout_destination_bytes_total", "account" => account.clone()).absolute(s.bytes_sent);
+        counter!("fanout_destination_reconnects_total", "account" => account.clone()).absolute(u64::from(s.reconnects));
+        counter!("fanout_destination_skips_total", "account" => account).absolute(u64::from(s.skips));
+        by_state[s.state as usize] += 1;
+    }
+    for (state, count) in [DestinationState::Connecting, DestinationState::Streaming, DestinationState::Retrying, DestinationState::Stopped]
+        .into_iter()
+        .zip(by_state)
+    {
+        gauge!("fanout_destinations", "state" => state.to_string()).set(f64::from(count));
+    }
+}

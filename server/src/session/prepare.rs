@@ -1,0 +1,160 @@
+//! Preparing a live's destinations: for each active account — many at once, within a limit —
+//! a usable token, its enabled channels' titles (set once per live: a resumed live does not set
+//! them again), and its stream key, which becomes the destination URL. Every title is an event;
+//! a failed title never keeps an account from being streamed to.
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use app::model::EventKind;
+use app::secrets::Secret;
+use app::store::{Account, AccountId, NewEvent, SharedStore, StoreError, VideoId, now};
+use futures::StreamExt;
+
+use crate::relay::{RtmpTarget, TargetError};
+use crate::restream::api::{ApiError, RestreamApi};
+use crate::restream::titles::{LiveFacts, TitleTemplates};
+use crate::restream::tokens::{TokenError, TokenKeeper};
+
+/// Why an account could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// No usable token.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// Restream's API failed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The stream key does not make a valid destination URL.
+    #[error("the destination URL is not valid: {0}")]
+    Target(#[from] TargetError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A destination ready to be added to the relay.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Whose it is.
+    pub account: AccountId,
+    /// Their name.
+    pub name: String,
+    /// Where to stream.
+    pub target: RtmpTarget,
+}
+
+/// The live being prepared for.
+#[derive(Debug, Clone)]
+pub struct LiveFor {
+    /// Its video id.
+    pub video_id: VideoId,
+    /// What the title templates are filled with.
+    pub facts: LiveFacts,
+}
+
+/// Prepares destinations.
+#[derive(Clone)]
+pub struct Preparer {
+    /// The store.
+    pub store: SharedStore,
+    /// Tokens.
+    pub tokens: TokenKeeper,
+    /// Restream's API.
+    pub api: RestreamApi,
+    /// Title templates.
+    pub templates: TitleTemplates,
+    /// The RTMP ingest base the stream key is appended to.
+    pub ingest_base: String,
+    /// How many accounts are prepared at once.
+    pub concurrency: usize,
+}
+
+impl Preparer {
+    /// Prepares every account given; the ones that fail are recorded as events and left out.
+    pub async fn prepare_all(&self, live: &LiveFor, accounts: Vec<Account>) -> Vec<Prepared> {
+        let titled: HashSet<AccountId> = match self.store.titled_accounts(&live.video_id).await {
+            Ok(ids) => ids.into_iter().collect(),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read which titles were set; not setting any again");
+                accounts.iter().map(|a| a.id.clone()).collect()
+            }
+        };
+        futures::stream::iter(accounts)
+            .map(|account| {
+                let skip_titles = titled.contains(&account.id);
+                async move {
+                    match self.prepare(live, &account, skip_titles).await {
+                        Ok(prepared) => Some(prepared),
+                        Err(error) => {
+                            let message = format!("{} could not be prepared: {error}", account.display_name);
+                            tracing::warn!(account = %account.id, "{message}");
+                            self.event(EventKind::DestinationFailed, message, &account.id, &live.video_id).await;
+                            None
+                        }
+                    }
+                }
+            })
+            .buffer_unordered(self.concurrency.max(1))
+            .filter_map(std::future::ready)
+            .collect()
+            .await
+    }
+
+    /// Prepares one account (titles unless `skip_titles`).
+    pub async fn prepare(&self, live: &LiveFor, account: &Account, skip_titles: bool) -> Result<Prepared, PrepareError> {
+        let mut token = self.tokens.access_token(&account.id, None).await?;
+        if !skip_titles {
+            self.set_titles(live, account, &mut token).await?;
+        }
+        let key = self.authed(&account.id, &mut token, |t| async move { self.api.stream_key(&t).await }).await?;
+        let target = RtmpTarget::parse(&format!("{}/{}", self.ingest_base.trim_end_matches('/'), key.expose()))?;
+        Ok(Prepared { account: account.id.clone(), name: account.display_name.clone(), target })
+    }
+
+    async fn set_titles(&self, live: &LiveFor, account: &Account, token: &mut Secret) -> Result<(), PrepareError> {
+        let channels = self.authed(&account.id, token, |t| async move { self.api.channels(&t).await }).await?;
+        for channel in channels.into_iter().filter(|c| c.enabled) {
+            let (title, description) = self.templates.render(&live.facts, &channel);
+            let result = self
+                .authed(&account.id, token, |t| {
+                    let (title, description) = (title.clone(), description.clone());
+                    async move { self.api.update_channel_meta(&t, channel.id, &title, &description).await }
+                })
+                .await;
+            let (kind, message) = match result {
+                Ok(()) => (EventKind::TitleUpdated, format!("{}: channel “{}” titled “{title}”", account.display_name, channel.display_name)),
+                Err(error) => (
+                    EventKind::TitleFailed,
+                    format!("{}: could not title channel “{}”: {error}", account.display_name, channel.display_name),
+                ),
+            };
+            self.event(kind, message, &account.id, &live.video_id).await;
+        }
+        self.store.record_titles_set(&live.video_id, &account.id, now()).await?;
+        Ok(())
+    }
+
+    /// Calls `call` with the account's token; after a 401, once more with a refreshed token.
+    async fn authed<T, F, Fut>(&self, account: &AccountId, token: &mut Secret, call: F) -> Result<T, PrepareError>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        match call(token.clone()).await {
+            Err(ApiError::Unauthorized(_)) => {
+                *token = self.tokens.access_token(account, Some(token)).await?;
+                Ok(call(token.clone()).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    async fn event(&self, kind: EventKind, message: String, account: &AccountId, video: &VideoId) {
+        let mut event = NewEvent::now(kind, message).for_account(account);
+        event.video_id = Some(video.clone());
+        if let Err(error) = self.store.append_event(event).await {
+            tracing::warn!(%error, "could not record an event");
+        }
+    }
+}
