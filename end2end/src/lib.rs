@@ -15,6 +15,8 @@ pub mod ports;
 pub mod process;
 pub mod restream;
 pub mod source;
+pub mod stall;
+pub mod youtube;
 
 use std::path::PathBuf;
 

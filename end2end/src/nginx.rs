@@ -26,10 +26,47 @@ pub struct SinkStream {
     pub publishing: bool,
 }
 
+/// Decides, for nginx's `on_publish`, which streams may publish (a "down" destination may not).
+#[derive(Debug)]
+struct Gate {
+    address: std::net::SocketAddr,
+    blocked: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Gate {
+    async fn start() -> Result<Self, WorldError> {
+        use axum::extract::{Form, State};
+        type Blocked = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>;
+        async fn decide(State(blocked): State<Blocked>, Form(form): Form<std::collections::HashMap<String, String>>) -> axum::http::StatusCode {
+            let name = form.get("name").cloned().unwrap_or_default();
+            let refused = blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&name);
+            if refused { axum::http::StatusCode::FORBIDDEN } else { axum::http::StatusCode::OK }
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|source| WorldError::Io { what: "bind the nginx gate".into(), source })?;
+        let address = listener.local_addr().map_err(|source| WorldError::Io { what: "read its address".into(), source })?;
+        let blocked: Blocked = Default::default();
+        let app = axum::Router::new().route("/on_publish", axum::routing::post(decide)).with_state(blocked.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { address, blocked, task })
+    }
+}
+
 /// A running nginx-rtmp sink.
 #[derive(Debug)]
 pub struct NginxSink {
     name: String,
+    gate: Gate,
     dir: PathBuf,
     rtmp_port: u16,
     http_port: u16,
@@ -41,7 +78,8 @@ impl NginxSink {
     pub async fn start(world_dir: &Path, name: &str) -> Result<Self, WorldError> {
         let dir = world_dir.join(format!("nginx-{name}"));
         std::fs::create_dir_all(dir.join("logs")).map_err(|source| WorldError::Io { what: format!("create {}", dir.display()), source })?;
-        let mut sink = Self { name: name.to_string(), dir, rtmp_port: free_port()?, http_port: free_port()?, process: None };
+        let gate = Gate::start().await?;
+        let mut sink = Self { name: name.to_string(), gate, dir, rtmp_port: free_port()?, http_port: free_port()?, process: None };
         sink.write_config()?;
         sink.launch().await?;
         Ok(sink)
@@ -65,6 +103,7 @@ rtmp {{
             live on;
             record off;
             allow publish 127.0.0.1;
+            on_publish http://127.0.0.1:{gate}/on_publish;
             allow play 127.0.0.1;
             deny publish all;
         }}
@@ -80,11 +119,13 @@ http {{
     server {{
         listen 127.0.0.1:{http};
         location /stat {{ rtmp_stat all; }}
+        location /control {{ rtmp_control all; }}
     }}
 }}
 "#,
             rtmp = self.rtmp_port,
             http = self.http_port,
+            gate = self.gate.address.port(),
         );
         std::fs::write(self.dir.join("nginx.conf"), config)
             .map_err(|source| WorldError::Io { what: "write nginx.conf".into(), source })
@@ -134,6 +175,19 @@ http {{
     /// Bytes received on stream `key` (0 when not seen).
     pub async fn bytes_in(&self, key: &str) -> u64 {
         self.stats().await.ok().and_then(|s| s.into_iter().find(|s| s.name == key).map(|s| s.bytes_in)).unwrap_or(0)
+    }
+
+    /// Takes stream `key` down: its publisher is dropped and new publishes are refused, as if
+    /// that destination's server were gone; the sink's other streams go on.
+    pub async fn block(&self, key: &str) {
+        self.gate.blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key.to_string());
+        let url = format!("http://127.0.0.1:{}/control/drop/publisher?app=live&name={key}", self.http_port);
+        let _ = reqwest::get(&url).await;
+    }
+
+    /// Brings stream `key` back: publishes are accepted again.
+    pub fn unblock(&self, key: &str) {
+        self.gate.blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
     }
 
     /// Kills the sink (SIGKILL, by pid): every connection to it drops.

@@ -30,11 +30,20 @@ fn encoder_args(video_kbps: u32) -> Vec<String> {
     .collect()
 }
 
+/// Where a source writes.
+#[derive(Debug, Clone)]
+enum Output {
+    /// Pushes FLV to this URL.
+    Rtmp(String),
+    /// Writes HLS into this directory.
+    Hls(PathBuf),
+}
+
 /// A running source.
 #[derive(Debug)]
 pub struct LiveSource {
     process: Option<Process>,
-    command: Vec<String>,
+    output: Output,
     log: PathBuf,
     hls: Option<HlsServer>,
 }
@@ -55,9 +64,7 @@ impl Drop for HlsServer {
 impl LiveSource {
     /// Pushes the live to `url` (e.g. a relay's ingest).
     pub async fn rtmp(world_dir: &Path, url: &str) -> Result<Self, WorldError> {
-        let mut command = encoder_args(800);
-        command.extend(["-f".to_string(), "flv".to_string(), url.to_string()]);
-        let mut source = Self { process: None, command, log: world_dir.join("source.log"), hls: None };
+        let mut source = Self { process: None, output: Output::Rtmp(url.to_string()), log: world_dir.join("source.log"), hls: None };
         source.start().await?;
         Ok(source)
     }
@@ -74,16 +81,7 @@ impl LiveSource {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        let mut command = encoder_args(800);
-        let segments = dir.join("seg%05d.ts").display().to_string();
-        let playlist = dir.join("live.m3u8").display().to_string();
-        command.extend(
-            ["-f", "hls", "-hls_time", "2", "-hls_list_size", "6", "-hls_flags", "delete_segments+independent_segments"]
-                .iter()
-                .map(|s| s.to_string()),
-        );
-        command.extend(["-hls_segment_filename".to_string(), segments, playlist]);
-        let mut source = Self { process: None, command, log: world_dir.join("source.log"), hls: Some(HlsServer { address, task }) };
+        let mut source = Self { process: None, output: Output::Hls(dir), log: world_dir.join("source.log"), hls: Some(HlsServer { address, task }) };
         source.start().await?;
         source.wait_for_segments(2).await?;
         Ok(source)
@@ -107,10 +105,30 @@ impl LiveSource {
         Err(WorldError::NotReady { program: "the HLS source".into(), seconds: 30, log: std::fs::read_to_string(&self.log).unwrap_or_default() })
     }
 
+    fn command_line(&self) -> Vec<String> {
+        let mut args = encoder_args(800);
+        match &self.output {
+            Output::Rtmp(url) => args.extend(["-f".to_string(), "flv".to_string(), url.clone()]),
+            Output::Hls(dir) => {
+                // Numbering continues across restarts, as a real live's media sequence does.
+                let first = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() / 2).unwrap_or(0);
+                args.extend(
+                    ["-f", "hls", "-hls_time", "2", "-hls_list_size", "6", "-hls_flags", "delete_segments+independent_segments"]
+                        .iter()
+                        .map(|s| s.to_string()),
+                );
+                args.extend(["-start_number".to_string(), first.to_string()]);
+                args.extend(["-hls_segment_filename".to_string(), dir.join("seg%d.ts").display().to_string()]);
+                args.push(dir.join("live.m3u8").display().to_string());
+            }
+        }
+        args
+    }
+
     /// (Re)starts ffmpeg.
     pub async fn start(&mut self) -> Result<(), WorldError> {
         let mut command = Command::new("ffmpeg");
-        command.args(&self.command);
+        command.args(self.command_line());
         self.process = Some(Process::spawn("ffmpeg source", command, &self.log)?);
         Ok(())
     }

@@ -25,6 +25,25 @@ use crate::youtube::resolve::LiveStream;
 
 /// An account that failed preparation is not tried again before this.
 const RETRY_FAILED_AFTER: Duration = Duration::from_secs(60);
+/// No media for this long means the input is lost, even with the ingest still connected (a
+/// live HLS that stopped growing leaves ffmpeg connected and waiting).
+const INPUT_STALL: Duration = Duration::from_secs(5);
+
+/// Tells whether the input is alive: a publisher connected and media arriving.
+struct InputWatch {
+    messages: u64,
+    changed_at: Instant,
+}
+
+impl InputWatch {
+    fn alive(&mut self, input: &crate::relay::InputStatus, now: Instant) -> bool {
+        if input.messages != self.messages {
+            self.messages = input.messages;
+            self.changed_at = now;
+        }
+        input.publishing && now.saturating_duration_since(self.changed_at) < INPUT_STALL
+    }
+}
 
 /// What every session needs.
 pub struct SessionDeps {
@@ -123,18 +142,16 @@ pub async fn run(
     let ingest = Ingest::start(deps.ingest.clone(), Arc::new(source), session.relay.ingest_url(), &stop);
     session.happen(Happening::Prepared).await;
 
-    let mut input = session.relay.input();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let input = session.relay.input();
+    let mut watch_input = InputWatch { messages: 0, changed_at: Instant::now() };
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut reconcile = tokio::time::interval(deps.reconcile_every);
     let end = loop {
         tokio::select! {
             () = stop.cancelled() => break SessionEnd::Interrupted,
-            changed = input.changed() => {
-                if changed.is_err() { break SessionEnd::Interrupted; }
-                let publishing = input.borrow_and_update().publishing;
-                if session.happen(Happening::Input(publishing)).await == Effect::End { break SessionEnd::Ended; }
-            }
             _ = tick.tick() => {
+                let alive = watch_input.alive(&input.borrow(), Instant::now());
+                if session.happen(Happening::Input(alive)).await == Effect::End { break SessionEnd::Ended; }
                 if session.happen(Happening::Tick).await == Effect::End { break SessionEnd::Ended; }
                 session.publish(&status, &ingest);
             }

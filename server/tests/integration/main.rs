@@ -2,6 +2,7 @@
 //! One test binary (modules below) so the workspace links it once.
 
 mod check;
+mod engine;
 mod relay;
 mod signup;
 mod serve;
@@ -39,6 +40,22 @@ async fn data_dir_after_one_run(dir: &Path) -> std::path::PathBuf {
     let data_dir = fanout.data_dir().to_path_buf();
     fanout.stop().await.unwrap_or_else(|e| panic!("stop: {e}"));
     data_dir
+}
+
+/// Waits until `check` holds, or fails the test after `seconds`.
+async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("not within {seconds} s: {what}");
 }
 
 fn temp_dir() -> tempfile::TempDir {

@@ -1,28 +1,11 @@
 //! The relay with real media: ffmpeg publishes to it, nginx-rtmp sinks receive, ffprobe checks.
 
-use std::time::{Duration, Instant};
-
 use fanout_testworld::nginx::NginxSink;
 use fanout_testworld::source::{LiveSource, probe_codecs};
 use server::relay::{DestinationPolicy, DestinationState, Relay, RtmpTarget};
 
 use super::*;
 
-/// Waits until `check` holds, or fails the test after `seconds`.
-async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    while Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("not within {seconds} s: {what}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_ingest_reaches_every_destination_as_h264_and_aac() {

@@ -15,15 +15,16 @@ const CLIENT_ID: &str = "fanout-it-client";
 const CLIENT_SECRET: &str = "fanout-it-secret-9f2c";
 
 /// Fanout with a Restream app configured against a fresh stand-in.
-struct World {
-    _dir: tempfile::TempDir,
-    restream: RestreamStandIn,
-    fanout: FanoutServer,
-    http: reqwest::Client,
+pub(super) struct World {
+    pub(super) _dir: tempfile::TempDir,
+    pub(super) restream: RestreamStandIn,
+    pub(super) fanout: FanoutServer,
+    pub(super) http: reqwest::Client,
+    options: FanoutOptions,
 }
 
 impl World {
-    async fn start(extra_env: &[(&str, &str)]) -> Self {
+    pub(super) async fn start(extra_env: &[(&str, &str)]) -> Self {
         let dir = temp_dir();
         let config = StandInConfig { client_id: CLIENT_ID.into(), client_secret: CLIENT_SECRET.into(), ..StandInConfig::default() };
         let restream = RestreamStandIn::start(config).await.unwrap_or_else(|e| panic!("stand-in: {e}"));
@@ -34,23 +35,41 @@ impl World {
         for (name, value) in extra_env {
             options = options.env(name, *value);
         }
-        let fanout = serve(dir.path(), options).await;
+        let fanout = serve(dir.path(), options.clone()).await;
         restream.add_redirect_uri(&format!("{}/oauth/restream/callback", fanout.url()));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_else(|e| panic!("client: {e}"));
-        Self { _dir: dir, restream, fanout, http }
+        let options = options.data_dir(fanout.data_dir());
+        Self { _dir: dir, restream, fanout, http, options }
     }
 
-    fn user(&self, id: i64, name: &str) -> StandInUser {
+    /// Kills Fanout with SIGKILL and starts it again on the same data directory and settings.
+    pub(super) async fn kill_and_restart_fanout(&mut self) {
+        self.fanout.process().signal(nix::sys::signal::Signal::SIGKILL).unwrap_or_else(|e| panic!("{e}"));
+        assert!(self.fanout.process().wait(std::time::Duration::from_secs(10)).await.is_some(), "fanout died");
+        let world = self._dir.path().join(format!("restart-{}", std::process::id()));
+        std::fs::create_dir_all(&world).unwrap_or_else(|e| panic!("{e}"));
+        self.fanout = serve(&world, self.options.clone()).await;
+    }
+
+    /// Signs `name` up (Restream user `user_id`, already added) and returns their manage link.
+    pub(super) async fn connect(&self, name: &str, user_id: i64) -> String {
+        self.restream.set_consent(Consent::Approve { user_id });
+        let page = self.callback(&self.to_callback(name).await).await;
+        assert!(page.starts_with("/manage/"), "{name} connected: {page}");
+        page.trim_end_matches("?connected=1").to_string()
+    }
+
+    pub(super) fn user(&self, id: i64, name: &str) -> StandInUser {
         let user = StandInUser::sample(id, name);
         self.restream.add_user(user.clone());
         user
     }
 
     /// Posts the form (as a browser without JavaScript would) and returns the response.
-    async fn post_form(&self, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub(super) async fn post_form(&self, fields: &[(&str, &str)]) -> reqwest::Response {
         self.http
             .post(format!("{}/", self.fanout.url()))
             .form(fields)
@@ -60,7 +79,7 @@ impl World {
     }
 
     /// Fills a valid form, follows Restream's dialog, and returns the callback URL it sent back.
-    async fn to_callback(&self, name: &str) -> String {
+    pub(super) async fn to_callback(&self, name: &str) -> String {
         let email = format!("{}@example.org", name.to_lowercase());
         let form = [("display_name", name), ("email", email.as_str()), ("twitch", "twitch.tv/somestreamer"), ("consent", "on")];
         let to_restream = self.post_form(&form).await;
@@ -73,18 +92,18 @@ impl World {
     }
 
     /// Follows a callback URL; returns where Fanout sends the volunteer.
-    async fn callback(&self, url: &str) -> String {
+    pub(super) async fn callback(&self, url: &str) -> String {
         let response = self.http.get(url).send().await.unwrap_or_else(|e| panic!("callback: {e}"));
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         location(&response)
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String) {
+    pub(super) async fn get(&self, path: &str) -> (StatusCode, String) {
         let response = self.http.get(format!("{}{path}", self.fanout.url())).send().await.unwrap_or_else(|e| panic!("{e}"));
         (response.status(), response.text().await.unwrap_or_default())
     }
 
-    async fn store(&self) -> SqliteStore {
+    pub(super) async fn store(&self) -> SqliteStore {
         SqliteStore::open(&self.fanout.data_dir().join("fanout.db")).await.unwrap_or_else(|e| panic!("{e}"))
     }
 }
@@ -378,7 +397,7 @@ async fn restream_unreachable_at_the_callback_shows_its_page() {
     let user = world.user(4108, "Hal");
     world.restream.set_consent(Consent::Approve { user_id: user.id });
     let callback = world.to_callback("Hal").await;
-    let World { _dir, restream, fanout, http } = world;
+    let World { _dir, restream, fanout, http, .. } = world;
     drop(restream); // Restream goes away between the dialog and the code exchange.
     let response = http.get(&callback).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(location(&response), "/signup/problem?reason=unreachable");

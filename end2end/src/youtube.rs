@@ -1,0 +1,132 @@
+//! The YouTube stand-in: serves a channel's `/live` page shaped like YouTube's — the watch page
+//! embedding `var ytInitialPlayerResponse = {…};` (with YouTube's `\u003c` escaping) when the
+//! channel is live, scheduled or just ended, and the channel's home page (`ytInitialData` only)
+//! when it is not. Tests switch what it shows.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::response::Html;
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
+use crate::WorldError;
+
+/// What the channel shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelShows {
+    /// No live: the channel's home page.
+    NoLive,
+    /// Live now, with this HLS manifest.
+    Live {
+        /// Video id (11 characters).
+        video_id: String,
+        /// The live's title.
+        title: String,
+        /// Its HLS manifest URL.
+        manifest: String,
+    },
+    /// The live ended.
+    Ended {
+        /// Video id.
+        video_id: String,
+        /// Title.
+        title: String,
+    },
+}
+
+/// A running stand-in.
+pub struct YoutubeStandIn {
+    address: SocketAddr,
+    shows: Arc<Mutex<ChannelShows>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for YoutubeStandIn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl YoutubeStandIn {
+    /// Starts serving `/@<handle>/live` (and `/channel/<id>/live`), showing no live.
+    pub async fn start() -> Result<Self, WorldError> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|source| WorldError::Io { what: "bind the YouTube stand-in".into(), source })?;
+        let address = listener.local_addr().map_err(|source| WorldError::Io { what: "read its address".into(), source })?;
+        let shows = Arc::new(Mutex::new(ChannelShows::NoLive));
+        let app = axum::Router::new()
+            .route("/{channel}/live", axum::routing::get(live_page))
+            .route("/channel/{id}/live", axum::routing::get(live_page))
+            .with_state(Arc::clone(&shows));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { address, shows, task })
+    }
+
+    /// The base URL (`FANOUT_YOUTUBE_URL`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Switches what the channel shows.
+    pub fn show(&self, shows: ChannelShows) {
+        *self.shows.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = shows;
+    }
+}
+
+async fn live_page(State(shows): State<Arc<Mutex<ChannelShows>>>) -> Html<String> {
+    let shows = shows.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    Html(render(&shows))
+}
+
+/// JSON as YouTube embeds it in a script: `<`, `>` and `&` escaped.
+fn embed(value: &Value) -> String {
+    value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+}
+
+fn player(video_id: &str, title: &str, live: bool, manifest: Option<&str>) -> Value {
+    let mut response = json!({
+        "responseContext": { "serviceTrackingParams": [] },
+        "playabilityStatus": { "status": "OK", "playableInEmbed": true },
+        "videoDetails": {
+            "videoId": video_id, "title": title, "lengthSeconds": "0", "channelId": "UCfanouttestchannel0000a",
+            "shortDescription": "A live of the test channel.", "author": "Fanout Test Channel",
+            "isLiveContent": true, "isLive": live,
+            "thumbnail": { "thumbnails": [{ "url": format!("https://i.ytimg.com/vi/{video_id}/hqdefault_live.jpg"), "width": 480, "height": 360 }] }
+        },
+        "microformat": { "playerMicroformatRenderer": { "liveBroadcastDetails": {
+            "isLiveNow": live, "startTimestamp": "2026-11-25T10:00:00+00:00"
+        } } }
+    });
+    if let Some(manifest) = manifest {
+        response["streamingData"] = json!({ "expiresInSeconds": "21540", "hlsManifestUrl": manifest });
+    }
+    if !live {
+        response["microformat"]["playerMicroformatRenderer"]["liveBroadcastDetails"]["endTimestamp"] = json!("2026-11-25T12:00:00+00:00");
+    }
+    response
+}
+
+fn render(shows: &ChannelShows) -> String {
+    let data = json!({ "metadata": { "channelMetadataRenderer": { "title": "Fanout Test Channel", "externalId": "UCfanouttestchannel0000a" } } });
+    let head = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Fanout Test Channel - YouTube</title>\
+                <script nonce=\"n0nce\">var ytcfg={d:function(){return ytcfg.data_||(ytcfg.data_={})}};ytcfg.set({\"HL\":\"en\"});</script></head><body dir=\"ltr\">";
+    let player = match shows {
+        ChannelShows::NoLive => None,
+        ChannelShows::Live { video_id, title, manifest } => Some(player(video_id, title, true, Some(manifest))),
+        ChannelShows::Ended { video_id, title } => Some(player(video_id, title, false, None)),
+    };
+    let mut html = head.to_string();
+    if let Some(player) = player {
+        html.push_str(&format!(
+            "<script nonce=\"n0nce\">var ytInitialPlayerResponse = {};var meta = document.createElement('meta'); meta.name = 'referrer';</script>",
+            embed(&player)
+        ));
+    }
+    html.push_str(&format!("<script nonce=\"n0nce\">var ytInitialData = {};</script></body></html>", embed(&data)));
+    html
+}

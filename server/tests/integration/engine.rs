@@ -1,0 +1,235 @@
+//! The live engine end to end: the YouTube stand-in goes live with a real HLS source, Fanout
+//! titles every enabled channel through the Restream stand-in and fans the live out to real
+//! nginx-rtmp sinks, where ffprobe reads what arrives. Timings are printed, never asserted.
+
+use std::time::{Duration, Instant};
+
+use app::model::{AccountStatus, EventKind, LiveState};
+use app::secrets::{Cipher, MasterKey, Purpose};
+use app::store::{EventQuery, SqliteStore, Store, VideoId};
+use fanout_testworld::nginx::NginxSink;
+use fanout_testworld::restream::StandInUser;
+use fanout_testworld::source::{LiveSource, probe_codecs};
+use fanout_testworld::youtube::{ChannelShows, YoutubeStandIn};
+
+use super::signup::World;
+use super::*;
+
+const VIDEO: &str = "LiveVideo01";
+const TITLE: &str = "Satsang live 🔴 — \"Completion\" & the science of living: day 12";
+
+/// The sign-up world plus YouTube, a live HLS source and an nginx sink, with Fanout watching.
+struct LiveWorld {
+    world: World,
+    youtube: YoutubeStandIn,
+    source: LiveSource,
+    sink: NginxSink,
+}
+
+impl LiveWorld {
+    async fn start(grace_secs: u64) -> Self {
+        let dir = temp_dir();
+        let youtube = YoutubeStandIn::start().await.unwrap_or_else(|e| panic!("{e}"));
+        let sink = NginxSink::start(dir.path(), "sinks").await.unwrap_or_else(|e| panic!("{e}"));
+        let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
+        let grace = grace_secs.to_string();
+        let world = World::start(&[
+            ("FANOUT_YOUTUBE_CHANNEL", "@FanoutTestChannel"),
+            ("FANOUT_YOUTUBE_URL", &youtube.url()),
+            ("FANOUT_POLL_SECS", "1"),
+            ("FANOUT_GRACE_SECS", &grace),
+            ("FANOUT_RESTREAM_INGEST", &sink.ingest_base()),
+            ("FANOUT_RATE_LIMIT", "1000"),
+        ])
+        .await;
+        std::mem::forget(dir); // the sink and source live in it for the whole test
+        Self { world, youtube, source, sink }
+    }
+
+    /// Adds Restream user `id` and signs them up; returns the user and their manage link.
+    async fn volunteer(&self, id: i64, name: &str) -> (StandInUser, String) {
+        let user = self.world.user(id, name);
+        let link = self.world.connect(name, id).await;
+        (user, link)
+    }
+
+    fn go_live(&self) -> Instant {
+        let manifest = self.source.hls_url().unwrap_or_default();
+        self.youtube.show(ChannelShows::Live { video_id: VIDEO.into(), title: TITLE.into(), manifest });
+        Instant::now()
+    }
+
+    async fn store(&self) -> SqliteStore {
+        self.world.store().await
+    }
+
+    async fn patches(&self) -> usize {
+        self.world.restream.calls().iter().filter(|c| c.method == "PATCH").count()
+    }
+
+    async fn wait_receiving(&self, keys: &[&str], seconds: u64) {
+        for key in keys {
+            eventually(seconds, &format!("the sink receives {key}"), || async { self.sink.bytes_in(key).await > 50_000 }).await;
+        }
+    }
+}
+
+fn cipher_of(world: &World) -> Cipher {
+    let key = MasterKey::read_file(&world.fanout.data_dir().join("secret.key")).ok().flatten().unwrap_or_else(|| panic!("key file"));
+    Cipher::new(&key)
+}
+
+async fn events_of(store: &SqliteStore, kind: EventKind) -> Vec<String> {
+    let page = store.events(&EventQuery { kind: Some(kind), ..EventQuery::newest(200) }).await.unwrap_or_else(|e| panic!("{e}"));
+    page.events.into_iter().map(|e| e.event.message).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_is_titled_and_fanned_out_to_every_active_account_only() {
+    let live = LiveWorld::start(30).await;
+    let (ana, _) = live.volunteer(7001, "Ana").await;
+    let (ben, _) = live.volunteer(7002, "Ben").await;
+    let (cy, _) = live.volunteer(7003, "Cy").await;
+    let (dee, dee_link) = live.volunteer(7004, "Dee").await;
+    let paused = live.world.http.post(format!("{}{dee_link}/pause", live.world.fanout.url())).send().await;
+    assert!(paused.is_ok_and(|r| r.status().is_redirection()));
+    // Cy's access token has expired: Fanout must refresh it once, and keep the rotated pair.
+    live.world.restream.expire_access_tokens(cy.id);
+
+    let started = live.go_live();
+    let keys: Vec<&str> = [&ana, &ben, &cy].iter().map(|u| u.stream_key.as_str()).collect();
+    live.wait_receiving(&keys, 60).await;
+    eprintln!("source live → first media at all {} sinks: {:.1} s", keys.len(), started.elapsed().as_secs_f64());
+
+    for key in &keys {
+        assert_eq!(probe_codecs(&live.sink.url(key)).await.unwrap_or_default(), ["aac", "h264"], "{key}");
+    }
+    for user in [&ana, &ben, &cy] {
+        let youtube_channel = user.channels[0].id;
+        let meta = live.world.restream.channel_meta(youtube_channel).unwrap_or_else(|| panic!("{} titled", user.username));
+        assert_eq!(meta.title, TITLE, "the whole title");
+        assert!(meta.description.is_some_and(|d| d.contains(VIDEO)), "the description links the live");
+        assert_eq!(live.world.restream.channel_meta(user.channels[1].id), None, "a disabled channel is not titled");
+    }
+    assert!(dee.channels.iter().all(|c| live.world.restream.channel_meta(c.id).is_none()), "the paused account is left alone");
+    assert_eq!(live.sink.bytes_in(&dee.stream_key).await, 0, "nothing is streamed to the paused account");
+
+    assert_eq!(live.world.restream.refresh_count(cy.id), 1, "one refresh for the expired token");
+    let store = live.store().await;
+    let stored = store
+        .accounts()
+        .await
+        .ok()
+        .and_then(|a| a.into_iter().find(|a| a.restream.user_id.0 == cy.id))
+        .and_then(|a| a.tokens)
+        .unwrap_or_else(|| panic!("Cy's tokens are stored"));
+    let current = live.world.restream.tokens_of(cy.id).unwrap_or_else(|| panic!("Cy has a valid pair"));
+    let cipher = cipher_of(&live.world);
+    assert_eq!(cipher.open_secret(Purpose::RefreshToken, &stored.refresh).map(|s| s.expose().to_string()).ok(), Some(current.refresh));
+
+    let live_record = store.live(&VideoId(VIDEO.into())).await.ok().flatten().unwrap_or_else(|| panic!("the live is stored"));
+    assert_eq!((live_record.title.as_str(), live_record.state), (TITLE, LiveState::Streaming));
+    assert_eq!(events_of(&store, EventKind::TitleUpdated).await.len(), 3);
+    assert_eq!(events_of(&store, EventKind::DestinationJoined).await.len(), 3);
+    assert_eq!(events_of(&store, EventKind::LiveDetected).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_destination_that_goes_down_comes_back_and_the_others_never_stall() {
+    let live = LiveWorld::start(30).await;
+    let (ana, _) = live.volunteer(7101, "Ana").await;
+    let (ben, _) = live.volunteer(7102, "Ben").await;
+    live.go_live();
+    live.wait_receiving(&[&ana.stream_key, &ben.stream_key], 60).await;
+
+    live.sink.block(&ana.stream_key).await;
+    let mut last = live.sink.bytes_in(&ben.stream_key).await;
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let now = live.sink.bytes_in(&ben.stream_key).await;
+        assert!(now > last, "Ben's stream never stalls while Ana's destination is down ({last} → {now})");
+        last = now;
+    }
+    let down = live.sink.stats().await.unwrap_or_default();
+    assert!(!down.iter().any(|s| s.name == ana.stream_key && s.publishing), "Ana's destination is down");
+
+    live.sink.unblock(&ana.stream_key);
+    let back = Instant::now();
+    eventually(45, "Ana's destination receives again", || async {
+        live.sink.stats().await.unwrap_or_default().iter().any(|s| s.name == ana.stream_key && s.publishing && s.bytes_in > 10_000)
+    })
+    .await;
+    eprintln!("destination back → receiving again: {:.1} s", back.elapsed().as_secs_f64());
+    let store = live.store().await;
+    assert_eq!(live.patches().await, 2, "titles were set once, not again on reconnect");
+    let statuses = reqwest::get(format!("{}/metrics", live.world.fanout.url())).await.unwrap_or_else(|e| panic!("{e}"));
+    let metrics = statuses.text().await.unwrap_or_default();
+    assert!(metrics.contains("fanout_destination_reconnects_total"), "{metrics}");
+    drop(store);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_input_drop_keeps_the_live_and_a_long_one_ends_it() {
+    let mut live = LiveWorld::start(25).await;
+    let (ana, _) = live.volunteer(7201, "Ana").await;
+    live.go_live();
+    live.wait_receiving(&[&ana.stream_key], 60).await;
+
+    // Short: the source stops for 10 s (input lost after 5 s without media), then resumes.
+    live.source.stop().await;
+    let store = live.store().await;
+    eventually(20, "the input loss is recorded", || async { !events_of(&store, EventKind::InputLost).await.is_empty() }).await;
+    live.source.start().await.unwrap_or_else(|e| panic!("{e}"));
+    eventually(40, "the input comes back within the grace", || async { !events_of(&store, EventKind::InputRestored).await.is_empty() }).await;
+    let before = live.sink.bytes_in(&ana.stream_key).await;
+    eventually(20, "the sink receives again", || async { live.sink.bytes_in(&ana.stream_key).await > before }).await;
+    assert_eq!(events_of(&store, EventKind::LiveDetected).await.len(), 1, "one live, one session");
+    assert_eq!(live.patches().await, 1, "no second title update");
+
+    // Long: the source stops for good; after 5 s + 25 s of grace the live ends.
+    live.source.stop().await;
+    eventually(60, "the live ends and is recorded", || async {
+        store.live(&VideoId(VIDEO.into())).await.ok().flatten().is_some_and(|l| l.state == LiveState::Ended && l.ended_at.is_some())
+    })
+    .await;
+    assert!(events_of(&store, EventKind::LiveStateChanged).await.iter().any(|m| m.starts_with("Live ended")));
+    eventually(15, "the destination is closed", || async {
+        !live.sink.stats().await.unwrap_or_default().iter().any(|s| s.name == ana.stream_key && s.publishing)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_live_fanout_resumes_the_same_live_without_titling_again() {
+    let mut live = LiveWorld::start(30).await;
+    let (ana, _) = live.volunteer(7301, "Ana").await;
+    let (ben, _) = live.volunteer(7302, "Ben").await;
+    live.go_live();
+    live.wait_receiving(&[&ana.stream_key, &ben.stream_key], 60).await;
+    assert_eq!(live.patches().await, 2);
+
+    live.world.kill_and_restart_fanout().await;
+    let restarted = Instant::now();
+    let store = live.store().await;
+    eventually(60, "the restarted Fanout streams the live again", || async {
+        store.live(&VideoId(VIDEO.into())).await.ok().flatten().is_some_and(|l| l.state == LiveState::Streaming)
+            && events_of(&store, EventKind::LiveStateChanged).await.iter().any(|m| m.starts_with("Resuming the live"))
+    })
+    .await;
+    for user in [&ana, &ben] {
+        let before = live.sink.bytes_in(&user.stream_key).await;
+        eventually(30, &format!("{} receives again after the restart", user.username), || async {
+            live.sink.bytes_in(&user.stream_key).await > before + 50_000
+        })
+        .await;
+    }
+    eprintln!("restart → every sink receiving again: {:.1} s", restarted.elapsed().as_secs_f64());
+    assert_eq!(live.patches().await, 2, "no duplicate title updates");
+    let lives = store.recent_lives(10).await.unwrap_or_default();
+    assert_eq!(lives.len(), 1, "the same live, resumed");
+    assert_eq!(lives[0].state, LiveState::Streaming);
+    assert!(events_of(&store, EventKind::LiveStateChanged).await.iter().any(|m| m.starts_with("Resuming the live")));
+    assert_eq!(events_of(&store, EventKind::LiveDetected).await.len(), 1);
+    let accounts = store.accounts().await.unwrap_or_default();
+    assert!(accounts.iter().all(|a| a.status == AccountStatus::Active));
+}
