@@ -45,6 +45,9 @@ pub enum ConnectError {
     /// The server closed the connection.
     #[error("the server closed the connection")]
     Closed,
+    /// The server stopped reading what was sent.
+    #[error("the destination stopped reading (nothing could be sent for {0} s)")]
+    Stalled(u64),
 }
 
 impl From<ClientSessionError> for ConnectError {
@@ -83,8 +86,26 @@ fn tls_config() -> Arc<rustls::ClientConfig> {
         .clone()
 }
 
+/// The kernel send buffer of a destination connection: room for the bandwidth-delay product of
+/// a 4 Mbit/s stream over a 300 ms round trip, and no more — so a destination that stops reading
+/// blocks its writer within about a second instead of after megabytes of autotuned buffer.
+const SEND_BUFFER: u32 = 256 * 1024;
+
 async fn open_transport(target: &RtmpTarget) -> Result<Box<dyn Transport>, ConnectError> {
-    let tcp = TcpStream::connect((target.host.as_str(), target.port)).await?;
+    let mut last_error = None;
+    let mut tcp = None;
+    for address in tokio::net::lookup_host((target.host.as_str(), target.port)).await? {
+        let socket = if address.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        socket.set_send_buffer_size(SEND_BUFFER)?;
+        match socket.connect(address).await {
+            Ok(stream) => {
+                tcp = Some(stream);
+                break;
+            }
+            Err(error) => last_error = Some(error),
+        }
+    }
+    let tcp: TcpStream = tcp.ok_or_else(|| last_error.unwrap_or_else(|| std::io::Error::other("the host has no address")))?;
     tcp.set_nodelay(true)?;
     if !target.tls {
         return Ok(Box::new(tcp));

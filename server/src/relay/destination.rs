@@ -17,12 +17,15 @@ use tokio_util::sync::CancellationToken;
 use super::connection::{self, ConnectError, Publisher};
 use super::hub::SharedHub;
 use super::media::{Media, MediaChunker, SHARED_STREAM_ID};
-use super::status::{BitrateMeter, DestinationState, DestinationStatus};
+use super::status::{DestinationState, DestinationStatus};
 use super::target::RtmpTarget;
 
 /// How a destination behaves.
 #[derive(Debug, Clone, Copy)]
 pub struct DestinationPolicy {
+    /// A write that cannot complete within this means the destination stopped reading: it is
+    /// dropped and reconnected.
+    pub write_timeout: Duration,
     /// Behind the newest media by more than this, it skips to the next keyframe.
     pub max_lag: Duration,
     /// How long connecting and publishing may take.
@@ -36,6 +39,7 @@ pub struct DestinationPolicy {
 impl Default for DestinationPolicy {
     fn default() -> Self {
         Self {
+            write_timeout: Duration::from_secs(10),
             max_lag: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(10),
             first_backoff: Duration::from_secs(1),
@@ -122,6 +126,38 @@ impl Writer {
     }
 }
 
+/// Bytes waiting to be written, in order: media chunks and the session's answers.
+struct Outbox {
+    queue: std::collections::VecDeque<Bytes>,
+    offset: usize,
+}
+
+impl Outbox {
+    fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    fn push(&mut self, bytes: Bytes) {
+        if !bytes.is_empty() {
+            self.queue.push_back(bytes);
+        }
+    }
+
+    /// The bytes to write next.
+    fn front(&self) -> &[u8] {
+        self.queue.front().map_or(&[], |b| &b[self.offset..])
+    }
+
+    /// Records that `written` bytes of the front went out.
+    fn advance(&mut self, written: usize) {
+        self.offset += written;
+        if self.queue.front().is_some_and(|b| self.offset >= b.len()) {
+            self.queue.pop_front();
+            self.offset = 0;
+        }
+    }
+}
+
 async fn stream(
     mut publisher: Publisher,
     hub: &SharedHub,
@@ -143,20 +179,23 @@ async fn stream(
     if let Err(error) = send_headers(&mut publisher, hub, &mut writer).await {
         return Ended::Lost(error);
     }
-    status.send_modify(|s| {
-        s.state = DestinationState::Streaming;
-        s.last_error = None;
-    });
+    // `last_error` stays: it is the last one, not a current one.
+    status.send_modify(|s| s.state = DestinationState::Streaming);
 
     let max_lag_ms = u32::try_from(policy.max_lag.as_millis()).unwrap_or(u32::MAX);
-    let mut meter = BitrateMeter::new(Duration::from_secs(2));
-    let mut unreported = 0u64;
+    let mut outbox = Outbox { queue: std::collections::VecDeque::new(), offset: 0 };
+    let mut last_progress = Instant::now();
+    let mut window_bytes = 0u64;
+    let mut window_start = Instant::now();
     let mut waiting_for_keyframe = true;
     let mut read_buffer = vec![0u8; 4096];
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             () = stop.cancelled() => return Ended::Stopped,
-            received = ring.recv() => {
+            // New media only once what is queued went out: a slow destination falls behind in
+            // the shared ring (and skips), never in a queue of its own.
+            received = ring.recv(), if outbox.is_empty() => {
                 let media = match received {
                     Ok(media) => media,
                     Err(RecvError::Lagged(_)) => {
@@ -177,31 +216,48 @@ async fn stream(
                         continue;
                     }
                 }
-                let bytes = match writer.bytes(&media) {
-                    Ok(bytes) => bytes,
+                match writer.bytes(&media) {
+                    Ok(bytes) => outbox.push(bytes),
                     Err(error) => return Ended::Lost(error),
-                };
-                if let Err(error) = publisher.writer.write_all(&bytes).await {
-                    return Ended::Lost(error.into());
                 }
-                unreported += bytes.len() as u64;
-                if let Some(bps) = meter.add(bytes.len(), Instant::now()) {
-                    let sent = std::mem::take(&mut unreported);
+                last_progress = Instant::now();
+            }
+            written = publisher.writer.write(outbox.front()), if !outbox.is_empty() => match written {
+                Ok(0) => return Ended::Lost(ConnectError::Closed),
+                Ok(n) => {
+                    outbox.advance(n);
+                    window_bytes += n as u64;
+                    last_progress = Instant::now();
+                }
+                Err(error) => return Ended::Lost(error.into()),
+            },
+            read = publisher.reader.read(&mut read_buffer) => match read {
+                Ok(0) => return Ended::Lost(ConnectError::Closed),
+                Ok(n) => match publisher.session.handle_input(&read_buffer[..n]) {
+                    Ok(results) => {
+                        for result in results {
+                            if let ClientSessionResult::OutboundResponse(packet) = result {
+                                outbox.push(Bytes::from(packet.bytes));
+                            }
+                        }
+                    }
+                    Err(error) => return Ended::Lost(error.into()),
+                },
+                Err(error) => return Ended::Lost(error.into()),
+            },
+            _ = tick.tick() => {
+                if !outbox.is_empty() && last_progress.elapsed() >= policy.write_timeout {
+                    return Ended::Lost(ConnectError::Stalled(policy.write_timeout.as_secs()));
+                }
+                let elapsed = window_start.elapsed();
+                if elapsed >= Duration::from_secs(2) {
+                    let bps = (window_bytes as f64 * 8.0 / elapsed.as_secs_f64()) as u64;
+                    let sent = std::mem::take(&mut window_bytes);
+                    window_start = Instant::now();
                     status.send_modify(|s| {
                         s.bytes_sent += sent;
                         s.bitrate_bps = bps;
                     });
-                }
-            }
-            read = publisher.reader.read(&mut read_buffer) => {
-                match read {
-                    Ok(0) => return Ended::Lost(ConnectError::Closed),
-                    Ok(n) => {
-                        if let Err(error) = answer_server(&mut publisher, n, &read_buffer).await {
-                            return Ended::Lost(error);
-                        }
-                    }
-                    Err(error) => return Ended::Lost(error.into()),
                 }
             }
         }
@@ -220,17 +276,6 @@ async fn send_headers(publisher: &mut Publisher, hub: &SharedHub, writer: &mut W
     for header in [&headers.video, &headers.audio].into_iter().flatten() {
         let bytes = writer.bytes(header)?;
         publisher.writer.write_all(&bytes).await?;
-    }
-    Ok(())
-}
-
-/// Feeds what the server sent to the session and writes its answers (acknowledgements, pings).
-async fn answer_server(publisher: &mut Publisher, read: usize, buffer: &[u8]) -> Result<(), ConnectError> {
-    let results = publisher.session.handle_input(&buffer[..read])?;
-    for result in results {
-        if let ClientSessionResult::OutboundResponse(packet) = result {
-            publisher.writer.write_all(&packet.bytes).await?;
-        }
     }
     Ok(())
 }

@@ -63,3 +63,70 @@ async fn a_live_hls_is_pulled_copy_remuxed_into_the_relay_and_reaches_a_sink() {
     eventually(10, "the ingest stops", || async { ingest.status().borrow().state == IngestState::Stopped }).await;
     relay.shutdown();
 }
+
+/// The resident memory of this process (the relay runs in it), from /proc.
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()))
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destinations_that_never_read_cost_the_others_nothing_and_memory_stays_bounded() {
+    use fanout_testworld::stall::{Stall, StallingSink};
+    let dir = temp_dir();
+    let sink = NginxSink::start(dir.path(), "healthy").await.unwrap_or_else(|e| panic!("{e}"));
+    let silent = StallingSink::start(Stall::Silent).await.unwrap_or_else(|e| panic!("{e}"));
+    let stuck = StallingSink::start(Stall::AfterPublish).await.unwrap_or_else(|e| panic!("{e}"));
+    let relay = Relay::start(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    relay.add("healthy", RtmpTarget::parse(&sink.url("healthy")).unwrap_or_else(|e| panic!("{e}")));
+    relay.add("silent", RtmpTarget::parse(&format!("{}/key", silent.ingest_base())).unwrap_or_else(|e| panic!("{e}")));
+    relay.add("stuck", RtmpTarget::parse(&format!("{}/key", stuck.ingest_base())).unwrap_or_else(|e| panic!("{e}")));
+    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().expose()).await.unwrap_or_else(|e| panic!("{e}"));
+    eventually(30, "the healthy sink receives", || async { sink.bytes_in("healthy").await > 100_000 }).await;
+
+    let start_memory = resident_kib();
+    let mut last = sink.bytes_in("healthy").await;
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        let now = sink.bytes_in("healthy").await;
+        assert!(now > last, "the healthy destination never waits ({last} → {now})");
+        last = now;
+    }
+    let grown = resident_kib().saturating_sub(start_memory);
+    eprintln!("memory growth over 20 s with two stuck destinations: {grown} KiB");
+    assert!(grown < 32 * 1024, "memory stays bounded (grew {grown} KiB)");
+
+    let statuses = relay.statuses();
+    assert_eq!(statuses.get("healthy").map(|s| s.state), Some(DestinationState::Streaming));
+    assert_ne!(statuses.get("silent").map(|s| s.state), Some(DestinationState::Streaming), "the silent one never streams");
+    let stuck_status = statuses.get("stuck").cloned().unwrap_or_default();
+    assert!(
+        stuck_status.reconnects > 0 && stuck_status.last_error.as_deref().is_some_and(|e| e.contains("stopped reading")),
+        "and was dropped as stalled: {stuck_status:?}"
+    );
+    relay.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_yt_dlp_pull_mode_feeds_ffmpeg_through_a_pipe() {
+    use server::ingest::{Ingest, IngestConfig, PullMode};
+    let yt_dlp = std::env::var("HOME").map(|h| format!("{h}/.local/bin/yt-dlp")).unwrap_or_default();
+    let yt_dlp = if std::path::Path::new(&yt_dlp).exists() { yt_dlp } else { "yt-dlp".to_string() };
+    let dir = temp_dir();
+    let sink = NginxSink::start(dir.path(), "a").await.unwrap_or_else(|e| panic!("{e}"));
+    let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
+    // yt-dlp's generic extractor reads the HLS playlist given as the "watch" URL.
+    let playlist = url::Url::parse(&source.hls_url().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+    let relay = Relay::start(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    relay.add("only", RtmpTarget::parse(&sink.url("only")).unwrap_or_else(|e| panic!("{e}")));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let config = IngestConfig { mode: PullMode::YtDlp, yt_dlp, ..IngestConfig::default() };
+    let ingest = Ingest::start(config, std::sync::Arc::new(FixedManifest(playlist)), relay.ingest_url(), &stop);
+    eventually(60, "the sink receives what yt-dlp pulled", || async { sink.bytes_in("only").await > 100_000 }).await;
+    assert_eq!(probe_codecs(&sink.url("only")).await.unwrap_or_default(), ["aac", "h264"]);
+    ingest.stop();
+    relay.shutdown();
+}
