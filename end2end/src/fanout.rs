@@ -105,6 +105,11 @@ impl FanoutServer {
         self.process.terminate(Duration::from_secs(15)).await
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.pid()
+    }
+
     /// The underlying process (to signal it, e.g. SIGKILL).
     pub fn process(&mut self) -> &mut Process {
         &mut self.process

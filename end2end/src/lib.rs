@@ -16,6 +16,7 @@ pub mod process;
 pub mod restream;
 pub mod source;
 pub mod stall;
+pub mod usage;
 pub mod youtube;
 
 use std::path::PathBuf;

@@ -81,6 +81,16 @@ pub enum PageError {
     /// The player response lacks something a live page always has.
     #[error("could not parse the /live page: {0}")]
     UnexpectedShape(String),
+    /// YouTube refuses to play the live to Fanout (a bot check, members-only, age limit).
+    #[error("YouTube refuses to play the live {video_id} ({status}): {reason}")]
+    Unplayable {
+        /// The live's video id.
+        video_id: String,
+        /// YouTube's playability status, e.g. `LOGIN_REQUIRED`.
+        status: String,
+        /// YouTube's reason, in its words.
+        reason: String,
+    },
 }
 
 /// The watch URL of a video.
@@ -95,13 +105,39 @@ pub fn is_video_id(id: &str) -> bool {
 
 const ASSIGNMENTS: &[&str] = &["var ytInitialPlayerResponse = ", "ytInitialPlayerResponse = ", "window[\"ytInitialPlayerResponse\"] = "];
 
+/// Whether byte `at` of `html` is inside a `<script>` element (not, say, in a `<title>` that
+/// happens to quote the assignment).
+fn in_script(html: &str, at: usize) -> bool {
+    let before = &html[..at];
+    match (before.rfind("<script"), before.rfind("</script")) {
+        (Some(open), Some(close)) => open > close,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// Where the player response's value starts: after the first assignment inside a script.
+fn player_response_start(html: &str) -> Option<usize> {
+    ASSIGNMENTS
+        .iter()
+        .flat_map(|assignment| html.match_indices(assignment).map(move |(at, _)| (at, at + assignment.len())))
+        .filter(|(at, _)| in_script(html, *at))
+        .min_by_key(|(at, _)| *at)
+        .map(|(_, start)| start)
+}
+
 /// Reads a `/live` page.
 pub fn parse_live_page(html: &str) -> Result<LivePage, PageError> {
-    let Some(start) = ASSIGNMENTS.iter().find_map(|a| html.find(a).map(|at| at + a.len())) else {
+    let Some(start) = player_response_start(html) else {
         if html.contains("consent.youtube.com") || html.contains("consent.google.com") {
             return Err(PageError::ConsentWall);
         }
-        return if html.contains("ytInitialData") { Ok(LivePage::NoLive) } else { Err(PageError::NoPlayerResponse) };
+        // A channel's home page carries its metadata; anything else means the layout changed.
+        return if html.contains("ytInitialData") && html.contains("channelMetadataRenderer") {
+            Ok(LivePage::NoLive)
+        } else {
+            Err(PageError::NoPlayerResponse)
+        };
     };
     let rest = html[start..].trim_start();
     if !rest.starts_with('{') {
@@ -130,6 +166,11 @@ fn interpret(response: PlayerResponse) -> Result<LivePage, PageError> {
     let live_now = details.is_live == Some(true) || broadcast.as_ref().and_then(|b| b.is_live_now) == Some(true);
     let time_of = |text: Option<&String>| text.and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
 
+    let refused = matches!(status.as_str(), "LOGIN_REQUIRED" | "UNPLAYABLE" | "ERROR" | "CONTENT_CHECK_REQUIRED" | "AGE_CHECK_REQUIRED");
+    if live_now && refused {
+        let reason = response.playability_status.and_then(|p| p.reason).unwrap_or_else(|| "no reason given".into());
+        return Err(PageError::Unplayable { video_id, status, reason });
+    }
     if live_now && status != "LIVE_STREAM_OFFLINE" {
         let thumbnail_url = details
             .thumbnail
@@ -183,6 +224,7 @@ struct PlayerResponse {
 #[serde(rename_all = "camelCase")]
 struct Playability {
     status: Option<String>,
+    reason: Option<String>,
     live_streamability: Option<LiveStreamability>,
 }
 

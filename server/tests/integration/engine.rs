@@ -74,6 +74,26 @@ impl LiveWorld {
     }
 }
 
+/// Prints Fanout's CPU and memory (and its ffmpeg's) over `seconds` of streaming.
+async fn report_usage(live: &LiveWorld, seconds: u64) {
+    use fanout_testworld::usage::{children, cpu_seconds, resident_kib};
+    let Some(pid) = live.world.fanout.pid() else { return };
+    let ffmpeg = children(pid);
+    let sample = || (cpu_seconds(pid).unwrap_or(0.0), ffmpeg.iter().filter_map(|c| cpu_seconds(*c)).sum::<f64>());
+    let (fanout_before, ffmpeg_before) = sample();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let (fanout_after, ffmpeg_after) = sample();
+    let percent = |used: f64| used / seconds as f64 * 100.0;
+    eprintln!(
+        "with {} destinations: fanout {:.1} % CPU, {} KiB resident; its ingest ffmpeg {:.1} % CPU, {} KiB",
+        live.sink.stats().await.map(|s| s.len()).unwrap_or(0),
+        percent(fanout_after - fanout_before),
+        resident_kib(pid).unwrap_or(0),
+        percent(ffmpeg_after - ffmpeg_before),
+        ffmpeg.iter().filter_map(|c| resident_kib(*c)).sum::<u64>(),
+    );
+}
+
 fn cipher_of(world: &World) -> Cipher {
     let key = MasterKey::read_file(&world.fanout.data_dir().join("secret.key")).ok().flatten().unwrap_or_else(|| panic!("key file"));
     Cipher::new(&key)
@@ -104,6 +124,7 @@ async fn a_live_is_titled_and_fanned_out_to_every_active_account_only() {
     for key in &keys {
         assert_eq!(probe_codecs(&live.sink.url(key)).await.unwrap_or_default(), ["aac", "h264"], "{key}");
     }
+    report_usage(&live, 10).await;
     for user in [&ana, &ben, &cy] {
         let youtube_channel = user.channels[0].id;
         let meta = live.world.restream.channel_meta(youtube_channel).unwrap_or_else(|| panic!("{} titled", user.username));

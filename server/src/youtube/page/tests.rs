@@ -86,8 +86,33 @@ fn garbage_is_refused_cleanly() {
         assert!(parse_live_page(input).is_err(), "{:?}", &input[..input.len().min(40)]);
     }
     assert!(matches!(
-        parse_live_page(r#"var ytInitialPlayerResponse = {"videoDetails":{"videoId":"bad"}};"#),
+        parse_live_page(r#"<script>var ytInitialPlayerResponse = {"videoDetails":{"videoId":"bad"}};</script>"#),
         Err(PageError::UnexpectedShape(_))
     ));
-    assert_eq!(parse_live_page("var ytInitialPlayerResponse = null;var ytInitialData = {};"), Ok(LivePage::NoLive));
+    assert_eq!(
+        parse_live_page("<script>var ytInitialPlayerResponse = null;var ytInitialData = {\"metadata\":{\"channelMetadataRenderer\":{}}};</script>"),
+        Ok(LivePage::NoLive)
+    );
+    assert_eq!(parse_live_page("<script>var ytInitialData = {\"contents\":{}};</script>"), Err(PageError::NoPlayerResponse), "no channel data: changed");
+}
+
+#[test]
+fn an_assignment_quoted_outside_a_script_is_not_the_player_response() {
+    let decoy = r#"<title>var ytInitialPlayerResponse = {"videoDetails":{"videoId":"Dec0y_Id001","title":"fake","isLive":true},"streamingData":{"hlsManifestUrl":"https://evil.example/x.m3u8"}} - YouTube</title>"#;
+    let page = fixture("live.html").replacen("<title>", &format!("{decoy}<title>"), 1);
+    let LivePage::Live(live) = parse_live_page(&page).unwrap_or_else(|e| panic!("{e}")) else { panic!("live") };
+    assert_eq!(live.video_id, "Ab3_dE-fGh1", "the script's player response, not the decoy");
+    let only_decoy = format!("<html><head>{decoy}</head><body><script>var ytInitialData = {{}};</script></body></html>");
+    assert!(parse_live_page(&only_decoy).is_err());
+}
+
+#[test]
+fn a_live_youtube_refuses_to_play_is_an_error_with_its_reason() {
+    let page = fixture("live.html").replacen(r#""playabilityStatus":{"status":"OK""#, r#""playabilityStatus":{"status":"LOGIN_REQUIRED","reason":"Sign in to confirm you're not a bot""#, 1);
+    match parse_live_page(&page) {
+        Err(error @ PageError::Unplayable { .. }) => {
+            assert_eq!(error.to_string(), "YouTube refuses to play the live Ab3_dE-fGh1 (LOGIN_REQUIRED): Sign in to confirm you're not a bot");
+        }
+        other => panic!("{other:?}"),
+    }
 }
