@@ -205,6 +205,19 @@ async fn record(
         if form.is_empty() { serde_json::Value::Null } else { serde_json::Value::Object(form) }
     });
     let user_id = api::bearer(&parts.headers).and_then(|token| shared.world().bearer(token).ok());
+    let throttled = parts.uri.path().starts_with("/v2/user/") && {
+        let mut world = shared.world();
+        let throttle = world.throttle_next > 0;
+        world.throttle_next = world.throttle_next.saturating_sub(1);
+        throttle
+    };
+    if throttled {
+        let (method, path, query) = (parts.method.to_string(), parts.uri.path().to_string(), parts.uri.query().map(String::from));
+        shared.world().calls.push(RecordedCall { method, path, query, body: body_value, user_id, status: 429 });
+        let mut response = api::error_body(axum::http::StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many requests");
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        return response;
+    }
     let (method, path, query) = (parts.method.to_string(), parts.uri.path().to_string(), parts.uri.query().map(String::from));
     let response = next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await;
     shared.world().calls.push(RecordedCall { method, path, query, body: body_value, user_id, status: response.status().as_u16() });
@@ -279,6 +292,12 @@ impl RestreamStandIn {
     /// Expires the user's current access token (its refresh token stays valid).
     pub fn expire_access_tokens(&self, user_id: i64) {
         self.shared.world().expire_access_tokens(user_id);
+    }
+
+    /// The next `calls` calls to the `/v2/` API answer `429 Too Many Requests` with
+    /// `Retry-After: 1`, as Restream does when a client goes too fast.
+    pub fn throttle_next(&self, calls: usize) {
+        self.shared.world().throttle_next = calls;
     }
 
     /// Every request received so far, in order.

@@ -81,6 +81,8 @@ pub(super) struct World {
     pub(super) meta: HashMap<i64, ChannelMeta>,
     pub(super) calls: Vec<RecordedCall>,
     pub(super) refreshes: HashMap<i64, usize>,
+    /// The next this many API calls answer 429 with `Retry-After: 1`.
+    pub(super) throttle_next: usize,
     codes: HashMap<String, Code>,
     pairs: Vec<Pair>,
 }
@@ -100,6 +102,7 @@ impl World {
             meta: HashMap::new(),
             calls: Vec::new(),
             refreshes: HashMap::new(),
+            throttle_next: 0,
             codes: HashMap::new(),
             pairs: Vec::new(),
         }

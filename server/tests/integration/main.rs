@@ -5,6 +5,7 @@ mod check;
 mod engine;
 mod relay;
 mod signup;
+mod tokens;
 mod serve;
 
 use std::path::Path;
