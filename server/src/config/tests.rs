@@ -1,3 +1,7 @@
+use std::path::Path;
+
+use app::secrets::MasterKey;
+
 use super::*;
 
 /// The arguments `fanout` gets with nothing configured (what clap's defaults give).

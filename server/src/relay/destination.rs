@@ -280,6 +280,24 @@ async fn send_headers(publisher: &mut Publisher, hub: &SharedHub, writer: &mut W
     Ok(())
 }
 
+/// A handle the relay keeps per destination.
+pub struct DestinationHandle {
+    /// Stops it.
+    pub stop: CancellationToken,
+    /// Its status.
+    pub status: watch::Receiver<DestinationStatus>,
+}
+
+impl DestinationHandle {
+    /// Starts a destination task.
+    pub fn spawn(target: RtmpTarget, hub: SharedHub, policy: DestinationPolicy, parent: &CancellationToken) -> Self {
+        let stop = parent.child_token();
+        let (status, receiver) = watch::channel(DestinationStatus::new());
+        tokio::spawn(run(target, Arc::clone(&hub), status, policy, stop.clone()));
+        Self { stop, status: receiver }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,23 +314,5 @@ mod tests {
         within(3, 4.0, 5.0);
         within(6, 30.0, 37.5);
         within(40, 30.0, 37.5);
-    }
-}
-
-/// A handle the relay keeps per destination.
-pub struct DestinationHandle {
-    /// Stops it.
-    pub stop: CancellationToken,
-    /// Its status.
-    pub status: watch::Receiver<DestinationStatus>,
-}
-
-impl DestinationHandle {
-    /// Starts a destination task.
-    pub fn spawn(target: RtmpTarget, hub: SharedHub, policy: DestinationPolicy, parent: &CancellationToken) -> Self {
-        let stop = parent.child_token();
-        let (status, receiver) = watch::channel(DestinationStatus::new());
-        tokio::spawn(run(target, Arc::clone(&hub), status, policy, stop.clone()));
-        Self { stop, status: receiver }
     }
 }

@@ -101,8 +101,10 @@ async fn supervise(
         tokio::select! {
             () = stop.cancelled() => break,
             end = session_done => {
-                if let Some((video, _)) = running.take() {
-                    if end == SessionEnd::Ended { ended.insert(video); }
+                if let Some((video, _)) = running.take()
+                    && end == SessionEnd::Ended
+                {
+                    ended.insert(video);
                 }
                 // The page may already show the next live.
                 observations.mark_changed();

@@ -27,14 +27,14 @@ impl LiveStream {
         Self { video_id: video_id.to_string(), page, http, yt_dlp: yt_dlp.to_string(), current: Mutex::new(manifest) }
     }
 
-    async fn from_page(&self) -> Option<Url> {
+    async fn manifest_on_page(&self) -> Option<Url> {
         match look(&self.http, &self.page).await {
             Ok(Observation::Live(live)) if live.video_id == self.video_id => live.hls_manifest_url.and_then(|u| Url::parse(&u).ok()),
             _ => None,
         }
     }
 
-    async fn from_yt_dlp(&self) -> Result<Url, String> {
+    async fn manifest_from_yt_dlp(&self) -> Result<Url, String> {
         let mut command = Command::new(&self.yt_dlp);
         command.args(["--quiet", "--no-warnings", "-g", "-f", "best", &watch_url(&self.video_id)]).kill_on_drop(true);
         let output = tokio::time::timeout(Duration::from_secs(60), command.output())
@@ -57,9 +57,9 @@ impl ManifestSource for LiveStream {
         if let (false, Some(url)) = (fresh, current.as_ref()) {
             return Ok(url.clone());
         }
-        let url = match self.from_page().await {
+        let url = match self.manifest_on_page().await {
             Some(url) => url,
-            None => self.from_yt_dlp().await?,
+            None => self.manifest_from_yt_dlp().await?,
         };
         *current = Some(url.clone());
         Ok(url)

@@ -6,14 +6,13 @@ use std::time::{Duration, Instant};
 
 use app::model::{AccountStatus, EventKind};
 use app::secrets::{Cipher, MasterKey, Purpose};
-use app::store::{EventQuery, SharedStore, Store};
+use app::store::{EventQuery, SharedStore};
 use server::restream::api::RestreamApi;
 use server::restream::oauth::RestreamOAuth;
 use server::restream::tokens::{TokenError, TokenKeeper};
 use server::restream::{Endpoints, http_client};
 
 use super::signup::World;
-use super::*;
 
 /// The keeper and API client Fanout would build, over the world's store and key.
 async fn keeper(world: &World) -> (TokenKeeper, RestreamApi, SharedStore, Arc<Cipher>) {

@@ -1,0 +1,131 @@
+//! The command line: every setting as a flag with its environment variable (flags win), and
+//! its help text — what `fanout --help` shows.
+
+use std::path::PathBuf;
+
+use app::secrets::Secret;
+use clap::{Args, ValueEnum};
+
+use crate::ingest::{PullMode, TranscodeProfile};
+
+/// Every setting, as given on the command line or in the environment (flags win).
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// Address and port the web server listens on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "FANOUT_LISTEN", default_value = "127.0.0.1:3000", global = true)]
+    pub listen: String,
+
+    /// Base URL volunteers' browsers reach this server at, e.g. `https://fanout.example.org`
+    /// (used for OAuth redirects and manage links). Default: `http://` + the listen address.
+    #[arg(long, env = "FANOUT_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Directory for the embedded store (`fanout.db`) and the generated `secret.key`.
+    #[arg(long, env = "FANOUT_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// MongoDB connection string (`mongodb://…` or `mongodb+srv://…`); when set, MongoDB is the
+    /// store instead of the embedded SQLite file. Prefer the environment variable: command
+    /// lines are visible to other local users.
+    #[arg(long, env = "FANOUT_MONGO_URI", hide_env_values = true, global = true)]
+    pub mongo_uri: Option<Secret>,
+
+    /// MongoDB database name.
+    #[arg(long, env = "FANOUT_MONGO_DATABASE", default_value = "fanout", global = true)]
+    pub mongo_database: String,
+
+    /// Master key sealing tokens at rest: base64 of 32 random bytes (`openssl rand -base64 32`).
+    /// Default: generated once into `<data dir>/secret.key` (mode 0600). Back it up: tokens
+    /// cannot be read without it. Prefer the environment variable.
+    #[arg(long, env = "FANOUT_SECRET_KEY", hide_env_values = true, global = true)]
+    pub secret_key: Option<Secret>,
+
+    /// The YouTube channel whose lives are restreamed: a channel URL, `@handle` or `UC…` id.
+    #[arg(long, env = "FANOUT_YOUTUBE_CHANNEL", global = true)]
+    pub youtube_channel: Option<String>,
+
+    /// Client id of Fanout's Restream.io application (developers.restream.io).
+    #[arg(long, env = "RESTREAM_CLIENT_ID", global = true)]
+    pub restream_client_id: Option<String>,
+
+    /// Client secret of Fanout's Restream.io application. Prefer the environment variable.
+    #[arg(long, env = "RESTREAM_CLIENT_SECRET", hide_env_values = true, global = true)]
+    pub restream_client_secret: Option<Secret>,
+
+    /// Base URL of Restream.io's API (a stand-in's address in tests).
+    #[arg(long, env = "RESTREAM_API_URL", default_value = "https://api.restream.io", global = true)]
+    pub restream_api_url: String,
+
+    /// Directory holding the built site (`pkg/fanout.js`, `.wasm`, `.css` and public assets),
+    /// as written by `cargo leptos build`.
+    #[arg(long, env = "FANOUT_SITE_ROOT", default_value = "target/site", global = true)]
+    pub site_root: PathBuf,
+
+    /// YouTube's base URL (a stand-in's address in tests).
+    #[arg(long, env = "FANOUT_YOUTUBE_URL", default_value = "https://www.youtube.com", global = true)]
+    pub youtube_url: String,
+
+    /// Seconds between looks at the channel's `/live` page (±20 % jitter).
+    #[arg(long, env = "FANOUT_POLL_SECS", default_value_t = 15, global = true)]
+    pub poll_secs: u64,
+
+    /// Seconds a live waits for its lost input before it ends.
+    #[arg(long, env = "FANOUT_GRACE_SECS", default_value_t = 60, global = true)]
+    pub grace_secs: u64,
+
+    /// Title set on every volunteer channel; `{title}`, `{url}` and `{date}` are filled in.
+    #[arg(long, env = "FANOUT_TITLE_TEMPLATE", default_value = "{title}", global = true)]
+    pub title_template: String,
+
+    /// Description set on every volunteer channel; `{title}`, `{url}` and `{date}` are filled in.
+    #[arg(long, env = "FANOUT_DESCRIPTION_TEMPLATE", default_value = "{title}\n\nLive now: {url}", global = true)]
+    pub description_template: String,
+
+    /// The RTMP ingest each account's stream key is appended to.
+    #[arg(long, env = "FANOUT_RESTREAM_INGEST", default_value = "rtmp://live.restream.io/live", global = true)]
+    pub restream_ingest: String,
+
+    /// How the live is pulled: `hls` (ffmpeg reads the manifest) or `yt-dlp` (piped into ffmpeg).
+    #[arg(long, env = "FANOUT_PULL", value_enum, default_value_t = PullMode::Hls, global = true)]
+    pub pull: PullMode,
+
+    /// `copy` (remux only, the default), or transcode to `720p` or `480p`.
+    #[arg(long, env = "FANOUT_TRANSCODE", value_enum, default_value_t = TranscodeProfile::Copy, global = true)]
+    pub transcode: TranscodeProfile,
+
+    /// The ffmpeg program.
+    #[arg(long, env = "FANOUT_FFMPEG", default_value = "ffmpeg", global = true)]
+    pub ffmpeg: String,
+
+    /// The yt-dlp program.
+    #[arg(long, env = "FANOUT_YT_DLP", default_value = "yt-dlp", global = true)]
+    pub yt_dlp: String,
+
+    /// Public actions (sign-up starts, OAuth callbacks, manage actions) allowed per client
+    /// address per minute.
+    #[arg(long, env = "FANOUT_RATE_LIMIT", default_value_t = 20, global = true)]
+    pub rate_limit: u32,
+
+    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets it;
+    /// otherwise clients could pick their own address).
+    #[arg(long, env = "FANOUT_TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub trust_forwarded_for: bool,
+
+    /// Log filter, e.g. `info` or `server=debug,info` (tracing's EnvFilter syntax).
+    #[arg(long, env = "FANOUT_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Log line format.
+    #[arg(long, env = "FANOUT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (to standard error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
