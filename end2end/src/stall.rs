@@ -19,6 +19,8 @@ pub enum Stall {
     Silent,
     /// Accepts the publish, then never reads again.
     AfterPublish,
+    /// Accepts the publish, then reads at most this many bytes per second.
+    Slow(u64),
 }
 
 /// A running stalling sink.
@@ -53,6 +55,11 @@ impl StallingSink {
                             held.push(stream);
                         }
                     }
+                    Stall::Slow(bytes_per_second) => {
+                        if let Some(stream) = accept_publish(stream).await {
+                            tokio::spawn(trickle(stream, bytes_per_second));
+                        }
+                    }
                 }
             }
         });
@@ -62,6 +69,20 @@ impl StallingSink {
     /// `rtmp://127.0.0.1:<port>/live`.
     pub fn ingest_base(&self) -> String {
         format!("rtmp://{}/live", self.address)
+    }
+}
+
+/// Reads `bytes_per_second` at most, in tenths of a second.
+async fn trickle(mut stream: TcpStream, bytes_per_second: u64) {
+    let per_tick = usize::try_from(bytes_per_second / 10).unwrap_or(usize::MAX).max(1);
+    let mut buffer = vec![0u8; per_tick];
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
     }
 }
 

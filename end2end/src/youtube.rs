@@ -36,10 +36,18 @@ pub enum ChannelShows {
     },
 }
 
+/// What the stand-in answers, and how often it was asked.
+#[derive(Debug)]
+struct Channel {
+    shows: ChannelShows,
+    refuse: Option<u16>,
+    requests: u64,
+}
+
 /// A running stand-in.
 pub struct YoutubeStandIn {
     address: SocketAddr,
-    shows: Arc<Mutex<ChannelShows>>,
+    channel: Arc<Mutex<Channel>>,
     task: JoinHandle<()>,
 }
 
@@ -56,15 +64,15 @@ impl YoutubeStandIn {
             .await
             .map_err(|source| WorldError::Io { what: "bind the YouTube stand-in".into(), source })?;
         let address = listener.local_addr().map_err(|source| WorldError::Io { what: "read its address".into(), source })?;
-        let shows = Arc::new(Mutex::new(ChannelShows::NoLive));
+        let channel = Arc::new(Mutex::new(Channel { shows: ChannelShows::NoLive, refuse: None, requests: 0 }));
         let app = axum::Router::new()
             .route("/{channel}/live", axum::routing::get(live_page))
             .route("/channel/{id}/live", axum::routing::get(live_page))
-            .with_state(Arc::clone(&shows));
+            .with_state(Arc::clone(&channel));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(Self { address, shows, task })
+        Ok(Self { address, channel, task })
     }
 
     /// The base URL (`FANOUT_YOUTUBE_URL`).
@@ -72,15 +80,37 @@ impl YoutubeStandIn {
         format!("http://{}", self.address)
     }
 
+    fn channel(&self) -> std::sync::MutexGuard<'_, Channel> {
+        self.channel.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Switches what the channel shows.
     pub fn show(&self, shows: ChannelShows) {
-        *self.shows.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = shows;
+        self.channel().shows = shows;
+    }
+
+    /// While `Some(status)`, every page request is refused with it (e.g. 429).
+    pub fn refuse(&self, status: Option<u16>) {
+        self.channel().refuse = status;
+    }
+
+    /// How many page requests it has had.
+    pub fn requests(&self) -> u64 {
+        self.channel().requests
     }
 }
 
-async fn live_page(State(shows): State<Arc<Mutex<ChannelShows>>>) -> Html<String> {
-    let shows = shows.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    Html(render(&shows))
+async fn live_page(State(channel): State<Arc<Mutex<Channel>>>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (shows, refuse) = {
+        let mut channel = channel.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        channel.requests += 1;
+        (channel.shows.clone(), channel.refuse)
+    };
+    match refuse.and_then(|s| axum::http::StatusCode::from_u16(s).ok()) {
+        Some(status) => status.into_response(),
+        None => Html(render(&shows)).into_response(),
+    }
 }
 
 /// JSON as YouTube embeds it in a script: `<`, `>` and `&` escaped.

@@ -120,6 +120,9 @@ async fn update_meta(State(shared): State<Shared>, headers: HeaderMap, Path(id):
     if let Err(refusal) = authenticate(&shared, &headers).and_then(|user_id| own_channel(&shared, user_id, id)) {
         return refusal;
     }
+    if shared.world().fail_meta {
+        return error_body(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Internal server error");
+    }
     let Ok(update) = serde_json::from_slice::<MetaUpdate>(&body) else {
         return error_body(StatusCode::BAD_REQUEST, "bad_request", "Invalid request body");
     };

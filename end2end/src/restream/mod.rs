@@ -300,6 +300,11 @@ impl RestreamStandIn {
         self.shared.world().throttle_next = calls;
     }
 
+    /// While `true`, `PATCH /v2/user/channel-meta/{id}` fails with a 500.
+    pub fn fail_channel_meta(&self, fail: bool) {
+        self.shared.world().fail_meta = fail;
+    }
+
     /// Every request received so far, in order.
     pub fn calls(&self) -> Vec<RecordedCall> {
         self.shared.world().calls.clone()

@@ -83,6 +83,8 @@ pub(super) struct World {
     pub(super) refreshes: HashMap<i64, usize>,
     /// The next this many API calls answer 429 with `Retry-After: 1`.
     pub(super) throttle_next: usize,
+    /// Whether title updates fail (500).
+    pub(super) fail_meta: bool,
     codes: HashMap<String, Code>,
     pairs: Vec<Pair>,
 }
@@ -103,6 +105,7 @@ impl World {
             calls: Vec::new(),
             refreshes: HashMap::new(),
             throttle_next: 0,
+            fail_meta: false,
             codes: HashMap::new(),
             pairs: Vec::new(),
         }

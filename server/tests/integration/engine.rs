@@ -67,6 +67,11 @@ impl LiveWorld {
         self.world.restream.calls().iter().filter(|c| c.method == "PATCH").count()
     }
 
+    /// Whether a publisher is on stream `key` at the sink now.
+    async fn publishing(&self, key: &str) -> bool {
+        self.sink.stats().await.unwrap_or_default().iter().any(|s| s.name == key && s.publishing)
+    }
+
     async fn wait_receiving(&self, keys: &[&str], seconds: u64) {
         for key in keys {
             eventually(seconds, &format!("the sink receives {key}"), || async { self.sink.bytes_in(key).await > 50_000 }).await;
@@ -153,6 +158,14 @@ async fn a_live_is_titled_and_fanned_out_to_every_active_account_only() {
     assert_eq!(events_of(&store, EventKind::TitleUpdated).await.len(), 3);
     assert_eq!(events_of(&store, EventKind::DestinationJoined).await.len(), 3);
     assert_eq!(events_of(&store, EventKind::LiveDetected).await.len(), 1);
+
+    // A second live on the channel while this one streams is recorded and left alone.
+    let manifest = live.source.hls_url().unwrap_or_default();
+    live.youtube.show(ChannelShows::Live { video_id: "SecondLive1".into(), title: "Another live".into(), manifest });
+    eventually(15, "the second live is recorded", || async { !events_of(&store, EventKind::SecondLiveIgnored).await.is_empty() }).await;
+    let before = live.sink.bytes_in(&ana.stream_key).await;
+    eventually(10, "the first live goes on", || async { live.sink.bytes_in(&ana.stream_key).await > before }).await;
+    assert_eq!(store.recent_lives(10).await.map(|l| l.len()).ok(), Some(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,6 +173,8 @@ async fn a_destination_that_goes_down_comes_back_and_the_others_never_stall() {
     let live = LiveWorld::start(30).await;
     let (ana, _) = live.volunteer(7101, "Ana").await;
     let (ben, _) = live.volunteer(7102, "Ben").await;
+    // Restream fails every title update: streaming must not wait for titles.
+    live.world.restream.fail_channel_meta(true);
     live.go_live();
     live.wait_receiving(&[&ana.stream_key, &ben.stream_key], 60).await;
 
@@ -181,8 +196,10 @@ async fn a_destination_that_goes_down_comes_back_and_the_others_never_stall() {
     })
     .await;
     eprintln!("destination back → receiving again: {:.1} s", back.elapsed().as_secs_f64());
+    assert_eq!(probe_codecs(&live.sink.url(&ana.stream_key)).await.unwrap_or_default(), ["aac", "h264"], "headers resent on reconnect");
     let store = live.store().await;
-    assert_eq!(live.patches().await, 2, "titles were set once, not again on reconnect");
+    assert_eq!(live.patches().await, 2, "titles were tried once, not again on reconnect");
+    assert_eq!(events_of(&store, EventKind::TitleFailed).await.len(), 2, "each failed title is an event");
     let statuses = reqwest::get(format!("{}/metrics", live.world.fanout.url())).await.unwrap_or_else(|e| panic!("{e}"));
     let metrics = statuses.text().await.unwrap_or_default();
     assert!(metrics.contains("fanout_destination_reconnects_total"), "{metrics}");
@@ -253,4 +270,28 @@ async fn killed_mid_live_fanout_resumes_the_same_live_without_titling_again() {
     assert_eq!(events_of(&store, EventKind::LiveDetected).await.len(), 1);
     let accounts = store.accounts().await.unwrap_or_default();
     assert!(accounts.iter().all(|a| a.status == AccountStatus::Active));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn volunteers_joining_pausing_and_resuming_mid_live_change_only_their_own_destination() {
+    let live = LiveWorld::start(30).await;
+    let (ana, ana_link) = live.volunteer(7401, "Ana").await;
+    live.go_live();
+    live.wait_receiving(&[&ana.stream_key], 60).await;
+
+    let (ben, _) = live.volunteer(7402, "Ben").await;
+    live.wait_receiving(&[&ben.stream_key], 30).await;
+
+    let act = |action: &str| live.world.http.post(format!("{}{ana_link}/{action}", live.world.fanout.url())).send();
+    assert!(act("pause").await.is_ok_and(|r| r.status().is_redirection()));
+    eventually(15, "Ana's destination leaves", || async { !live.publishing(&ana.stream_key).await }).await;
+    let before = live.sink.bytes_in(&ben.stream_key).await;
+    eventually(10, "Ben's goes on", || async { live.sink.bytes_in(&ben.stream_key).await > before }).await;
+
+    assert!(act("resume").await.is_ok_and(|r| r.status().is_redirection()));
+    eventually(30, "Ana's destination joins again", || live.publishing(&ana.stream_key)).await;
+    let store = live.store().await;
+    assert_eq!(events_of(&store, EventKind::DestinationLeft).await.len(), 1);
+    assert_eq!(events_of(&store, EventKind::DestinationJoined).await.len(), 3, "Ana, Ben, Ana again");
+    assert_eq!(live.patches().await, 2, "titles set once per account, not again on resume");
 }

@@ -2,6 +2,7 @@
 //! One test binary (modules below) so the workspace links it once.
 
 mod check;
+mod detect;
 mod engine;
 mod relay;
 mod signup;

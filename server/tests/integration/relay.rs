@@ -130,3 +130,71 @@ async fn the_yt_dlp_pull_mode_feeds_ffmpeg_through_a_pipe() {
     ingest.stop();
     relay.shutdown();
 }
+
+/// A manifest that has expired (404) until asked for a fresh one.
+struct ExpiringManifest {
+    expired: url::Url,
+    fresh: url::Url,
+    fresh_asked: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl server::ingest::ManifestSource for ExpiringManifest {
+    async fn manifest(&self, fresh: bool) -> Result<url::Url, String> {
+        if fresh {
+            self.fresh_asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(self.fresh.clone())
+        } else {
+            Ok(self.expired.clone())
+        }
+    }
+    fn watch_url(&self) -> url::Url {
+        self.fresh.clone()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_manifest_is_resolved_again_and_the_pull_goes_on() {
+    use server::ingest::{Ingest, IngestConfig};
+    let dir = temp_dir();
+    let sink = NginxSink::start(dir.path(), "a").await.unwrap_or_else(|e| panic!("{e}"));
+    let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
+    let fresh = url::Url::parse(&source.hls_url().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+    let expired = fresh.join("expired/live.m3u8").unwrap_or_else(|e| panic!("{e}"));
+    let manifest = std::sync::Arc::new(ExpiringManifest { expired, fresh, fresh_asked: Default::default() });
+    let relay = Relay::start(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    relay.add("only", RtmpTarget::parse(&sink.url("only")).unwrap_or_else(|e| panic!("{e}")));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let ingest = Ingest::start(IngestConfig::default(), manifest.clone(), relay.ingest_url(), &stop);
+    eventually(60, "the sink receives after the manifest was renewed", || async { sink.bytes_in("only").await > 100_000 }).await;
+    assert!(manifest.fresh_asked.load(std::sync::atomic::Ordering::SeqCst) >= 1, "a fresh manifest was asked for");
+    let status = ingest.status().borrow().clone();
+    assert!(status.restarts >= 1 && status.last_error.as_deref().is_some_and(|e| e.contains("404")), "{status:?}");
+    ingest.stop();
+    relay.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_destination_skips_to_keyframes_while_the_others_keep_their_pace() {
+    use fanout_testworld::stall::{Stall, StallingSink};
+    let dir = temp_dir();
+    let sink = NginxSink::start(dir.path(), "healthy").await.unwrap_or_else(|e| panic!("{e}"));
+    // About a sixth of the stream's rate.
+    let slow = StallingSink::start(Stall::Slow(20_000)).await.unwrap_or_else(|e| panic!("{e}"));
+    let relay = Relay::start(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    relay.add("healthy", RtmpTarget::parse(&sink.url("healthy")).unwrap_or_else(|e| panic!("{e}")));
+    relay.add("slow", RtmpTarget::parse(&format!("{}/key", slow.ingest_base())).unwrap_or_else(|e| panic!("{e}")));
+    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().expose()).await.unwrap_or_else(|e| panic!("{e}"));
+    eventually(30, "the healthy sink receives", || async { sink.bytes_in("healthy").await > 100_000 }).await;
+    let mut last = sink.bytes_in("healthy").await;
+    for _ in 0..15 {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let now = sink.bytes_in("healthy").await;
+        assert!(now > last, "the healthy destination keeps its pace ({last} → {now})");
+        last = now;
+    }
+    let slow_status = relay.statuses().get("slow").cloned().unwrap_or_default();
+    assert!(slow_status.skips > 0, "the slow one skipped to keyframes: {slow_status:?}");
+    assert_eq!(slow_status.reconnects, 0, "a slow reader is not dropped while it moves: {slow_status:?}");
+    relay.shutdown();
+}
