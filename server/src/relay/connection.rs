@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use rml_rtmp::handshake::{Handshake, HandshakeProcessResult, PeerType};
+use rml_rtmp::handshake::PeerType;
 use rml_rtmp::sessions::{
     ClientSession, ClientSessionConfig, ClientSessionError, ClientSessionEvent, ClientSessionResult, PublishRequestType,
 };
@@ -14,6 +14,7 @@ use rml_rtmp::time::RtmpTimestamp;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 
+use super::handshake::{HandshakeFailed, handshake};
 use super::media::CHUNK_SIZE;
 use super::target::RtmpTarget;
 
@@ -34,8 +35,8 @@ pub enum ConnectError {
     #[error("TLS: {0}")]
     Tls(String),
     /// The RTMP handshake failed.
-    #[error("RTMP handshake failed: {0:?}")]
-    Handshake(rml_rtmp::handshake::HandshakeError),
+    #[error("{0}")]
+    Handshake(#[from] HandshakeFailed),
     /// The RTMP session failed.
     #[error("RTMP error: {0}")]
     Session(String),
@@ -122,22 +123,8 @@ pub async fn connect(target: &RtmpTarget, timeout: Duration) -> Result<Publisher
 
 async fn connect_inner(target: &RtmpTarget) -> Result<Publisher, ConnectError> {
     let mut transport = open_transport(target).await?;
-    let mut handshake = Handshake::new(PeerType::Client);
-    transport.write_all(&handshake.generate_outbound_p0_and_p1().map_err(ConnectError::Handshake)?).await?;
+    let leftover = handshake(&mut transport, PeerType::Client).await?;
     let mut buffer = vec![0u8; 16 * 1024];
-    let leftover = loop {
-        let read = transport.read(&mut buffer).await?;
-        if read == 0 {
-            return Err(ConnectError::Closed);
-        }
-        match handshake.process_bytes(&buffer[..read]).map_err(ConnectError::Handshake)? {
-            HandshakeProcessResult::InProgress { response_bytes } => transport.write_all(&response_bytes).await?,
-            HandshakeProcessResult::Completed { response_bytes, remaining_bytes } => {
-                transport.write_all(&response_bytes).await?;
-                break remaining_bytes;
-            }
-        }
-    };
 
     let mut config = ClientSessionConfig::new();
     config.chunk_size = CHUNK_SIZE;

@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 
 use app::secrets::Secret;
 use bytes::Bytes;
-use rml_rtmp::handshake::{Handshake, HandshakeProcessResult, PeerType};
+use rml_rtmp::handshake::PeerType;
 use rml_rtmp::sessions::{ServerSession, ServerSessionConfig, ServerSessionEvent, ServerSessionResult};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use super::handshake::{HandshakeFailed, handshake};
 use super::hub::SharedHub;
 use super::media::{MediaChunker, MediaKind, SHARED_STREAM_ID};
 use super::status::BitrateMeter;
@@ -26,8 +27,8 @@ pub const INGEST_APP: &str = "ingest";
 enum PublisherError {
     #[error("connection: {0}")]
     Io(#[from] std::io::Error),
-    #[error("RTMP handshake: {0:?}")]
-    Handshake(rml_rtmp::handshake::HandshakeError),
+    #[error("{0}")]
+    Handshake(#[from] HandshakeFailed),
     #[error("RTMP session: {0:?}")]
     Session(rml_rtmp::sessions::ServerSessionError),
     #[error("{0}")]
@@ -103,22 +104,12 @@ async fn serve_publisher(
     rebaser: &mut Rebaser,
 ) -> Result<(), PublisherError> {
     stream.set_nodelay(true)?;
-    let mut handshake = Handshake::new(PeerType::Server);
-    stream.write_all(&handshake.generate_outbound_p0_and_p1().map_err(PublisherError::Handshake)?).await?;
-    let mut buffer = vec![0u8; 64 * 1024];
-    let leftover = loop {
-        let read = stream.read(&mut buffer).await?;
-        if read == 0 {
-            return Ok(());
-        }
-        match handshake.process_bytes(&buffer[..read]).map_err(PublisherError::Handshake)? {
-            HandshakeProcessResult::InProgress { response_bytes } => stream.write_all(&response_bytes).await?,
-            HandshakeProcessResult::Completed { response_bytes, remaining_bytes } => {
-                stream.write_all(&response_bytes).await?;
-                break remaining_bytes;
-            }
-        }
+    let leftover = match handshake(&mut stream, PeerType::Server).await {
+        Ok(leftover) => leftover,
+        Err(HandshakeFailed::Closed) => return Ok(()),
+        Err(e) => return Err(e.into()),
     };
+    let mut buffer = vec![0u8; 64 * 1024];
     tracing::debug!(%peer, "ingest connected");
     let (mut session, results) = ServerSession::new(ServerSessionConfig::new()).map_err(PublisherError::Session)?;
     let mut chunker = MediaChunker::new(SHARED_STREAM_ID)?;

@@ -7,6 +7,7 @@
 
 pub mod connection;
 pub mod destination;
+pub mod handshake;
 pub mod hub;
 pub mod listener;
 pub mod media;

@@ -31,6 +31,27 @@ async fn one_ingest_reaches_every_destination_as_h264_and_aac() {
     relay.shutdown();
 }
 
+/// An HLS live, one sink and a relay sending to its stream `only`: what every pull test starts from.
+struct PullWorld {
+    _dir: tempfile::TempDir,
+    sink: NginxSink,
+    _source: LiveSource,
+    playlist: url::Url,
+    relay: Relay,
+}
+
+impl PullWorld {
+    async fn start() -> Self {
+        let dir = temp_dir();
+        let sink = NginxSink::start(dir.path(), "a").await.unwrap_or_else(|e| panic!("{e}"));
+        let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
+        let playlist = url::Url::parse(&source.hls_url().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+        let relay = Relay::start(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
+        relay.add("only", RtmpTarget::parse(&sink.url("only")).unwrap_or_else(|e| panic!("{e}")));
+        Self { _dir: dir, sink, _source: source, playlist, relay }
+    }
+}
+
 /// A manifest that never changes (the HLS source's own playlist).
 struct FixedManifest(url::Url);
 
@@ -47,14 +68,9 @@ impl server::ingest::ManifestSource for FixedManifest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_live_hls_is_pulled_copy_remuxed_into_the_relay_and_reaches_a_sink() {
     use server::ingest::{Ingest, IngestConfig, IngestState};
-    let dir = temp_dir();
-    let sink = NginxSink::start(dir.path(), "a").await.unwrap_or_else(|e| panic!("{e}"));
-    let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
-    let manifest = url::Url::parse(&source.hls_url().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
-    let relay = Relay::start(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
-    relay.add("only", RtmpTarget::parse(&sink.url("only")).unwrap_or_else(|e| panic!("{e}")));
+    let PullWorld { sink, playlist, relay, .. } = &PullWorld::start().await;
     let stop = tokio_util::sync::CancellationToken::new();
-    let ingest = Ingest::start(IngestConfig::default(), std::sync::Arc::new(FixedManifest(manifest)), relay.ingest_url(), &stop);
+    let ingest = Ingest::start(IngestConfig::default(), std::sync::Arc::new(FixedManifest(playlist.clone())), relay.ingest_url(), &stop);
 
     eventually(40, "the sink receives the pulled live", || async { sink.bytes_in("only").await > 100_000 }).await;
     assert_eq!(probe_codecs(&sink.url("only")).await.unwrap_or_default(), ["aac", "h264"]);
@@ -115,16 +131,11 @@ async fn the_yt_dlp_pull_mode_feeds_ffmpeg_through_a_pipe() {
     use server::ingest::{Ingest, IngestConfig, PullMode};
     let yt_dlp = std::env::var("HOME").map(|h| format!("{h}/.local/bin/yt-dlp")).unwrap_or_default();
     let yt_dlp = if std::path::Path::new(&yt_dlp).exists() { yt_dlp } else { "yt-dlp".to_string() };
-    let dir = temp_dir();
-    let sink = NginxSink::start(dir.path(), "a").await.unwrap_or_else(|e| panic!("{e}"));
-    let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
-    // yt-dlp's generic extractor reads the HLS playlist given as the "watch" URL.
-    let playlist = url::Url::parse(&source.hls_url().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
-    let relay = Relay::start(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
-    relay.add("only", RtmpTarget::parse(&sink.url("only")).unwrap_or_else(|e| panic!("{e}")));
+    let PullWorld { sink, playlist, relay, .. } = &PullWorld::start().await;
     let stop = tokio_util::sync::CancellationToken::new();
     let config = IngestConfig { mode: PullMode::YtDlp, yt_dlp, ..IngestConfig::default() };
-    let ingest = Ingest::start(config, std::sync::Arc::new(FixedManifest(playlist)), relay.ingest_url(), &stop);
+    // yt-dlp's generic extractor reads the HLS playlist given as the "watch" URL.
+    let ingest = Ingest::start(config, std::sync::Arc::new(FixedManifest(playlist.clone())), relay.ingest_url(), &stop);
     eventually(60, "the sink receives what yt-dlp pulled", || async { sink.bytes_in("only").await > 100_000 }).await;
     assert_eq!(probe_codecs(&sink.url("only")).await.unwrap_or_default(), ["aac", "h264"]);
     ingest.stop();
@@ -156,14 +167,9 @@ impl server::ingest::ManifestSource for ExpiringManifest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_manifest_is_resolved_again_and_the_pull_goes_on() {
     use server::ingest::{Ingest, IngestConfig};
-    let dir = temp_dir();
-    let sink = NginxSink::start(dir.path(), "a").await.unwrap_or_else(|e| panic!("{e}"));
-    let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
-    let fresh = url::Url::parse(&source.hls_url().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
-    let expired = fresh.join("expired/live.m3u8").unwrap_or_else(|e| panic!("{e}"));
-    let manifest = std::sync::Arc::new(ExpiringManifest { expired, fresh, fresh_asked: Default::default() });
-    let relay = Relay::start(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
-    relay.add("only", RtmpTarget::parse(&sink.url("only")).unwrap_or_else(|e| panic!("{e}")));
+    let PullWorld { sink, playlist, relay, .. } = &PullWorld::start().await;
+    let expired = playlist.join("expired/live.m3u8").unwrap_or_else(|e| panic!("{e}"));
+    let manifest = std::sync::Arc::new(ExpiringManifest { expired, fresh: playlist.clone(), fresh_asked: Default::default() });
     let stop = tokio_util::sync::CancellationToken::new();
     let ingest = Ingest::start(IngestConfig::default(), manifest.clone(), relay.ingest_url(), &stop);
     eventually(60, "the sink receives after the manifest was renewed", || async { sink.bytes_in("only").await > 100_000 }).await;
