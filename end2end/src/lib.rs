@@ -9,6 +9,7 @@
 #![deny(unsafe_code, rust_2018_idioms)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod fanout;
 pub mod nginx;
 pub mod ports;

@@ -36,3 +36,32 @@ pub fn children(pid: u32) -> Vec<u32> {
         })
         .collect()
 }
+
+/// Peak resident memory of a process (`VmHWM`), in KiB.
+pub fn peak_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()))
+}
+
+/// A process and all its descendants.
+pub fn tree(pid: u32) -> Vec<u32> {
+    let mut all = vec![pid];
+    let mut at = 0;
+    while at < all.len() {
+        all.extend(children(all[at]));
+        at += 1;
+    }
+    all
+}
+
+/// CPU seconds used by a process and its descendants (those alive now).
+pub fn tree_cpu_seconds(pid: u32) -> f64 {
+    tree(pid).into_iter().filter_map(cpu_seconds).sum()
+}
+
+/// Peak resident memory of a process and its descendants, summed, in KiB.
+pub fn tree_peak_kib(pid: u32) -> u64 {
+    tree(pid).into_iter().filter_map(peak_kib).sum()
+}

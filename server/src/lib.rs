@@ -18,6 +18,7 @@ pub mod serve;
 pub mod session;
 pub mod shutdown;
 pub mod signup;
+pub mod standalone;
 pub mod state;
 pub mod telemetry;
 pub mod youtube;

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use server::{check, config, serve};
+use server::{check, config, serve, standalone};
 
 /// Restream a YouTube channel's lives to every volunteer's Restream.io account.
 ///
@@ -29,6 +29,9 @@ enum Command {
     Engine,
     /// Validate the configuration and the store, print a report, exit non-zero on an error.
     Check,
+    /// Run only the built-in relay: one RTMP publisher in, every URL of a file out (SIGHUP
+    /// re-reads the file). The publisher's stream key comes from FANOUT_RELAY_INGEST_KEY.
+    Relay(standalone::RelayArgs),
 }
 
 fn face(command: &Command) -> serve::Face {
@@ -43,6 +46,16 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check => check::run(&cli.config).await,
+        Command::Relay(args) => {
+            server::telemetry::init(&cli.config.log, cli.config.log_format);
+            match standalone::run(&args, std::env::var("FANOUT_RELAY_INGEST_KEY").ok()).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("fanout relay: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Serve | Command::Engine => match serve::run(&cli.config, face(&cli.command)).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

@@ -25,8 +25,13 @@ pub async fn handshake<S>(stream: &mut S, peer: PeerType) -> Result<Vec<u8>, Han
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let client = peer == PeerType::Client;
     let mut handshake = Handshake::new(peer);
-    stream.write_all(&handshake.generate_outbound_p0_and_p1().map_err(HandshakeFailed::Protocol)?).await?;
+    // A client speaks first; a server answers C0+C1 with S0+S1+S2 in one go (what nginx-rtmp's
+    // client expects: a server that sends S0+S1 before reading C1 stalls it now and then).
+    if client {
+        stream.write_all(&handshake.generate_outbound_p0_and_p1().map_err(HandshakeFailed::Protocol)?).await?;
+    }
     let mut buffer = vec![0u8; 16 * 1024];
     loop {
         let read = stream.read(&mut buffer).await?;

@@ -60,9 +60,14 @@ impl std::fmt::Debug for Relay {
 impl Relay {
     /// Opens the ingest listener on a free loopback port and starts accepting the ingest.
     pub async fn start(policy: DestinationPolicy) -> Result<Self, RelayError> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
         let key = Secret::new(format!("{:032x}", rand::random::<u128>()));
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), key, policy).await
+    }
+
+    /// Opens the ingest listener on `address`, accepting a publisher that knows `key`.
+    pub async fn start_on(address: SocketAddr, key: Secret, policy: DestinationPolicy) -> Result<Self, RelayError> {
+        let listener = TcpListener::bind(address).await?;
+        let address = listener.local_addr()?;
         let hub = Arc::new(Hub::new(RING_MESSAGES));
         let stop = CancellationToken::new();
         tokio::spawn(listener::accept(listener, key.clone(), Arc::clone(&hub), stop.clone()));
