@@ -1,6 +1,6 @@
 //! One destination's life: connect and publish, send the stream's metadata and decoder
-//! configuration, then the live from its next keyframe — media chunks shared with every other
-//! destination, written as they are. A destination that falls more than the allowed lag behind
+//! configuration, then the live from its next keyframe — batches of media chunks shared with
+//! every other destination, each written as it is with one call. A destination that falls more than the allowed lag behind
 //! (or out of the ring) skips to the next keyframe; the source and the others never wait for it.
 //! Lost, it reconnects with backoff (1 s doubling to 30 s, with jitter) until removed.
 
@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::connection::{self, ConnectError, Publisher};
+use super::batch::Batch;
 use super::hub::SharedHub;
 use super::media::{Media, MediaChunker, SHARED_STREAM_ID};
 use super::status::{DestinationState, DestinationStatus};
@@ -124,6 +125,18 @@ impl Writer {
             Some(chunker) => chunker.chunk(media.rtmp_message(), media.timestamp).map_err(|e| ConnectError::Session(e.to_string())),
         }
     }
+
+    /// Queues the batch's messages from `from` on: one shared buffer, or its own chunks.
+    fn push_batch(&mut self, batch: &Batch, from: usize, outbox: &mut Outbox) -> Result<(), ConnectError> {
+        if self.own.is_none() {
+            outbox.push(batch.chunks_from(from));
+            return Ok(());
+        }
+        for media in batch.media().iter().skip(from) {
+            outbox.push(self.bytes(media)?);
+        }
+        Ok(())
+    }
 }
 
 /// Bytes waiting to be written, in order: media chunks and the session's answers.
@@ -196,8 +209,8 @@ async fn stream(
             // New media only once what is queued went out: a slow destination falls behind in
             // the shared ring (and skips), never in a queue of its own.
             received = ring.recv(), if outbox.is_empty() => {
-                let media = match received {
-                    Ok(media) => media,
+                let batch = match received {
+                    Ok(batch) => batch,
                     Err(RecvError::Lagged(_)) => {
                         waiting_for_keyframe = true;
                         status.send_modify(|s| s.skips += 1);
@@ -205,20 +218,32 @@ async fn stream(
                     }
                     Err(RecvError::Closed) => return Ended::Stopped,
                 };
-                if hub.newest_timestamp().saturating_sub(media.timestamp) > max_lag_ms && !waiting_for_keyframe {
+                if hub.newest_timestamp().saturating_sub(batch.first_timestamp()) > max_lag_ms && !waiting_for_keyframe {
                     waiting_for_keyframe = true;
                     status.send_modify(|s| s.skips += 1);
                 }
-                if waiting_for_keyframe {
-                    if media.keyframe {
-                        waiting_for_keyframe = false;
-                    } else if !media.sequence_header {
-                        continue;
+                let from = if waiting_for_keyframe {
+                    let keyframe = batch.first_keyframe();
+                    // Decoder configurations before the keyframe still count (a new one may come mid-live).
+                    let skipped = &batch.media()[..keyframe.unwrap_or(batch.media().len())];
+                    for header in skipped.iter().filter(|m| m.sequence_header) {
+                        match writer.bytes(header) {
+                            Ok(bytes) => outbox.push(bytes),
+                            Err(error) => return Ended::Lost(error),
+                        }
                     }
-                }
-                match writer.bytes(&media) {
-                    Ok(bytes) => outbox.push(bytes),
-                    Err(error) => return Ended::Lost(error),
+                    match keyframe {
+                        Some(index) => {
+                            waiting_for_keyframe = false;
+                            index
+                        }
+                        None => continue,
+                    }
+                } else {
+                    0
+                };
+                if let Err(error) = writer.push_batch(&batch, from, &mut outbox) {
+                    return Ended::Lost(error);
                 }
                 last_progress = Instant::now();
             }

@@ -8,19 +8,20 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use tokio::sync::{broadcast, watch};
 
-use super::media::{Media, StreamHeaders};
+use super::batch::Batch;
+use super::media::StreamHeaders;
 use super::status::InputStatus;
 
 /// The ring, the headers and the input status.
 pub struct Hub {
-    media: broadcast::Sender<Arc<Media>>,
+    media: broadcast::Sender<Arc<Batch>>,
     headers: watch::Sender<StreamHeaders>,
     input: watch::Sender<InputStatus>,
     newest: AtomicU32,
 }
 
 impl Hub {
-    /// A hub whose ring holds `capacity` messages.
+    /// A hub whose ring holds `capacity` batches.
     pub fn new(capacity: usize) -> Self {
         let (media, _) = broadcast::channel(capacity.max(16));
         Self {
@@ -31,17 +32,20 @@ impl Hub {
         }
     }
 
-    /// Publishes a media message to every destination (and keeps sequence headers).
-    pub fn publish(&self, media: Media) {
-        self.newest.store(media.timestamp, Ordering::Relaxed);
-        if media.sequence_header {
+    /// Publishes a batch to every destination (and keeps its sequence headers).
+    pub fn publish(&self, batch: Batch) {
+        if batch.is_empty() {
+            return;
+        }
+        self.newest.store(batch.last_timestamp(), Ordering::Relaxed);
+        for media in batch.media().iter().filter(|m| m.sequence_header) {
             self.headers.send_modify(|headers| match media.kind {
                 super::media::MediaKind::Video => headers.video = Some(media.clone()),
                 super::media::MediaKind::Audio => headers.audio = Some(media.clone()),
             });
         }
         // No receiver (no destination yet) is fine.
-        let _ = self.media.send(Arc::new(media));
+        let _ = self.media.send(Arc::new(batch));
     }
 
     /// Records the stream's metadata.
@@ -49,8 +53,8 @@ impl Hub {
         self.headers.send_modify(|headers| headers.metadata = Some(metadata));
     }
 
-    /// A new reader of the ring, starting with the next message.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Media>> {
+    /// A new reader of the ring, starting with the next batch.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Batch>> {
         self.media.subscribe()
     }
 

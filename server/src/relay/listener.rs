@@ -15,8 +15,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use super::handshake::{HandshakeFailed, handshake};
+use super::batch::{BATCH_WINDOW, Batch};
 use super::hub::SharedHub;
-use super::media::{MediaChunker, MediaKind, SHARED_STREAM_ID};
+use super::media::{Media, MediaChunker, MediaKind, SHARED_STREAM_ID};
 use super::status::BitrateMeter;
 
 /// The RTMP application the ingest publishes to.
@@ -35,6 +36,39 @@ enum PublisherError {
     Refused(&'static str),
     #[error(transparent)]
     Serialize(#[from] super::media::SerializeError),
+}
+
+/// The batch being gathered: media received since the first of it, sent when its window closes.
+#[derive(Default)]
+struct Pending {
+    media: Vec<Media>,
+    since: Option<Instant>,
+}
+
+impl Pending {
+    fn push(&mut self, media: Media) {
+        self.since.get_or_insert_with(Instant::now);
+        self.media.push(media);
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.since.map(|since| since + BATCH_WINDOW)
+    }
+
+    fn due(&self) -> bool {
+        self.deadline().is_some_and(|deadline| Instant::now() >= deadline)
+    }
+
+    fn flush(&mut self, hub: &SharedHub) {
+        self.since = None;
+        if self.media.is_empty() {
+            return;
+        }
+        let media = std::mem::take(&mut self.media);
+        let count = media.len() as u64;
+        hub.update_input(|input| input.messages += count);
+        hub.publish(Batch::new(media));
+    }
 }
 
 /// Keeps outgoing timestamps growing across publishers.
@@ -114,6 +148,7 @@ async fn serve_publisher(
     let (mut session, results) = ServerSession::new(ServerSessionConfig::new()).map_err(PublisherError::Session)?;
     let mut chunker = MediaChunker::new(SHARED_STREAM_ID)?;
     let mut meter = BitrateMeter::new(Duration::from_secs(2));
+    let mut batch = Pending::default();
     let mut pending = results;
     pending.extend(session.handle_input(&leftover).map_err(PublisherError::Session)?);
     loop {
@@ -123,14 +158,28 @@ async fn serve_publisher(
                 match result {
                     ServerSessionResult::OutboundResponse(packet) => stream.write_all(&packet.bytes).await?,
                     ServerSessionResult::RaisedEvent(event) => {
-                        pending.extend(handle_event(event, &mut session, key, hub, &mut chunker, rebaser)?)
+                        pending.extend(handle_event(event, &mut session, key, hub, &mut chunker, rebaser, &mut batch)?)
                     }
                     ServerSessionResult::UnhandleableMessageReceived(_) => {}
                 }
             }
         }
-        let read = stream.read(&mut buffer).await?;
+        if batch.due() {
+            batch.flush(hub);
+        }
+        // A batch waits for more media until its window closes, never longer.
+        let read = match batch.deadline() {
+            Some(deadline) => match tokio::time::timeout_at(deadline.into(), stream.read(&mut buffer)).await {
+                Ok(read) => read?,
+                Err(_) => {
+                    batch.flush(hub);
+                    continue;
+                }
+            },
+            None => stream.read(&mut buffer).await?,
+        };
         if read == 0 {
+            batch.flush(hub);
             return Ok(());
         }
         hub.update_input(|input| {
@@ -150,11 +199,10 @@ fn handle_event(
     hub: &SharedHub,
     chunker: &mut MediaChunker,
     rebaser: &mut Rebaser,
+    batch: &mut Pending,
 ) -> Result<Vec<ServerSessionResult>, PublisherError> {
-    let media = |kind, data: Bytes, timestamp: u32, chunker: &mut MediaChunker, rebaser: &mut Rebaser| {
-        let media = chunker.media(kind, data, rebaser.rebase(timestamp))?;
-        hub.update_input(|input| input.messages += 1);
-        hub.publish(media);
+    let mut media = |kind, data: Bytes, timestamp: u32, chunker: &mut MediaChunker, rebaser: &mut Rebaser| {
+        batch.push(chunker.media(kind, data, rebaser.rebase(timestamp))?);
         Ok::<_, PublisherError>(Vec::new())
     };
     match event {

@@ -5,6 +5,7 @@
 //! nothing and memory never grows. Destinations join and leave while the live runs; each
 //! reports its status on a `watch` channel.
 
+pub mod batch;
 pub mod connection;
 pub mod destination;
 pub mod handshake;
@@ -29,9 +30,10 @@ use hub::Hub;
 pub use status::{DestinationState, DestinationStatus, InputStatus};
 pub use target::{RtmpTarget, TargetError};
 
-/// How many media messages the ring keeps (about 3 s at 30 fps video with AAC audio): the
-/// bound on how far behind a destination may fall before it loses its place.
-pub const RING_MESSAGES: usize = 256;
+/// How many batches the ring keeps (about 2.5 s of media at one batch per
+/// [`batch::BATCH_WINDOW`]): the bound on how far behind a destination may fall before it loses
+/// its place.
+pub const RING_BATCHES: usize = (2500 / batch::BATCH_WINDOW.as_millis()) as usize;
 
 /// Why the relay could not start.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +70,7 @@ impl Relay {
     pub async fn start_on(address: SocketAddr, key: Secret, policy: DestinationPolicy) -> Result<Self, RelayError> {
         let listener = TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
-        let hub = Arc::new(Hub::new(RING_MESSAGES));
+        let hub = Arc::new(Hub::new(RING_BATCHES));
         let stop = CancellationToken::new();
         tokio::spawn(listener::accept(listener, key.clone(), Arc::clone(&hub), stop.clone()));
         tracing::info!(%address, "relay ready for the ingest");
