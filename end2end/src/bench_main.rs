@@ -39,6 +39,10 @@ struct Args {
     /// A file the figures are appended to as JSON lines.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Profile Fanout with `perf` at the largest N (first bitrate) into this file, and print
+    /// its top items.
+    #[arg(long)]
+    profile: Option<PathBuf>,
 }
 
 fn record(json: Option<&PathBuf>, figures: &Figures) -> anyhow::Result<()> {
@@ -61,7 +65,8 @@ async fn main() -> anyhow::Result<()> {
     });
     let mut bench = Bench::new(fanout, cache).await?;
 
-    for &kbps in &args.kbps {
+    let largest = args.sinks.iter().copied().max().unwrap_or(0);
+    for (round, &kbps) in args.kbps.iter().enumerate() {
         println!("\n### {kbps} kbit/s, {} s per run\n\n{TABLE_HEADER}", args.seconds);
         let mut tee_gave_up = false;
         for &sinks in &args.sinks {
@@ -69,6 +74,9 @@ async fn main() -> anyhow::Result<()> {
                 if kind == Kind::Tee && tee_gave_up {
                     println!("| {} | {sinks} | {kbps} | not run: it did not keep up at a smaller N |||||||||||", kind.label());
                     continue;
+                }
+                if round == 0 && sinks == largest && kind == Kind::Fanout {
+                    bench.profile.clone_from(&args.profile);
                 }
                 let figures = bench.run(&Run { kind, sinks, kbps, seconds: args.seconds, slow: 0 }).await?;
                 if kind == Kind::Tee && !figures.kept_up() {
@@ -101,5 +109,27 @@ async fn main() -> anyhow::Result<()> {
             at(0.0)
         );
     }
+    if let Some(path) = &args.profile {
+        print_profile(path, largest).await;
+    }
     Ok(())
+}
+
+/// The profile's top items (self time, by binary and symbol).
+async fn print_profile(path: &std::path::Path, sinks: usize) {
+    let report = tokio::process::Command::new("perf")
+        .args(["report", "--stdio", "--no-children", "--sort", "dso,symbol", "-g", "none", "--percent-limit", "1.5", "-i"])
+        .arg(path)
+        .output()
+        .await;
+    println!("\n### Profile of Fanout's relay at N = {sinks} (perf, self time)\n\n```");
+    match report {
+        Ok(output) => String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter(|l| l.contains('%') && !l.starts_with('#'))
+            .take(25)
+            .for_each(|l| println!("{}", l.split_whitespace().collect::<Vec<_>>().join(" "))),
+        Err(error) => println!("perf report failed: {error}"),
+    }
+    println!("```");
 }

@@ -47,6 +47,8 @@ pub struct Bench {
     cache: PathBuf,
     work: tempfile::TempDir,
     sources: HashMap<(u32, u64), Arc<Vec<Tag>>>,
+    /// Where to write a `perf` profile of the next Fanout run (taken during its window).
+    pub profile: Option<PathBuf>,
 }
 
 /// How long a source file lasts beyond the longest run (so a replay never runs out).
@@ -56,7 +58,7 @@ impl Bench {
     /// Starts the sinks; `fanout` is the binary measured, `cache` keeps encoded sources.
     pub async fn new(fanout: PathBuf, cache: PathBuf) -> Result<Self, WorldError> {
         let work = tempfile::tempdir().map_err(|source| WorldError::Io { what: "make the bench's work directory".into(), source })?;
-        Ok(Self { sinks: SinkServer::start().await?, fanout, cache, work, sources: HashMap::new() })
+        Ok(Self { sinks: SinkServer::start().await?, fanout, cache, work, sources: HashMap::new(), profile: None })
     }
 
     async fn tags(&mut self, kbps: u32, seconds: u64) -> Result<Arc<Vec<Tag>>, WorldError> {
@@ -112,6 +114,19 @@ impl Bench {
         // The window opens once every destination has a picture (or after 15 s regardless).
         self.wait_until(|s| s.with_keyframe() >= run.sinks, Duration::from_secs(15)).await;
         let (start, cpu_start) = (Instant::now(), tree_cpu_seconds(pid));
+        let profiler = match (&self.profile, run.kind) {
+            (Some(path), Kind::Fanout) => {
+                let mut perf = tokio::process::Command::new("perf");
+                perf.args(["record", "-F", "999", "-g", "-p", &pid.to_string(), "-o"])
+                    .arg(path)
+                    .args(["--", "sleep", &run.seconds.saturating_sub(20).max(5).to_string()])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null());
+                self.profile = None;
+                perf.spawn().ok()
+            }
+            _ => None,
+        };
         let replayed = replay.await.map_err(|e| WorldError::Io { what: "replay".into(), source: std::io::Error::other(e) })?;
         let window = figures::Window {
             start,
@@ -119,6 +134,9 @@ impl Bench {
             cpu_seconds: tree_cpu_seconds(pid) - cpu_start,
             peak_rss_kib: tree_peak_kib(pid),
         };
+        if let Some(mut perf) = profiler {
+            let _ = perf.wait().await;
+        }
         // What is in flight arrives.
         tokio::time::sleep(Duration::from_secs(3)).await;
         let records = self.sinks.records();
