@@ -7,6 +7,7 @@
 #![deny(unsafe_code, rust_2018_idioms)]
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod admin;
 pub mod channels;
 pub mod components;
 pub mod manage;
@@ -31,7 +32,7 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    admin::AdminPage, manage::ManagePage, not_found::NotFound, signup::SignupPage, signup_problem::SignupProblemPage,
+    admin::AdminPage, admin_login::AdminLoginPage, manage::ManagePage, not_found::NotFound, signup::SignupPage, signup_problem::SignupProblemPage,
 };
 
 /// The HTML document the server renders around [`App`].
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=SignupPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("login")) view=AdminLoginPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("manage"), ParamSegment("token")) view=ManagePage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("signup"), StaticSegment("problem")) view=SignupProblemPage ssr=SsrMode::Async />
                 </Routes>

@@ -22,6 +22,8 @@ pub struct SetupStatus {
     pub signup_open: bool,
     /// The watched channel's URL, when configured.
     pub watched_channel: Option<String>,
+    /// Whether at least one admin can sign in (`FANOUT_ADMIN_USERS`).
+    pub admins_configured: bool,
 }
 
 impl SetupStatus {

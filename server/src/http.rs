@@ -20,7 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
-use crate::{guard, health, manage, signup};
+use crate::{admin, guard, health, manage, signup};
 
 /// The largest request body accepted (forms are small).
 const BODY_LIMIT: usize = 64 * 1024;
@@ -43,13 +43,18 @@ pub fn router(state: AppState) -> Router {
         .route(signup::CALLBACK_PATH, get(signup::callback))
         .route("/manage/{link}/{action}", post(manage::act))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::rate_limited));
+    let admin_actions = Router::new()
+        .route(admin::LOGIN_PATH, post(admin::login::login))
+        .route("/admin/logout", post(admin::login::logout));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::render))
         .merge(public_actions)
+        .merge(admin_actions)
         .leptos_routes_with_context(&state, routes, context.clone(), app)
         .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(middleware::from_fn_with_state(state.clone(), admin::gate))
         .layer(middleware::from_fn_with_state(state.clone(), guard::same_origin))
         .layer(Extension(TrustForwardedFor(state.settings.trust_forwarded_for)))
         .layer(CatchPanicLayer::new())

@@ -4,6 +4,7 @@
 #![deny(unsafe_code, rust_2018_idioms)]
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod check;
 pub mod config;
 pub mod guard;

@@ -32,6 +32,9 @@ enum Command {
     /// Run only the built-in relay: one RTMP publisher in, every URL of a file out (SIGHUP
     /// re-reads the file). The publisher's stream key comes from FANOUT_RELAY_INGEST_KEY.
     Relay(standalone::RelayArgs),
+    /// Read a password from standard input (not echoed on a terminal) and print its argon2id
+    /// hash, for FANOUT_ADMIN_USERS=name:<hash>.
+    HashPassword,
 }
 
 fn face(command: &Command) -> serve::Face {
@@ -41,11 +44,40 @@ fn face(command: &Command) -> serve::Face {
     }
 }
 
+fn hash_password() -> ExitCode {
+    use std::io::{BufRead, IsTerminal};
+    let password = if std::io::stdin().is_terminal() {
+        eprint!("Password (12 characters or more; not shown): ");
+        rpassword::read_password()
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|_| line.trim_end_matches(['\r', '\n']).to_string())
+    };
+    let hashed = match password {
+        Ok(password) => server::admin::users::hash_password(&password),
+        Err(error) => {
+            eprintln!("fanout hash-password: cannot read the password: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match hashed {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("fanout hash-password: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check => check::run(&cli.config).await,
+        Command::HashPassword => hash_password(),
         Command::Relay(args) => {
             server::telemetry::init(&cli.config.log, cli.config.log_format);
             match standalone::run(&args, std::env::var("FANOUT_RELAY_INGEST_KEY").ok()).await {

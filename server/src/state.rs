@@ -75,6 +75,8 @@ pub struct AppState {
     pub engine: Option<crate::session::Engine>,
     /// What is not configured yet, for the pages.
     pub setup: SetupStatus,
+    /// The admin dashboard's door (users, sessions, failed logins).
+    pub admin: crate::admin::AdminAccess,
     /// The validated configuration.
     pub settings: Arc<Settings>,
 }
@@ -146,6 +148,11 @@ impl AppState {
             public_url: PublicUrl(public_url.as_str().trim_end_matches('/').to_string()),
             engine: None,
             setup,
+            admin: crate::admin::AdminAccess {
+                users: settings.admin_users.clone(),
+                secure_cookies: public_url.scheme() == "https",
+                ..Default::default()
+            },
             settings: Arc::new(settings),
         })
     }

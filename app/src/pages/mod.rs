@@ -1,6 +1,7 @@
 //! The routed pages.
 
 pub mod admin;
+pub mod admin_login;
 pub mod manage;
 pub mod not_found;
 pub mod signup;

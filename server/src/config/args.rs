@@ -111,6 +111,11 @@ pub struct ConfigArgs {
     #[arg(long, env = "FANOUT_TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trust_forwarded_for: bool,
 
+    /// Who may sign in to the admin dashboard: `name:argon2-hash`, comma-separated (make a hash
+    /// with `fanout hash-password`). With none, `/admin` says how to create one.
+    #[arg(long, env = "FANOUT_ADMIN_USERS", hide_env_values = true, global = true)]
+    pub admin_users: Option<String>,
+
     /// Log filter, e.g. `info` or `server=debug,info` (tracing's EnvFilter syntax).
     #[arg(long, env = "FANOUT_LOG", default_value = "info", global = true)]
     pub log: String,

@@ -262,3 +262,20 @@ pub(super) fn check_site_root(root: &Path, findings: &mut Findings) {
     }
 }
 
+
+pub(super) fn check_admin_users(text: Option<&str>, findings: &mut Findings) -> Option<crate::admin::AdminUsers> {
+    match crate::admin::AdminUsers::parse(text.unwrap_or_default()) {
+        Ok(users) if users.is_empty() => {
+            findings.push(Level::Warn, "FANOUT_ADMIN_USERS", "no admin: the dashboard stays closed (make one with `fanout hash-password`)");
+            Some(users)
+        }
+        Ok(users) => {
+            findings.push(Level::Ok, "FANOUT_ADMIN_USERS", format!("{} admin(s): {}", users.names().len(), users.names().join(", ")));
+            Some(users)
+        }
+        Err(error) => {
+            findings.push(Level::Error, "FANOUT_ADMIN_USERS", error.to_string());
+            None
+        }
+    }
+}

@@ -86,6 +86,8 @@ pub struct Settings {
     pub engine: EngineSettings,
     /// Whether `X-Forwarded-For` names the client.
     pub trust_forwarded_for: bool,
+    /// Who may sign in to the admin dashboard.
+    pub admin_users: crate::admin::AdminUsers,
     /// The log filter.
     pub log: String,
     /// The log format.
@@ -117,6 +119,7 @@ impl Settings {
             missing,
             signup_open: self.restream.is_some(),
             watched_channel: self.youtube_channel.as_ref().map(ToString::to_string),
+            admins_configured: !self.admin_users.is_empty(),
         }
     }
 }
@@ -212,6 +215,7 @@ pub fn validate(args: &ConfigArgs) -> Validated {
     if args.trust_forwarded_for {
         findings.push(Level::Note, "FANOUT_TRUST_FORWARDED_FOR", "client addresses are taken from X-Forwarded-For (run behind a proxy that sets it)");
     }
+    let admin_users = check_admin_users(args.admin_users.as_deref(), &mut findings);
     check_log_filter(&args.log, &mut findings);
 
     let build = || {
@@ -228,6 +232,7 @@ pub fn validate(args: &ConfigArgs) -> Validated {
             rate_limit_per_minute: rate_limit?,
             engine: engine?,
             trust_forwarded_for: args.trust_forwarded_for,
+            admin_users: admin_users?,
             log: args.log.clone(),
             log_format: args.log_format,
         })

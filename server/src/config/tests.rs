@@ -20,6 +20,7 @@ fn defaults(data_dir: &Path) -> ConfigArgs {
         site_root: data_dir.join("no-site"),
         rate_limit: 20,
         trust_forwarded_for: false,
+        admin_users: None,
         youtube_url: "https://www.youtube.com".into(),
         poll_secs: 15,
         grace_secs: 60,

@@ -2,6 +2,7 @@
 //! One test binary (modules below) so the workspace links it once.
 
 mod check;
+mod admin;
 mod bench;
 mod detect;
 mod engine;
