@@ -35,8 +35,31 @@ use crate::pages::{
     admin::AdminPage, admin_login::AdminLoginPage, manage::ManagePage, not_found::NotFound, signup::SignupPage, signup_problem::SignupProblemPage,
 };
 
+/// The Content-Security-Policy of a page whose inline scripts (hydration, resolved resources)
+/// carry `nonce`: Fanout's own scripts, styles, images and server functions, its WASM, and
+/// nothing else — no other inline code, no framing, no plugins, no `<base>`.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data: https://i.ytimg.com; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'"
+    )
+}
+
+/// Sets the page's Content-Security-Policy header with this response's nonce.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use axum::http::{HeaderValue, header};
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else { return };
+    if let Ok(value) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en" class="h-full bg-slate-50">

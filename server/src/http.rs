@@ -24,6 +24,8 @@ use crate::{admin, guard, health, manage, signup};
 
 /// The largest request body accepted (forms are small).
 const BODY_LIMIT: usize = 64 * 1024;
+/// The Content-Security-Policy of responses that are not pages.
+const STATIC_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 /// How long a request may take before it is answered 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -64,6 +66,9 @@ pub fn router(state: AppState) -> Router {
         // `no-referrer`: with it browsers send `Origin: null` even on Fanout's own form posts.)
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        // Pages set their own policy with a per-response nonce; everything else (files,
+        // redirects, JSON) gets one that allows nothing inline and no framing.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(STATIC_POLICY)))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             // The route's pattern only: paths and queries carry manage links and OAuth codes.
             let route = request.extensions().get::<MatchedPath>().map_or("(static or unknown)", MatchedPath::as_str);
