@@ -44,14 +44,23 @@ test('the shell hydrates: its controls work, navigation stays in the page, and t
   assert.match(details, /FANOUT_YOUTUBE_CHANNEL/);
   await screenshot(page, 'shell-phone');
 
-  // Client-side navigation: a marker on window survives the move to /admin (no reload).
-  await page.evaluate(() => { window.__stayedInPage = true; });
+  // The Admin link is a full page load, so the server's gate decides: no session here, so
+  // it lands on the sign-in page.
   await page.click('#menu-button');
   await page.click('#site-nav >> text=Admin');
-  await page.waitForURL(`${world.fanout}/admin`);
-  assert.equal(await page.textContent('h1'), 'Admin');
+  await page.waitForURL(`${world.fanout}/admin/login`);
+  await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
+  assert.equal(await page.textContent('h1'), 'Admin sign-in');
+  assert.equal(await page.title(), 'Admin sign-in · Fanout');
+
+  // Client-side navigation: a marker on window survives the move back to / (no reload).
+  await page.evaluate(() => { window.__stayedInPage = true; });
+  await page.click('#menu-button');
+  await page.click('#site-nav >> text=Sign up');
+  await page.waitForURL(`${world.fanout}/`);
+  assert.match(await page.textContent('h1'), /Carry our lives to your channels/);
   assert.equal(await page.evaluate(() => window.__stayedInPage), true, 'navigated without a reload');
-  assert.equal(await page.title(), 'Admin · Fanout');
+  assert.equal(await page.title(), 'Sign up · Fanout');
 
   assert.deepEqual(errors, [], 'no console errors');
   await page.close();
@@ -71,7 +80,7 @@ test('without JavaScript the pages render whole and stay usable, on a wide scree
     assert.equal(await page.isVisible('#setup-details'), true, 'the notice opens without scripting');
     assert.equal(await page.getAttribute('html', 'data-hydrated'), null, 'and nothing hydrated');
     await page.click('#site-nav >> text=Admin');
-    assert.equal(await page.textContent('h1'), 'Admin');
+    assert.equal(await page.textContent('h1'), 'Admin sign-in', 'the admin link leads to the sign-in');
     if (viewport.width > 800) await screenshot(page, 'shell-desktop-no-js');
     await context.close();
   }

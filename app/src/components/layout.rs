@@ -56,7 +56,8 @@ fn Header() -> impl IntoView {
                     }
                 >
                     <NavLink href="/" label="Sign up" on_follow=set_menu_open />
-                    <NavLink href="/admin" label="Admin" on_follow=set_menu_open />
+                    // A full page load: the server's admin gate decides (dashboard or sign-in).
+                    <NavLink href="/admin" label="Admin" on_follow=set_menu_open external=true />
                 </nav>
             </div>
         </header>
@@ -65,11 +66,19 @@ fn Header() -> impl IntoView {
 
 /// One navigation entry; following it folds the narrow-screen menu.
 #[component]
-fn NavLink(href: &'static str, label: &'static str, on_follow: WriteSignal<bool>) -> impl IntoView {
+fn NavLink(
+    href: &'static str,
+    label: &'static str,
+    on_follow: WriteSignal<bool>,
+    /// Leave the client-side router (the server answers the whole page).
+    #[prop(optional)]
+    external: bool,
+) -> impl IntoView {
     view! {
         <A
             href=href
             exact=true
+            attr:rel=external.then_some("external")
             attr:class="rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-700"
             on:click=move |_| on_follow.set(false)
         >

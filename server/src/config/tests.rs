@@ -57,7 +57,7 @@ fn nothing_configured_is_valid_and_says_what_is_missing() {
     let missing: Vec<Vec<String>> = settings.setup_status().missing.into_iter().map(|m| m.variables).collect();
     assert_eq!(missing, [vec!["RESTREAM_CLIENT_ID".to_string(), "RESTREAM_CLIENT_SECRET".into()], vec!["FANOUT_YOUTUBE_CHANNEL".into()]]);
     let warned: Vec<&str> = validated.findings.at_least(Level::Warn).map(|f| f.subject).collect();
-    assert_eq!(warned, ["FANOUT_YOUTUBE_CHANNEL", "RESTREAM_CLIENT_ID", "FANOUT_SITE_ROOT"]);
+    assert_eq!(warned, ["FANOUT_YOUTUBE_CHANNEL", "RESTREAM_CLIENT_ID", "FANOUT_SITE_ROOT", "FANOUT_ADMIN_USERS"]);
 }
 
 #[test]
