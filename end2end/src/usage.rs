@@ -15,12 +15,17 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     Some((user + system) / TICKS_PER_SECOND)
 }
 
-/// Resident memory of a process, in KiB.
-pub fn resident_kib(pid: u32) -> Option<u64> {
+/// A memory figure (`VmRSS:`, `VmHWM:` …) of `/proc/<pid>/status`, in KiB.
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()?
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()))
+        .find_map(|l| l.strip_prefix(field).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()))
+}
+
+/// Resident memory of a process, in KiB.
+pub fn resident_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS:")
 }
 
 /// The pids whose parent is `pid`.
@@ -39,10 +44,7 @@ pub fn children(pid: u32) -> Vec<u32> {
 
 /// Peak resident memory of a process (`VmHWM`), in KiB.
 pub fn peak_kib(pid: u32) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()))
+    status_kib(pid, "VmHWM:")
 }
 
 /// A process and all its descendants.

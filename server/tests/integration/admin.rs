@@ -19,6 +19,14 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/admin_events"),
 ];
 
+/// `fanout serve` with one admin, `ana`, whose password is [`PASSWORD`].
+async fn with_admin_ana() -> (tempfile::TempDir, FanoutServer) {
+    let dir = temp_dir();
+    let users = format!("ana:{}", hash(PASSWORD).await);
+    let fanout = serve(dir.path(), options().env("FANOUT_ADMIN_USERS", users)).await;
+    (dir, fanout)
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"))
 }
@@ -72,9 +80,7 @@ async fn assert_every_admin_route_refuses(client: &reqwest::Client, base: &str, 
 
 #[tokio::test]
 async fn admin_routes_refuse_without_a_session_and_a_login_opens_them_until_logout() {
-    let dir = temp_dir();
-    let users = format!("ana:{}", hash(PASSWORD).await);
-    let fanout = serve(dir.path(), options().env("FANOUT_ADMIN_USERS", users)).await;
+    let (_dir, fanout) = with_admin_ana().await;
     let base = fanout.url().to_string();
     let client = client();
 
@@ -124,9 +130,7 @@ async fn admin_routes_refuse_without_a_session_and_a_login_opens_them_until_logo
 
 #[tokio::test]
 async fn failed_logins_slow_down_per_user() {
-    let dir = temp_dir();
-    let users = format!("ana:{}", hash(PASSWORD).await);
-    let fanout = serve(dir.path(), options().env("FANOUT_ADMIN_USERS", users)).await;
+    let (_dir, fanout) = with_admin_ana().await;
     let base = fanout.url().to_string();
     let client = client();
     for _ in 0..5 {
