@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod channels;
+pub mod dashboard;
 pub mod components;
 pub mod manage;
 pub mod model;

@@ -47,7 +47,8 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::rate_limited));
     let admin_actions = Router::new()
         .route(admin::LOGIN_PATH, post(admin::login::login))
-        .route("/admin/logout", post(admin::login::logout));
+        .route("/admin/logout", post(admin::login::logout))
+        .route("/admin/status/stream", get(admin::dashboard::stream));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

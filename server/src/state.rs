@@ -210,6 +210,7 @@ impl AppState {
         provide_context(self.rate_limit.clone());
         provide_context(self.links.clone());
         provide_context(self.public_url.clone());
+        provide_context(crate::admin::dashboard::source(self));
     }
 }
 

@@ -4,6 +4,7 @@
 //! no session, no entry (a page redirects to the login, anything else gets 401), and no
 //! state-changing admin request without the session's CSRF token.
 
+pub mod dashboard;
 pub mod login;
 pub mod session;
 pub mod throttle;

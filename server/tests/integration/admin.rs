@@ -14,6 +14,8 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/accounts"),
     ("GET", "/admin/events"),
     ("GET", "/admin/stream"),
+    ("GET", "/admin/status/stream"),
+    ("POST", "/api/admin_dashboard"),
     ("POST", "/admin/logout"),
     ("POST", "/api/admin_status"),
     ("GET", "/api/admin_events"),
@@ -105,6 +107,17 @@ async fn admin_routes_refuse_without_a_session_and_a_login_opens_them_until_logo
 
     let admin = client.get(format!("{base}/admin")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(admin.status().as_u16(), 200, "the dashboard opens with the session");
+    let dashboard = admin.text().await.unwrap_or_default();
+    assert!(dashboard.contains(r#"id="now""#) && dashboard.contains("No live right now") && dashboard.contains("No destination yet"), "{dashboard}");
+
+    // The live status stream sends the dashboard's state at once, as a `status` event.
+    let mut stream = client.get(format!("{base}/admin/status/stream")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stream.status().as_u16(), 200);
+    assert!(stream.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream")));
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk()).await.ok().and_then(Result::ok).flatten().unwrap_or_default();
+    let first = String::from_utf8_lossy(&first).to_string();
+    assert!(first.contains("event: status") && first.contains(r#""destinations":[]"#), "{first}");
+    drop(stream);
 
     let no_token = post_form(&client, &base, "/admin/logout", Some(&cookie), &[]).await;
     assert_eq!(no_token.status().as_u16(), 403, "a state-changing admin request needs its CSRF token");

@@ -1,0 +1,128 @@
+//! What the admin dashboard shows, shared by the server (which fills it from the engine) and
+//! the browser (which renders it and receives it again on every change): the source, the live,
+//! the ingest and every destination — and the counts by state at the top.
+
+#![allow(missing_docs)] // `#[server]` generates a public argument struct.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The dashboard's whole state at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DashboardStatus {
+    /// The watched channel, when configured.
+    pub watching: Option<String>,
+    /// The last detection problem (the channel page could not be read), if any.
+    pub detection: Option<String>,
+    /// The live now, if any.
+    pub live: Option<LiveSummary>,
+    /// Whether the ingest is publishing into the relay, and at what bitrate.
+    pub input_publishing: bool,
+    pub input_bps: u64,
+    /// The ingest's state (`starting`, `running`, `restarting`, `stopped`) and last error.
+    pub ingest_state: Option<String>,
+    pub ingest_error: Option<String>,
+    /// One row per destination.
+    pub destinations: Vec<DestinationRow>,
+}
+
+/// The live being restreamed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveSummary {
+    pub title: String,
+    pub url: String,
+    pub thumbnail_url: Option<String>,
+    /// `detected`, `preparing`, `streaming`, `grace`, `ended`.
+    pub phase: String,
+    /// For how long, in seconds.
+    pub phase_secs: u64,
+}
+
+/// One destination.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DestinationRow {
+    pub account_id: String,
+    pub name: String,
+    /// `connecting`, `streaming`, `retrying`, `stopped`.
+    pub state: String,
+    pub bitrate_bps: u64,
+    pub bytes_sent: u64,
+    pub reconnects: u32,
+    pub last_error: Option<String>,
+}
+
+impl DashboardStatus {
+    /// How many destinations are in each state, in a fixed order, leaving out empty states:
+    /// e.g. `[("streaming", 212), ("retrying", 3)]`.
+    pub fn counts(&self) -> Vec<(&'static str, usize)> {
+        ["streaming", "connecting", "retrying", "stopped"]
+            .into_iter()
+            .map(|state| (state, self.destinations.iter().filter(|d| d.state == state).count()))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// Total egress now, bits per second.
+    pub fn egress_bps(&self) -> u64 {
+        self.destinations.iter().map(|d| d.bitrate_bps).sum()
+    }
+}
+
+/// Where the server gets the dashboard's state (provided as context by the server).
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct DashboardSource(pub std::sync::Arc<dyn Fn() -> DashboardStatus + Send + Sync>);
+
+/// The dashboard's state now (the admin gate refuses this without a session).
+#[server(name = ReadDashboard, prefix = "/api", endpoint = "admin_dashboard")]
+pub async fn admin_dashboard() -> Result<DashboardStatus, ServerFnError> {
+    let source = use_context::<DashboardSource>().ok_or_else(|| ServerFnError::new("the dashboard is unavailable"))?;
+    Ok((source.0)())
+}
+
+/// A bitrate for people: `1.5 Mbit/s`, `320 kbit/s`.
+pub fn human_bitrate(bps: u64) -> String {
+    if bps >= 1_000_000 {
+        format!("{:.1} Mbit/s", bps as f64 / 1_000_000.0)
+    } else {
+        format!("{} kbit/s", bps / 1000)
+    }
+}
+
+/// A byte count for people: `12.3 MB`.
+pub fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000_000 => format!("{:.1} GB", b as f64 / 1e9),
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b if b >= 1_000 => format!("{:.1} kB", b as f64 / 1e3),
+        b => format!("{b} B"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(state: &str, bps: u64) -> DestinationRow {
+        DestinationRow { state: state.into(), bitrate_bps: bps, ..DestinationRow::default() }
+    }
+
+    #[test]
+    fn counts_follow_the_states_in_a_fixed_order_and_skip_empty_ones() {
+        let status = DashboardStatus {
+            destinations: vec![row("retrying", 0), row("streaming", 1_500_000), row("streaming", 1_400_000), row("connecting", 0)],
+            ..DashboardStatus::default()
+        };
+        assert_eq!(status.counts(), [("streaming", 2), ("connecting", 1), ("retrying", 1)]);
+        assert_eq!(status.egress_bps(), 2_900_000);
+        assert!(DashboardStatus::default().counts().is_empty());
+    }
+
+    #[test]
+    fn figures_read_as_people_say_them() {
+        assert_eq!(human_bitrate(1_549_000), "1.5 Mbit/s");
+        assert_eq!(human_bitrate(320_400), "320 kbit/s");
+        assert_eq!(human_bytes(12_345_678), "12.3 MB");
+        assert_eq!(human_bytes(999), "999 B");
+    }
+}

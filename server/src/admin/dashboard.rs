@@ -1,0 +1,100 @@
+//! The dashboard's data: the engine's status turned into the shared [`DashboardStatus`], for
+//! the `admin_dashboard` server function and for `GET /admin/status/stream`, a Server-Sent
+//! Events stream that sends it again whenever it changes (at most once a second) — so the page
+//! is never more than about a second behind the engine, without reloading.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use app::dashboard::{DashboardSource, DashboardStatus, DestinationRow, LiveSummary};
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+
+use crate::session::status::EngineStatus;
+use crate::state::AppState;
+
+/// The shared view of the engine's status.
+pub fn snapshot(status: &EngineStatus) -> DashboardStatus {
+    DashboardStatus {
+        watching: status.watching.clone(),
+        detection: status.detection.clone(),
+        live: status.live.as_ref().map(|live| LiveSummary {
+            title: live.title.clone(),
+            url: live.url.clone(),
+            thumbnail_url: live.thumbnail_url.clone(),
+            phase: live.phase.to_string(),
+            phase_secs: live.phase_secs,
+        }),
+        input_publishing: status.input.publishing,
+        input_bps: status.input.bitrate_bps,
+        ingest_state: status.ingest.as_ref().map(|i| i.state.to_string()),
+        ingest_error: status.ingest.as_ref().and_then(|i| i.last_error.clone()),
+        destinations: status
+            .destinations
+            .iter()
+            .map(|d| DestinationRow {
+                account_id: d.account_id.clone(),
+                name: d.name.clone(),
+                state: d.status.state.to_string(),
+                bitrate_bps: d.status.bitrate_bps,
+                bytes_sent: d.status.bytes_sent,
+                reconnects: d.status.reconnects,
+                last_error: d.status.last_error.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The dashboard's state now, from the engine when one runs.
+pub fn current(state: &AppState) -> DashboardStatus {
+    match &state.engine {
+        Some(engine) => snapshot(&engine.status().borrow()),
+        None => DashboardStatus { watching: state.settings.youtube_channel.as_ref().map(ToString::to_string), ..DashboardStatus::default() },
+    }
+}
+
+/// The source the server functions read.
+pub fn source(state: &AppState) -> DashboardSource {
+    let state = state.clone();
+    DashboardSource(std::sync::Arc::new(move || current(&state)))
+}
+
+/// `GET /admin/status/stream`: the dashboard's state as Server-Sent Events (`status` events,
+/// JSON), first at once, then on every change, at most once a second.
+pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let mut changes = state.engine.as_ref().map(|engine| engine.status());
+    let events = async_stream(move |mut send| async move {
+        loop {
+            let status = current(&state);
+            if let Ok(event) = Event::default().event("status").json_data(&status)
+                && !send(event)
+            {
+                return;
+            }
+            match changes.as_mut() {
+                Some(receiver) => {
+                    if receiver.changed().await.is_err() {
+                        return;
+                    }
+                }
+                None => tokio::time::sleep(Duration::from_secs(5)).await,
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    Sse::new(events).keep_alive(KeepAlive::default())
+}
+
+/// A stream fed by `producer` through a small channel (`send` returns false once the client is
+/// gone).
+fn async_stream<F, Fut>(producer: F) -> impl Stream<Item = Result<Event, Infallible>>
+where
+    F: FnOnce(Box<dyn FnMut(Event) -> bool + Send>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Event>(4);
+    let send = Box::new(move |event: Event| sender.try_send(event).is_ok() || !sender.is_closed());
+    tokio::spawn(producer(send));
+    futures::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|event| (Ok(event), receiver)) })
+}
