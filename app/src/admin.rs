@@ -14,7 +14,7 @@ pub struct AdminIdentity {
 }
 
 /// The signed-in admin (the gate refuses this endpoint without a session).
-#[server(name = ReadAdminIdentity, prefix = "/api", endpoint = "admin_identity")]
+#[server(name = ReadAdminIdentity, prefix = "/api", endpoint = "admin_identity", input = leptos::server_fn::codec::GetUrl)]
 pub async fn admin_identity() -> Result<AdminIdentity, ServerFnError> {
     let axum::Extension(identity): axum::Extension<AdminIdentity> =
         leptos_axum::extract().await.map_err(|_| ServerFnError::new("not signed in"))?;

@@ -74,7 +74,7 @@ impl DashboardStatus {
 pub struct DashboardSource(pub std::sync::Arc<dyn Fn() -> DashboardStatus + Send + Sync>);
 
 /// The dashboard's state now (the admin gate refuses this without a session).
-#[server(name = ReadDashboard, prefix = "/api", endpoint = "admin_dashboard")]
+#[server(name = ReadDashboard, prefix = "/api", endpoint = "admin_dashboard", input = leptos::server_fn::codec::GetUrl)]
 pub async fn admin_dashboard() -> Result<DashboardStatus, ServerFnError> {
     let source = use_context::<DashboardSource>().ok_or_else(|| ServerFnError::new("the dashboard is unavailable"))?;
     Ok((source.0)())

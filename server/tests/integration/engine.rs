@@ -19,6 +19,13 @@ const VIDEO: &str = "LiveVideo01";
 const TITLE: &str = "Satsang live 🔴 — \"Completion\" & the science of living: day 12";
 
 /// The sign-up world plus YouTube, a live HLS source and an nginx sink, with Fanout watching.
+const ADMIN_PASSWORD: &str = "engine test admin password";
+
+/// `admin:<hash>` for `FANOUT_ADMIN_USERS`.
+fn admin_users() -> String {
+    format!("admin:{}", server::admin::users::hash_password(ADMIN_PASSWORD).unwrap_or_else(|e| panic!("{e}")))
+}
+
 struct LiveWorld {
     world: World,
     youtube: YoutubeStandIn,
@@ -40,10 +47,33 @@ impl LiveWorld {
             ("FANOUT_GRACE_SECS", &grace),
             ("FANOUT_RESTREAM_INGEST", &sink.ingest_base()),
             ("FANOUT_RATE_LIMIT", "1000"),
+            ("FANOUT_ADMIN_USERS", &admin_users()),
         ])
         .await;
         std::mem::forget(dir); // the sink and source live in it for the whole test
         Self { world, youtube, source, sink }
+    }
+
+    /// Signs the admin in; returns the session cookie.
+    async fn admin_cookie(&self) -> String {
+        let base = self.world.fanout.url();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"));
+        let response = client
+            .post(format!("{base}/admin/login"))
+            .header("origin", base)
+            .form(&[("name", "admin"), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        cookie.split(';').next().unwrap_or_default().to_string()
+    }
+
+    /// What the admin dashboard says now.
+    async fn dashboard(&self, cookie: &str) -> app::dashboard::DashboardStatus {
+        let url = format!("{}/api/admin_dashboard", self.world.fanout.url());
+        let response = reqwest::Client::new().get(&url).header("cookie", cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
+        response.json().await.unwrap_or_else(|e| panic!("the dashboard's JSON: {e}"))
     }
 
     /// Adds Restream user `id` and signs them up; returns the user and their manage link.
@@ -178,7 +208,19 @@ async fn a_destination_that_goes_down_comes_back_and_the_others_never_stall() {
     live.go_live();
     live.wait_receiving(&[&ana.stream_key, &ben.stream_key], 60).await;
 
+    let cookie = live.admin_cookie().await;
+    let state_of = |status: &app::dashboard::DashboardStatus, name: &str| {
+        status.destinations.iter().find(|d| d.name == name).map(|d| d.state.clone()).unwrap_or_default()
+    };
+    let before = live.dashboard(&cookie).await;
+    assert_eq!(before.counts(), [("streaming", 2)], "the dashboard shows both streaming: {before:?}");
+    assert_eq!(before.live.as_ref().map(|l| l.phase.as_str()), Some("streaming"));
+
     live.sink.block(&ana.stream_key).await;
+    let lost = Instant::now();
+    eventually(15, "Ana's row turns retrying on the dashboard", || async { state_of(&live.dashboard(&cookie).await, "Ana") == "retrying" }).await;
+    eprintln!("destination down → dashboard says retrying: {:.1} s", lost.elapsed().as_secs_f64());
+    assert_eq!(state_of(&live.dashboard(&cookie).await, "Ben"), "streaming", "Ben's row is untouched");
     let mut last = live.sink.bytes_in(&ben.stream_key).await;
     for _ in 0..8 {
         tokio::time::sleep(Duration::from_millis(700)).await;
@@ -196,6 +238,9 @@ async fn a_destination_that_goes_down_comes_back_and_the_others_never_stall() {
     })
     .await;
     eprintln!("destination back → receiving again: {:.1} s", back.elapsed().as_secs_f64());
+    eventually(10, "Ana's row is streaming again on the dashboard", || async { state_of(&live.dashboard(&cookie).await, "Ana") == "streaming" }).await;
+    let after = live.dashboard(&cookie).await;
+    assert!(after.destinations.iter().any(|d| d.name == "Ana" && d.reconnects >= 1 && d.last_error.is_some()), "{after:?}");
     assert_eq!(probe_codecs(&live.sink.url(&ana.stream_key)).await.unwrap_or_default(), ["aac", "h264"], "headers resent on reconnect");
     let store = live.store().await;
     assert_eq!(live.patches().await, 2, "titles were tried once, not again on reconnect");
