@@ -24,6 +24,8 @@ pub struct DashboardStatus {
     pub ingest_error: Option<String>,
     /// One row per destination.
     pub destinations: Vec<DestinationRow>,
+    /// The capacity planner's verdict, when the port's capacity is configured.
+    pub capacity: Option<crate::capacity::Capacity>,
 }
 
 /// The live being restreamed.

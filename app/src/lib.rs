@@ -8,6 +8,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod admin;
+pub mod capacity;
 pub mod channels;
 pub mod dashboard;
 pub mod components;

@@ -40,7 +40,11 @@ pub fn AdminPage() -> impl IntoView {
                 </Suspense>
             </div>
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-                {move || first.get().map(|_| view! { <Now status=Signal::derive(status) /> <Destinations status=Signal::derive(status) /> })}
+                {move || first.get().map(|_| view! {
+                    <Now status=Signal::derive(status) />
+                    <Capacity status=Signal::derive(status) />
+                    <Destinations status=Signal::derive(status) />
+                })}
             </Suspense>
         </section>
     }
@@ -84,6 +88,29 @@ fn Now(status: Signal<DashboardStatus>) -> impl IntoView {
                         {s.ingest_error.clone().map(|e| view! { <span class="text-red-700">" · " {e}</span> })}
                     </p>
                 }
+            }}
+        </section>
+    }
+}
+
+/// Egress against the port, and the planner's advice.
+#[component]
+fn Capacity(status: Signal<DashboardStatus>) -> impl IntoView {
+    view! {
+        <section id="capacity" aria-labelledby="capacity-title" class="space-y-1 rounded-lg border border-slate-200 bg-white p-4">
+            <h2 id="capacity-title" class="text-lg font-semibold">"Capacity"</h2>
+            {move || match status.get().capacity {
+                Some(c) => view! {
+                    <p class="text-sm text-slate-700">
+                        {format!("{} out of a {} port", human_bitrate(c.egress_bps), human_bitrate(c.port_bps))}
+                        {(c.planned_bps > 0).then(|| format!(" · with every destination streaming: {} ({:.0} %)", human_bitrate(c.planned_bps), c.planned_share * 100.0))}
+                    </p>
+                    {c.advice.map(|a| view! { <p id="capacity-advice" role="alert" class="rounded-md bg-amber-50 p-3 text-sm text-amber-900">{a}</p> })}
+                }.into_any(),
+                None => view! {
+                    <p class="text-sm text-slate-600">"Set " <code class="rounded bg-slate-100 px-1">"FANOUT_PORT_MBPS"</code>
+                        " to the server port's real capacity, and this plans destinations × bitrate against it."</p>
+                }.into_any(),
             }}
         </section>
     }

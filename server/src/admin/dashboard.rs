@@ -30,6 +30,7 @@ pub fn snapshot(status: &EngineStatus) -> DashboardStatus {
         input_bps: status.input.bitrate_bps,
         ingest_state: status.ingest.as_ref().map(|i| i.state.to_string()),
         ingest_error: status.ingest.as_ref().and_then(|i| i.last_error.clone()),
+        capacity: None,
         destinations: status
             .destinations
             .iter()
@@ -46,12 +47,17 @@ pub fn snapshot(status: &EngineStatus) -> DashboardStatus {
     }
 }
 
-/// The dashboard's state now, from the engine when one runs.
+/// The dashboard's state now, from the engine when one runs, with the capacity plan.
 pub fn current(state: &AppState) -> DashboardStatus {
-    match &state.engine {
+    let mut status = match &state.engine {
         Some(engine) => snapshot(&engine.status().borrow()),
         None => DashboardStatus { watching: state.settings.youtube_channel.as_ref().map(ToString::to_string), ..DashboardStatus::default() },
-    }
+    };
+    status.capacity = state.settings.port_mbps.map(|port| {
+        let bitrate = if status.input_publishing { status.input_bps } else { 0 };
+        app::capacity::plan(port, status.destinations.len(), bitrate, status.egress_bps())
+    });
+    status
 }
 
 /// The source the server functions read.

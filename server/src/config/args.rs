@@ -111,6 +111,10 @@ pub struct ConfigArgs {
     #[arg(long, env = "FANOUT_TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trust_forwarded_for: bool,
 
+    /// The server port's real capacity in Mbit/s, for the dashboard's capacity planner.
+    #[arg(long, env = "FANOUT_PORT_MBPS", global = true)]
+    pub port_mbps: Option<u32>,
+
     /// Who may sign in to the admin dashboard: `name:argon2-hash`, comma-separated (make a hash
     /// with `fanout hash-password`). With none, `/admin` says how to create one.
     #[arg(long, env = "FANOUT_ADMIN_USERS", hide_env_values = true, global = true)]

@@ -279,3 +279,17 @@ pub(super) fn check_admin_users(text: Option<&str>, findings: &mut Findings) -> 
         }
     }
 }
+
+pub(super) fn check_port_mbps(port_mbps: Option<u32>, findings: &mut Findings) -> Option<Option<u32>> {
+    match port_mbps {
+        None => Some(None),
+        Some(mbps) if (1..=400_000).contains(&mbps) => {
+            findings.push(Level::Ok, "FANOUT_PORT_MBPS", format!("the port carries {mbps} Mbit/s"));
+            Some(Some(mbps))
+        }
+        Some(mbps) => {
+            findings.push(Level::Error, "FANOUT_PORT_MBPS", format!("{mbps} is not between 1 and 400000 (Mbit/s)"));
+            None
+        }
+    }
+}

@@ -88,6 +88,8 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// Who may sign in to the admin dashboard.
     pub admin_users: crate::admin::AdminUsers,
+    /// The port's capacity (Mbit/s), when given.
+    pub port_mbps: Option<u32>,
     /// The log filter.
     pub log: String,
     /// The log format.
@@ -216,6 +218,7 @@ pub fn validate(args: &ConfigArgs) -> Validated {
         findings.push(Level::Note, "FANOUT_TRUST_FORWARDED_FOR", "client addresses are taken from X-Forwarded-For (run behind a proxy that sets it)");
     }
     let admin_users = check_admin_users(args.admin_users.as_deref(), &mut findings);
+    let port_mbps = check_port_mbps(args.port_mbps, &mut findings);
     check_log_filter(&args.log, &mut findings);
 
     let build = || {
@@ -233,6 +236,7 @@ pub fn validate(args: &ConfigArgs) -> Validated {
             engine: engine?,
             trust_forwarded_for: args.trust_forwarded_for,
             admin_users: admin_users?,
+            port_mbps: port_mbps?,
             log: args.log.clone(),
             log_format: args.log_format,
         })

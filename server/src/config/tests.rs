@@ -21,6 +21,7 @@ fn defaults(data_dir: &Path) -> ConfigArgs {
         rate_limit: 20,
         trust_forwarded_for: false,
         admin_users: None,
+        port_mbps: None,
         youtube_url: "https://www.youtube.com".into(),
         poll_secs: 15,
         grace_secs: 60,

@@ -48,6 +48,7 @@ impl LiveWorld {
             ("FANOUT_RESTREAM_INGEST", &sink.ingest_base()),
             ("FANOUT_RATE_LIMIT", "1000"),
             ("FANOUT_ADMIN_USERS", &admin_users()),
+            ("FANOUT_PORT_MBPS", "100"),
         ])
         .await;
         std::mem::forget(dir); // the sink and source live in it for the whole test
@@ -215,6 +216,12 @@ async fn a_destination_that_goes_down_comes_back_and_the_others_never_stall() {
     let before = live.dashboard(&cookie).await;
     assert_eq!(before.counts(), [("streaming", 2)], "the dashboard shows both streaming: {before:?}");
     assert_eq!(before.live.as_ref().map(|l| l.phase.as_str()), Some("streaming"));
+    eventually(10, "the capacity plan counts both destinations at the input's bitrate", || async {
+        let now = live.dashboard(&cookie).await;
+        now.input_bps > 100_000
+            && now.capacity.is_some_and(|c| c.port_bps == 100_000_000 && c.planned_bps == now.input_bps * 2 && c.advice.is_none())
+    })
+    .await;
 
     live.sink.block(&ana.stream_key).await;
     let lost = Instant::now();
