@@ -11,6 +11,8 @@ use tokio::io::AsyncReadExt;
 
 /// The volunteer the browser tests sign up as.
 const VOLUNTEER_ID: i64 = 5001;
+/// The admin the browser tests sign in as.
+const ADMIN: (&str, &str) = ("admin", "test world admin password");
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -33,7 +35,9 @@ async fn main() -> anyhow::Result<()> {
         .env("RESTREAM_CLIENT_SECRET", client_secret)
         .env("RESTREAM_API_URL", restream.url())
         .env("FANOUT_YOUTUBE_CHANNEL", "@FanoutTestChannel")
-        .env("FANOUT_RATE_LIMIT", "1000");
+        .env("FANOUT_RATE_LIMIT", "1000")
+        .env("FANOUT_PORT_MBPS", "1000")
+        .env("FANOUT_ADMIN_USERS", format!("{}:{}", ADMIN.0, server::admin::users::hash_password(ADMIN.1)?));
     let fanout = FanoutServer::start(dir.path(), options).await?;
     restream.add_redirect_uri(&format!("{}/oauth/restream/callback", fanout.url()));
 
@@ -41,6 +45,7 @@ async fn main() -> anyhow::Result<()> {
         "fanout": fanout.url(),
         "restream": restream.url(),
         "volunteerId": VOLUNTEER_ID,
+        "admin": { "name": ADMIN.0, "password": ADMIN.1 },
         "dataDir": fanout.data_dir(),
         "log": dir.path().join("fanout.log"),
     });

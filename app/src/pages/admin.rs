@@ -133,7 +133,7 @@ fn Destinations(status: Signal<DashboardStatus>) -> impl IntoView {
                     }
                 }}
             </p>
-            <div class="overflow-x-auto">
+            <div class="overflow-x-auto" class:hidden=move || status.get().destinations.is_empty()>
                 <table class="min-w-full text-left text-sm">
                     <thead class="border-b border-slate-200 text-slate-500">
                         <tr><th class="py-2 pr-4">"Account"</th><th class="pr-4">"State"</th><th class="pr-4">"Bitrate"</th><th class="pr-4">"Sent"</th><th class="pr-4">"Reconnects"</th><th>"Last error"</th></tr>
