@@ -2,34 +2,23 @@
 // a sign-in, a wrong password is refused, the right one opens the dashboard (hydrated, following
 // its live status stream), on a phone and a desktop; signing out closes it again.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, launchBrowser, watchErrors, screenshot } from './world.mjs';
+import { useWorld, watchErrors, screenshot } from './world.mjs';
 
-let world;
-let browser;
-
-before(async () => {
-  world = await startWorld();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await world?.stop();
-});
+const shared = useWorld();
 
 async function signIn(page, password) {
-  await page.fill('input[name="name"]', world.admin.name);
+  await page.fill('input[name="name"]', shared.world.admin.name);
   await page.fill('input[name="password"]', password);
   await page.click('#sign-in');
 }
 
 test('an admin signs in, sees the dashboard on a phone and a desktop, and signs out', async () => {
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-  const errors = watchErrors(page, world.fanout);
+  const page = await shared.browser.newPage({ viewport: { width: 390, height: 844 } });
+  const errors = watchErrors(page, shared.world.fanout);
 
-  await page.goto(`${world.fanout}/admin`);
+  await page.goto(`${shared.world.fanout}/admin`);
   assert.equal(new URL(page.url()).pathname, '/admin/login', 'the dashboard asks for a sign-in first');
   await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
   await screenshot(page, 'admin-login-phone');
@@ -38,8 +27,8 @@ test('an admin signs in, sees the dashboard on a phone and a desktop, and signs 
   await page.waitForURL(/\/admin\/login\?failed=1$/);
   assert.match(await page.textContent('#login-message'), /do not match/);
 
-  await signIn(page, world.admin.password);
-  await page.waitForURL(`${world.fanout}/admin`);
+  await signIn(page, shared.world.admin.password);
+  await page.waitForURL(`${shared.world.fanout}/admin`);
   await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
   assert.equal(await page.textContent('h1'), 'Admin');
   assert.match(await page.textContent('#admin-user'), /Signed in as admin/);
@@ -58,7 +47,7 @@ test('an admin signs in, sees the dashboard on a phone and a desktop, and signs 
   await page.click('#logout');
   await page.waitForURL(/\/admin\/login\?out=1$/);
   assert.match(await page.textContent('#login-message'), /signed out/);
-  await page.goto(`${world.fanout}/admin`);
+  await page.goto(`${shared.world.fanout}/admin`);
   assert.equal(new URL(page.url()).pathname, '/admin/login', 'signed out, the dashboard is closed again');
 
   assert.deepEqual(errors, [], 'no console errors');

@@ -1,26 +1,15 @@
 // The page shell: rendered on the server, hydrated in the browser, usable without JavaScript.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, launchBrowser, watchErrors, screenshot } from './world.mjs';
+import { useWorld, watchErrors, screenshot } from './world.mjs';
 
-let world;
-let browser;
-
-before(async () => {
-  world = await startWorld({ bare: true });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await world?.stop();
-});
+const shared = useWorld({ bare: true });
 
 test('the shell hydrates: its controls work, navigation stays in the page, and the console is clean', async () => {
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  const page = await shared.browser.newPage({ viewport: { width: 390, height: 844 } });
   const errors = watchErrors(page);
-  await page.goto(`${world.fanout}/`);
+  await page.goto(`${shared.world.fanout}/`);
   await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
 
   // Styles are loaded: the notice has its amber background, the phone layout folds the menu.
@@ -48,7 +37,7 @@ test('the shell hydrates: its controls work, navigation stays in the page, and t
   // it lands on the sign-in page.
   await page.click('#menu-button');
   await page.click('#site-nav >> text=Admin');
-  await page.waitForURL(`${world.fanout}/admin/login`);
+  await page.waitForURL(`${shared.world.fanout}/admin/login`);
   await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
   assert.equal(await page.textContent('h1'), 'Admin sign-in');
   assert.equal(await page.title(), 'Admin sign-in · Fanout');
@@ -57,7 +46,7 @@ test('the shell hydrates: its controls work, navigation stays in the page, and t
   await page.evaluate(() => { window.__stayedInPage = true; });
   await page.click('#menu-button');
   await page.click('#site-nav >> text=Sign up');
-  await page.waitForURL(`${world.fanout}/`);
+  await page.waitForURL(`${shared.world.fanout}/`);
   assert.match(await page.textContent('h1'), /Carry our lives to your channels/);
   assert.equal(await page.evaluate(() => window.__stayedInPage), true, 'navigated without a reload');
   assert.equal(await page.title(), 'Sign up · Fanout');
@@ -68,9 +57,9 @@ test('the shell hydrates: its controls work, navigation stays in the page, and t
 
 test('without JavaScript the pages render whole and stay usable, on a wide screen and a phone', async () => {
   for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
-    const context = await browser.newContext({ javaScriptEnabled: false, viewport });
+    const context = await shared.browser.newContext({ javaScriptEnabled: false, viewport });
     const page = await context.newPage();
-    const response = await page.goto(`${world.fanout}/`);
+    const response = await page.goto(`${shared.world.fanout}/`);
     assert.equal(response.status(), 200);
     assert.match(await page.textContent('h1'), /Carry our lives to your channels/);
     assert.match(await page.textContent('#setup-notice'), /not fully configured yet/);

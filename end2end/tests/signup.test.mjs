@@ -1,34 +1,23 @@
 // Signing up as a volunteer, in Chromium, against Fanout and the Restream.io stand-in.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, launchBrowser, watchErrors, screenshot } from './world.mjs';
+import { useWorld, watchErrors, screenshot } from './world.mjs';
 
-let world;
-let browser;
-
-before(async () => {
-  world = await startWorld();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await world?.stop();
-});
+const shared = useWorld();
 
 /** Tells the stand-in how its authorize dialog answers the next visits. */
 async function consent(mode) {
-  const response = await fetch(`${world.restream}/__standin/consent`, {
+  const response = await fetch(`${shared.world.restream}/__standin/consent`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ mode, user_id: world.volunteerId }),
+    body: JSON.stringify({ mode, user_id: shared.world.volunteerId }),
   });
   assert.ok(response.ok, `consent ${mode}: ${response.status}`);
 }
 
 async function openForm(page) {
-  await page.goto(`${world.fanout}/`);
+  await page.goto(`${shared.world.fanout}/`);
   await page.waitForSelector('html[data-hydrated="true"]', { state: 'attached', timeout: 20_000 });
 }
 
@@ -46,8 +35,8 @@ function accountOf(url) {
 
 test('a volunteer corrects their mistakes, connects on Restream.io and sees their channels', async () => {
   await consent('prompt');
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-  const errors = watchErrors(page, world.fanout);
+  const page = await shared.browser.newPage({ viewport: { width: 390, height: 844 } });
+  const errors = watchErrors(page, shared.world.fanout);
   await openForm(page);
 
   // Mistakes are pointed out as the volunteer leaves each field.
@@ -66,7 +55,7 @@ test('a volunteer corrects their mistakes, connects on Restream.io and sees thei
   await page.waitForSelector('#signup-error-summary');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'signup-error-summary');
   assert.match(await page.textContent('#signup-error-summary'), /There are 3 problems/);
-  assert.equal(page.url(), `${world.fanout}/`, 'nothing was sent');
+  assert.equal(page.url(), `${shared.world.fanout}/`, 'nothing was sent');
   await screenshot(page, 'signup-form-errors');
 
   // Correcting clears each message as it is typed.
@@ -77,14 +66,14 @@ test('a volunteer corrects their mistakes, connects on Restream.io and sees thei
   assert.equal(await page.$('#signup-error-summary'), null, 'no problem left');
 
   // On to Restream.io's dialog, and back.
-  await Promise.all([page.waitForURL((url) => url.href.startsWith(world.restream)), page.click('#signup-submit')]);
+  await Promise.all([page.waitForURL((url) => url.href.startsWith(shared.world.restream)), page.click('#signup-submit')]);
   await page.getByRole('button', { name: /allow/i }).click();
   await page.waitForURL(/\/manage\/[^?]+\?connected=1$/);
   assert.match(await page.textContent('#manage-welcome'), /You're connected, Ana Volunteer!/);
   const channels = await page.$$eval('#manage-channels li', (items) => items.map((li) => li.textContent));
   assert.ok(channels.length >= 1, 'the Restream channels are listed');
   assert.match(await page.textContent('#manage-status'), /Active/);
-  assert.ok((await page.inputValue('#manage-link')).startsWith(`${world.fanout}/manage/`), 'the manage link to keep');
+  assert.ok((await page.inputValue('#manage-link')).startsWith(`${shared.world.fanout}/manage/`), 'the manage link to keep');
   await screenshot(page, 'signup-success');
   assert.deepEqual(errors, [], 'no console errors');
   await page.close();
@@ -94,7 +83,7 @@ test('the same volunteer signing up again keeps one account', async () => {
   await consent('approve');
   const accounts = [];
   for (let round = 0; round < 2; round += 1) {
-    const page = await browser.newPage();
+    const page = await shared.browser.newPage();
     await openForm(page);
     await fillValidForm(page);
     await Promise.all([page.waitForURL(/\/manage\/[^?]+\?connected=1$/), page.click('#signup-submit')]);
@@ -107,9 +96,9 @@ test('the same volunteer signing up again keeps one account', async () => {
 
 test('without JavaScript the whole sign-up still works', async () => {
   await consent('prompt');
-  const context = await browser.newContext({ javaScriptEnabled: false });
+  const context = await shared.browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await page.goto(`${world.fanout}/`);
+  await page.goto(`${shared.world.fanout}/`);
   await page.fill('#signup-display_name', 'Ana Volunteer');
   await page.fill('#signup-email', 'not-an-address');
   await page.click('#signup-submit');
@@ -120,7 +109,7 @@ test('without JavaScript the whole sign-up still works', async () => {
   await page.fill('#signup-email', 'ana@example.org');
   await page.fill('#signup-twitch', 'https://www.twitch.tv/anavolunteer');
   await page.check('#signup-consent');
-  await Promise.all([page.waitForURL((url) => url.href.startsWith(world.restream)), page.click('#signup-submit')]);
+  await Promise.all([page.waitForURL((url) => url.href.startsWith(shared.world.restream)), page.click('#signup-submit')]);
   await page.getByRole('button', { name: /allow/i }).click();
   await page.waitForURL(/\/manage\/[^?]+\?connected=1$/);
   assert.match(await page.textContent('#manage-welcome'), /You're connected, Ana Volunteer!/);
@@ -135,7 +124,7 @@ test('without JavaScript the whole sign-up still works', async () => {
 
 test('the form can be filled and sent with the keyboard alone', async () => {
   await consent('approve');
-  const page = await browser.newPage();
+  const page = await shared.browser.newPage();
   await openForm(page);
   await page.focus('#signup-display_name');
   await page.keyboard.type('Ana Volunteer');
@@ -157,14 +146,14 @@ test('the form can be filled and sent with the keyboard alone', async () => {
 
 test('declining on Restream.io shows its own page with a way to try again', async () => {
   await consent('prompt');
-  const page = await browser.newPage();
+  const page = await shared.browser.newPage();
   await openForm(page);
   await fillValidForm(page);
-  await Promise.all([page.waitForURL((url) => url.href.startsWith(world.restream)), page.click('#signup-submit')]);
+  await Promise.all([page.waitForURL((url) => url.href.startsWith(shared.world.restream)), page.click('#signup-submit')]);
   await page.getByRole('button', { name: /deny/i }).click();
   await page.waitForURL(/\/signup\/problem\?reason=denied$/);
   assert.equal(await page.textContent('h1'), 'You did not grant access');
   await page.click('#try-again');
-  await page.waitForURL(`${world.fanout}/`);
+  await page.waitForURL(`${shared.world.fanout}/`);
   await page.close();
 });

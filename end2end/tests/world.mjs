@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -70,4 +71,21 @@ export function watchErrors(page, origin) {
 export async function screenshot(page, name) {
   mkdirSync(artifactsDir, { recursive: true });
   await page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Stands a world and a browser up before a file's tests and tears both down after them;
+ * returns the object whose `world` and `browser` the tests use.
+ */
+export function useWorld(options) {
+  const shared = { world: undefined, browser: undefined };
+  before(async () => {
+    shared.world = await startWorld(options);
+    shared.browser = await launchBrowser();
+  });
+  after(async () => {
+    await shared.browser?.close();
+    await shared.world?.stop();
+  });
+  return shared;
 }
