@@ -20,3 +20,57 @@ pub async fn admin_identity() -> Result<AdminIdentity, ServerFnError> {
         leptos_axum::extract().await.map_err(|_| ServerFnError::new("not signed in"))?;
     Ok(identity)
 }
+
+/// The transcode profiles an admin can choose for the next live (the server's
+/// `TranscodeProfile` words).
+pub const TRANSCODE_PROFILES: [&str; 3] = ["copy", "720p", "480p"];
+
+/// Where the store keeps the profile chosen for the next live.
+pub const TRANSCODE_PROFILE_META: &str = "transcode_profile";
+
+/// One line of the effective configuration (secrets masked: "set (not shown)").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingRow {
+    /// `ok`, `note`, `warn`.
+    pub level: String,
+    /// The variable's name.
+    pub name: String,
+    /// Its effective value, or what is wrong with it.
+    pub value: String,
+}
+
+/// What the Settings section and the profile control show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSettings {
+    /// The effective configuration, as validated at start.
+    pub rows: Vec<SettingRow>,
+    /// The transcode profile configured (`FANOUT_TRANSCODE`).
+    pub profile_configured: String,
+    /// The profile the next live uses (an admin's choice, else the configured one).
+    pub profile_next: String,
+}
+
+/// The configuration as validated at start (the server provides it as context).
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone)]
+pub struct SettingsView {
+    /// The effective configuration.
+    pub rows: std::sync::Arc<Vec<SettingRow>>,
+    /// The configured transcode profile.
+    pub profile_configured: String,
+}
+
+/// The effective configuration and the next live's profile (the gate refuses this without a
+/// session).
+#[server(name = ReadSettings, prefix = "/api", endpoint = "admin_settings", input = leptos::server_fn::codec::GetUrl)]
+pub async fn admin_settings() -> Result<AdminSettings, ServerFnError> {
+    let view = use_context::<SettingsView>().ok_or_else(|| ServerFnError::new("the settings are unavailable"))?;
+    let store = use_context::<crate::store::SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
+    let chosen = store.meta(TRANSCODE_PROFILE_META).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    let chosen = chosen.and_then(|bytes| String::from_utf8(bytes).ok()).filter(|p| TRANSCODE_PROFILES.contains(&p.as_str()));
+    Ok(AdminSettings {
+        rows: view.rows.as_ref().clone(),
+        profile_next: chosen.unwrap_or_else(|| view.profile_configured.clone()),
+        profile_configured: view.profile_configured,
+    })
+}

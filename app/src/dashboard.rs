@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 pub struct DashboardStatus {
     /// The watched channel, when configured.
     pub watching: Option<String>,
+    /// The title of the live the channel shows now, whether it is restreamed or not.
+    pub on_air: Option<String>,
     /// The last detection problem (the channel page could not be read), if any.
     pub detection: Option<String>,
     /// The live now, if any.
@@ -43,9 +45,16 @@ pub struct LiveSummary {
 /// One destination.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DestinationRow {
-    pub account_id: String,
+    /// The account's id, or `direct-<id>`.
+    pub id: String,
     pub name: String,
-    /// `connecting`, `streaming`, `retrying`, `stopped`.
+    /// `restream` or `direct`.
+    pub kind: String,
+    /// The Restream channels behind it.
+    pub channels: Vec<String>,
+    /// What became of its titles.
+    pub titles: Option<String>,
+    /// One of [`STATES`].
     pub state: String,
     pub bitrate_bps: u64,
     pub bytes_sent: u64,
@@ -53,15 +62,33 @@ pub struct DestinationRow {
     pub last_error: Option<String>,
 }
 
+/// Every state a destination can be in, in the order the dashboard counts them.
+pub const STATES: [&str; 7] = ["streaming", "connecting", "retrying", "paused", "needs_reconnect", "failed", "stopped"];
+
+/// The states of destinations that are (or are trying to be) sent to.
+const SENDING: [&str; 3] = ["streaming", "connecting", "retrying"];
+
+impl DestinationRow {
+    /// Whether the relay is (or is trying to be) sending to it.
+    pub fn is_sending(&self) -> bool {
+        SENDING.contains(&self.state.as_str())
+    }
+}
+
 impl DashboardStatus {
     /// How many destinations are in each state, in a fixed order, leaving out empty states:
     /// e.g. `[("streaming", 212), ("retrying", 3)]`.
     pub fn counts(&self) -> Vec<(&'static str, usize)> {
-        ["streaming", "connecting", "retrying", "stopped"]
+        STATES
             .into_iter()
             .map(|state| (state, self.destinations.iter().filter(|d| d.state == state).count()))
             .filter(|(_, n)| *n > 0)
             .collect()
+    }
+
+    /// How many destinations are (or are trying to be) sent to.
+    pub fn sending(&self) -> usize {
+        self.destinations.iter().filter(|d| d.is_sending()).count()
     }
 
     /// Total egress now, bits per second.
@@ -112,10 +139,18 @@ mod tests {
     #[test]
     fn counts_follow_the_states_in_a_fixed_order_and_skip_empty_ones() {
         let status = DashboardStatus {
-            destinations: vec![row("retrying", 0), row("streaming", 1_500_000), row("streaming", 1_400_000), row("connecting", 0)],
+            destinations: vec![
+                row("retrying", 0),
+                row("streaming", 1_500_000),
+                row("paused", 0),
+                row("streaming", 1_400_000),
+                row("connecting", 0),
+                row("needs_reconnect", 0),
+            ],
             ..DashboardStatus::default()
         };
-        assert_eq!(status.counts(), [("streaming", 2), ("connecting", 1), ("retrying", 1)]);
+        assert_eq!(status.counts(), [("streaming", 2), ("connecting", 1), ("retrying", 1), ("paused", 1), ("needs_reconnect", 1)]);
+        assert_eq!(status.sending(), 4, "paused and refused destinations are not sent to");
         assert_eq!(status.egress_bps(), 2_900_000);
         assert!(DashboardStatus::default().counts().is_empty());
     }
@@ -127,4 +162,44 @@ mod tests {
         assert_eq!(human_bytes(12_345_678), "12.3 MB");
         assert_eq!(human_bytes(999), "999 B");
     }
+}
+
+/// One connected volunteer, as the Accounts section lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub restream_user: String,
+    /// Their Restream channels: `platform (enabled|off)`.
+    pub channels: Vec<String>,
+    /// `active`, `paused`, `needs_reconnect`, `disconnected`.
+    pub status: String,
+    /// When they first connected (RFC 3339, UTC).
+    pub connected_since: String,
+}
+
+/// Every account, newest first (the admin gate refuses this without a session).
+#[server(name = ReadAccounts, prefix = "/api", endpoint = "admin_accounts", input = leptos::server_fn::codec::GetUrl)]
+pub async fn admin_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
+    use crate::store::SharedStore;
+    let store = use_context::<SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
+    let mut accounts = store.accounts().await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    accounts.sort_by_key(|a| std::cmp::Reverse(a.created_at));
+    Ok(accounts
+        .into_iter()
+        .map(|a| AccountRow {
+            id: a.id.to_string(),
+            name: a.display_name,
+            email: a.email,
+            restream_user: a.restream.username,
+            channels: a
+                .restream_channels
+                .iter()
+                .map(|c| format!("{} {} ({})", c.platform, c.display_name, if c.enabled { "enabled" } else { "off" }))
+                .collect(),
+            status: a.status.to_string(),
+            connected_since: a.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        })
+        .collect())
 }

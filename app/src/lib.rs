@@ -12,6 +12,8 @@ pub mod capacity;
 pub mod channels;
 pub mod dashboard;
 pub mod components;
+pub mod direct;
+pub mod history;
 pub mod manage;
 pub mod model;
 pub mod pages;

@@ -110,6 +110,8 @@ pub enum EventKind {
     InputLost,
     /// The live's input came back within the grace period.
     InputRestored,
+    /// An admin acted from the dashboard (stop, start, retry, titles, profile, direct destinations).
+    AdminAction,
 }
 
 #[cfg(test)]

@@ -270,6 +270,8 @@ pub enum Purpose {
     PkceVerifier,
     /// The value that proves the configured key is the store's key.
     KeyCheck,
+    /// The stream key of a direct destination.
+    StreamKey,
 }
 
 impl Purpose {
@@ -279,6 +281,7 @@ impl Purpose {
             Self::RefreshToken => b"fanout v1 refresh token",
             Self::PkceVerifier => b"fanout v1 pkce verifier",
             Self::KeyCheck => b"fanout v1 key check",
+            Self::StreamKey => b"fanout v1 stream key",
         }
     }
 }

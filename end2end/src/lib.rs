@@ -12,6 +12,7 @@
 pub mod bench;
 pub mod fanout;
 pub mod nginx;
+pub mod nimble;
 pub mod ports;
 pub mod process;
 pub mod restream;

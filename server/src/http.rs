@@ -48,7 +48,14 @@ pub fn router(state: AppState) -> Router {
     let admin_actions = Router::new()
         .route(admin::LOGIN_PATH, post(admin::login::login))
         .route("/admin/logout", post(admin::login::logout))
-        .route("/admin/status/stream", get(admin::dashboard::stream));
+        .route("/admin/status/stream", get(admin::dashboard::stream))
+        .route("/admin/accounts/{id}/{action}", post(admin::accounts::act))
+        .route("/admin/control/{action}", post(admin::controls::act))
+        .route("/admin/destinations/{id}/retry", post(admin::controls::retry))
+        .route("/admin/profile", post(admin::controls::profile))
+        .route("/admin/direct", post(admin::direct::add))
+        .route("/admin/direct/{id}", post(admin::direct::edit))
+        .route("/admin/direct/{id}/{action}", post(admin::direct::act));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -30,7 +30,7 @@ pub async fn act(State(state): State<AppState>, Path((link, action)): Path<(Stri
             return (StatusCode::SERVICE_UNAVAILABLE, "The server could not read your connection; please try again.").into_response();
         }
     };
-    match apply(&state, &account, action).await {
+    match apply(&state, &account, action, "from the manage page").await {
         Ok(done) => {
             state.nudge_engine();
             Redirect::to(&format!("{page}?done={done}")).into_response()
@@ -42,8 +42,9 @@ pub async fn act(State(state): State<AppState>, Path((link, action)): Path<(Stri
     }
 }
 
-/// Applies `action`; returns the word the page's confirmation is keyed by.
-async fn apply(state: &AppState, account: &Account, action: ManageAction) -> Result<&'static str, StoreError> {
+/// Applies `action` (done `from` where, for the event); returns the word the confirmation is
+/// keyed by. Shared by the manage page and the admin dashboard.
+pub async fn apply(state: &AppState, account: &Account, action: ManageAction, from: &str) -> Result<&'static str, StoreError> {
     let (to, done) = match (action, account.status) {
         (ManageAction::Pause, AccountStatus::Active) => (AccountStatus::Paused, "paused"),
         (ManageAction::Resume, AccountStatus::Paused) => (AccountStatus::Active, "resumed"),
@@ -55,7 +56,7 @@ async fn apply(state: &AppState, account: &Account, action: ManageAction) -> Res
         _ => return Ok("unchanged"),
     };
     state.store.set_account_status(&account.id, to, now()).await?;
-    let message = format!("{} {done} their connection from the manage page", account.display_name);
+    let message = format!("{} {done} {from}", account.display_name);
     tracing::info!(account = %account.id, "{message}");
     if let Err(error) = state.store.append_event(NewEvent::now(EventKind::AccountStatusChanged, message).for_account(&account.id)).await {
         tracing::warn!(%error, "could not record a manage action");

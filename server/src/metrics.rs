@@ -55,9 +55,9 @@ fn record(status: &EngineStatus) {
         counter!("fanout_ingest_restarts_total").absolute(u64::from(ingest.restarts));
     }
     let mut by_state = [0u32; 4];
-    for destination in &status.destinations {
+    for destination in status.destinations.iter().filter(|d| d.held.is_none()) {
         let s = &destination.status;
-        let account = destination.account_id.clone();
+        let account = destination.id.clone();
         gauge!("fanout_destination_up", "account" => account.clone()).set(if s.state == DestinationState::Streaming { 1.0 } else { 0.0 });
         gauge!("fanout_destination_bitrate_bps", "account" => account.clone()).set(s.bitrate_bps as f64);
         counter!("fanout_destination_bytes_total", "account" => account.clone()).absolute(s.bytes_sent);

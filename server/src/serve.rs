@@ -27,6 +27,7 @@ pub enum Face {
 /// Runs until a stop signal.
 pub async fn run(args: &ConfigArgs, face: Face) -> anyhow::Result<()> {
     let validated = config::validate(args);
+    let report = validated.findings.report();
     let Some(settings) = validated.settings else {
         let errors: Vec<String> = validated.findings.at_least(Level::Error).map(|f| format!("{}: {}", f.subject, f.detail)).collect();
         anyhow::bail!("the configuration has errors (run `fanout check` for the full report):\n  {}", errors.join("\n  "));
@@ -42,6 +43,7 @@ pub async fn run(args: &ConfigArgs, face: Face) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let local = listener.local_addr().context("cannot read the bound address")?;
     let mut state = AppState::start(settings, local).await?;
+    state.report = std::sync::Arc::new(report);
     crate::metrics::handle();
     state.start_engine(&stop)?;
     if state.engine.is_none() && face == Face::EngineOnly {

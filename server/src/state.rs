@@ -79,6 +79,8 @@ pub struct AppState {
     pub admin: crate::admin::AdminAccess,
     /// The validated configuration.
     pub settings: Arc<Settings>,
+    /// The configuration report made at start (secrets masked), for the dashboard.
+    pub report: Arc<Vec<app::admin::SettingRow>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -154,6 +156,7 @@ impl AppState {
                 ..Default::default()
             },
             settings: Arc::new(settings),
+            report: Arc::default(),
         })
     }
 
@@ -176,6 +179,7 @@ impl AppState {
         });
         let deps = crate::session::runner::SessionDeps {
             store: self.store.clone(),
+            cipher: Arc::clone(&self.cipher),
             preparer,
             policy: crate::relay::DestinationPolicy::default(),
             ingest: crate::ingest::IngestConfig {
@@ -211,6 +215,10 @@ impl AppState {
         provide_context(self.links.clone());
         provide_context(self.public_url.clone());
         provide_context(crate::admin::dashboard::source(self));
+        provide_context(app::admin::SettingsView {
+            rows: Arc::clone(&self.report),
+            profile_configured: self.settings.engine.transcode.to_string(),
+        });
     }
 }
 

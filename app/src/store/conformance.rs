@@ -85,6 +85,8 @@ conformance!(
     meta_is_set_only_when_absent,
     store_is_tied_to_the_key_its_secrets_were_sealed_with,
     titles_set_for_a_live_are_remembered_once_per_account,
+    meta_is_replaced_and_deleted,
+    direct_destinations_create_replace_list_delete,
 );
 
 fn cipher() -> Cipher {
@@ -281,12 +283,16 @@ async fn lives_are_replaced_by_video_id_and_listed_newest_first(store: SharedSto
         detected_at: t0,
         started_at: None,
         ended_at: None,
+        peak_destinations: 0,
+        failures: 0,
     };
     ok(store.put_live(&live)).await;
     assert_eq!(ok(store.live(&live.video_id)).await.as_ref(), Some(&live));
 
     live.state = LiveState::Streaming;
     live.started_at = Some(t0 + Duration::seconds(4));
+    live.peak_destinations = 212;
+    live.failures = 3;
     ok(store.put_live(&live)).await;
     assert_eq!(ok(store.live(&live.video_id)).await.as_ref(), Some(&live));
 
@@ -347,6 +353,56 @@ async fn meta_is_set_only_when_absent(store: SharedStore) {
     assert!(ok(store.put_meta_if_absent("k", b"first")).await);
     assert!(!ok(store.put_meta_if_absent("k", b"second")).await);
     assert_eq!(ok(store.meta("k")).await, Some(b"first".to_vec()));
+}
+
+async fn meta_is_replaced_and_deleted(store: SharedStore) {
+    ok(store.set_meta("profile", Some(b"480p"))).await;
+    assert_eq!(ok(store.meta("profile")).await, Some(b"480p".to_vec()));
+    ok(store.set_meta("profile", Some(b"copy"))).await;
+    assert_eq!(ok(store.meta("profile")).await, Some(b"copy".to_vec()));
+    ok(store.set_meta("profile", None)).await;
+    assert_eq!(ok(store.meta("profile")).await, None);
+    ok(store.set_meta("profile", None)).await;
+    assert!(ok(store.put_meta_if_absent("profile", b"720p")).await, "deleted means absent");
+}
+
+async fn direct_destinations_create_replace_list_delete(store: SharedStore) {
+    let cipher = cipher();
+    let t0 = now();
+    assert_eq!(ok(store.direct_destinations()).await, Vec::new());
+    let mut first = DirectDestination {
+        id: DirectId::random(),
+        label: "Church Facebook".into(),
+        server: "rtmps://live-api-s.facebook.com:443/rtmp".into(),
+        key: cipher.seal(Purpose::StreamKey, b"FB-1234-secret"),
+        enabled: true,
+        created_at: t0,
+        updated_at: t0,
+    };
+    let second = DirectDestination {
+        id: DirectId::random(),
+        label: "Backup".into(),
+        server: "rtmp://backup.example.org/live".into(),
+        key: cipher.seal(Purpose::StreamKey, b"backup-key"),
+        enabled: false,
+        created_at: t0 + Duration::seconds(1),
+        updated_at: t0 + Duration::seconds(1),
+    };
+    ok(store.put_direct_destination(&second)).await;
+    ok(store.put_direct_destination(&first)).await;
+    assert_eq!(ok(store.direct_destinations()).await, vec![first.clone(), second.clone()], "oldest first");
+
+    first.label = "Church Facebook page".into();
+    first.enabled = false;
+    first.updated_at = t0 + Duration::seconds(9);
+    ok(store.put_direct_destination(&first)).await;
+    let listed = ok(store.direct_destinations()).await;
+    assert_eq!(listed, vec![first.clone(), second.clone()], "replaced in place, not duplicated");
+    assert_eq!(cipher.open(Purpose::StreamKey, &listed[0].key).ok().map(|key| key.to_vec()), Some(b"FB-1234-secret".to_vec()));
+
+    assert!(ok(store.delete_direct_destination(&first.id)).await);
+    assert!(!ok(store.delete_direct_destination(&first.id)).await);
+    assert_eq!(ok(store.direct_destinations()).await, vec![second]);
 }
 
 async fn store_is_tied_to_the_key_its_secrets_were_sealed_with(store: SharedStore) {

@@ -132,11 +132,23 @@ pub trait Store: Send + Sync + 'static {
     /// A page of events, newest first.
     async fn events(&self, query: &EventQuery) -> Result<EventPage, StoreError>;
 
+    /// Every direct destination, oldest first.
+    async fn direct_destinations(&self) -> Result<Vec<DirectDestination>, StoreError>;
+
+    /// Creates a direct destination, or replaces the one with the same id.
+    async fn put_direct_destination(&self, destination: &DirectDestination) -> Result<(), StoreError>;
+
+    /// Deletes a direct destination; `false` when there was none.
+    async fn delete_direct_destination(&self, id: &DirectId) -> Result<bool, StoreError>;
+
     /// A small value of the store's own bookkeeping.
     async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Sets a bookkeeping value unless one is already there; returns whether it was set.
     async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StoreError>;
+
+    /// Sets (or, with `None`, deletes) a bookkeeping value.
+    async fn set_meta(&self, key: &str, value: Option<&[u8]>) -> Result<(), StoreError>;
 }
 
 /// Where the store lives, as configured.

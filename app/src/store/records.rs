@@ -202,6 +202,70 @@ pub struct Live {
     pub started_at: Option<OffsetDateTime>,
     /// When it ended.
     pub ended_at: Option<OffsetDateTime>,
+    /// The most destinations streamed to at once.
+    pub peak_destinations: u32,
+    /// How many times a destination failed (could not be prepared, or lost its connection).
+    pub failures: u32,
+}
+
+/// Fanout's own id for a direct destination (a random UUID).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DirectId(String);
+
+impl DirectId {
+    /// The prefix that tells a direct destination's relay id from an account's.
+    pub const RELAY_PREFIX: &'static str = "direct-";
+
+    /// A new random id.
+    pub fn random() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// An id read back from the store or a form.
+    pub fn from_stored(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Its id in the relay and on the dashboard (`direct-<id>`), apart from accounts' ids.
+    pub fn relay_id(&self) -> String {
+        format!("{}{}", Self::RELAY_PREFIX, self.0)
+    }
+
+    /// The direct destination a relay id names, if it names one.
+    pub fn from_relay_id(relay_id: &str) -> Option<Self> {
+        relay_id.strip_prefix(Self::RELAY_PREFIX).map(Self::from_stored)
+    }
+}
+
+impl fmt::Display for DirectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A plain RTMP(S) target the admin added, outside Restream: streamed to at every live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectDestination {
+    /// Its id.
+    pub id: DirectId,
+    /// What the admin calls it.
+    pub label: String,
+    /// The server part of the URL, `rtmp[s]://host[:port]/application`, without the key.
+    pub server: String,
+    /// The stream key, sealed (never shown again after it is saved).
+    pub key: Sealed,
+    /// Whether lives are streamed to it.
+    pub enabled: bool,
+    /// When it was added.
+    pub created_at: OffsetDateTime,
+    /// When it was last changed.
+    pub updated_at: OffsetDateTime,
 }
 
 /// An event's id; larger is newer.

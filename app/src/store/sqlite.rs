@@ -171,6 +171,25 @@ fn live_from(row: &SqliteRow) -> Result<Live, StoreError> {
         detected_at: time_at(row, "detected_at")?,
         started_at: optional_time_at(row, "started_at")?,
         ended_at: optional_time_at(row, "ended_at")?,
+        peak_destinations: count(row, "peak_destinations")?,
+        failures: count(row, "failures")?,
+    })
+}
+
+fn count(row: &SqliteRow, column: &str) -> Result<u32, StoreError> {
+    let value: i64 = row.try_get(column)?;
+    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column} is {value}")))
+}
+
+fn direct_from(row: &SqliteRow) -> Result<DirectDestination, StoreError> {
+    Ok(DirectDestination {
+        id: DirectId::from_stored(row.try_get::<String, _>("id")?),
+        label: row.try_get("label")?,
+        server: row.try_get("server")?,
+        key: Sealed::from_bytes(row.try_get::<Vec<u8>, _>("stream_key")?),
+        enabled: row.try_get("enabled")?,
+        created_at: time_at(row, "created_at")?,
+        updated_at: time_at(row, "updated_at")?,
     })
 }
 
@@ -334,9 +353,11 @@ impl Store for SqliteStore {
 
     async fn put_live(&self, live: &Live) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO lives (video_id, title, state, detected_at, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)
+            "INSERT INTO lives (video_id, title, state, detected_at, started_at, ended_at, peak_destinations, failures)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (video_id) DO UPDATE SET title = excluded.title, state = excluded.state,
-                 detected_at = excluded.detected_at, started_at = excluded.started_at, ended_at = excluded.ended_at",
+                 detected_at = excluded.detected_at, started_at = excluded.started_at, ended_at = excluded.ended_at,
+                 peak_destinations = excluded.peak_destinations, failures = excluded.failures",
         )
         .bind(&live.video_id.0)
         .bind(&live.title)
@@ -344,6 +365,8 @@ impl Store for SqliteStore {
         .bind(to_millis(live.detected_at))
         .bind(live.started_at.map(to_millis))
         .bind(live.ended_at.map(to_millis))
+        .bind(i64::from(live.peak_destinations))
+        .bind(i64::from(live.failures))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -421,6 +444,48 @@ impl Store for SqliteStore {
             .bind(value)
             .execute(&self.pool)
             .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_meta(&self, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
+        match value {
+            Some(value) => {
+                sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                    .bind(key)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?
+            }
+            None => sqlx::query("DELETE FROM meta WHERE key = ?").bind(key).execute(&self.pool).await?,
+        };
+        Ok(())
+    }
+
+    async fn direct_destinations(&self) -> Result<Vec<DirectDestination>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM direct_destinations ORDER BY created_at, id").fetch_all(&self.pool).await?;
+        rows.iter().map(direct_from).collect()
+    }
+
+    async fn put_direct_destination(&self, d: &DirectDestination) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO direct_destinations (id, label, server, stream_key, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET label = excluded.label, server = excluded.server, stream_key = excluded.stream_key,
+                 enabled = excluded.enabled, created_at = excluded.created_at, updated_at = excluded.updated_at",
+        )
+        .bind(d.id.as_str())
+        .bind(&d.label)
+        .bind(&d.server)
+        .bind(d.key.as_bytes())
+        .bind(d.enabled)
+        .bind(to_millis(d.created_at))
+        .bind(to_millis(d.updated_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_direct_destination(&self, id: &DirectId) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM direct_destinations WHERE id = ?").bind(id.as_str()).execute(&self.pool).await?;
         Ok(done.rows_affected() == 1)
     }
 }

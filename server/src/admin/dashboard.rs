@@ -18,6 +18,7 @@ use crate::state::AppState;
 pub fn snapshot(status: &EngineStatus) -> DashboardStatus {
     DashboardStatus {
         watching: status.watching.clone(),
+        on_air: status.on_air.clone(),
         detection: status.detection.clone(),
         live: status.live.as_ref().map(|live| LiveSummary {
             title: live.title.clone(),
@@ -35,9 +36,12 @@ pub fn snapshot(status: &EngineStatus) -> DashboardStatus {
             .destinations
             .iter()
             .map(|d| DestinationRow {
-                account_id: d.account_id.clone(),
+                id: d.id.clone(),
                 name: d.name.clone(),
-                state: d.status.state.to_string(),
+                kind: d.kind.to_string(),
+                channels: d.channels.clone(),
+                titles: d.titles.clone(),
+                state: d.held.map_or_else(|| d.status.state.to_string(), |held| held.to_string()),
                 bitrate_bps: d.status.bitrate_bps,
                 bytes_sent: d.status.bytes_sent,
                 reconnects: d.status.reconnects,
@@ -55,7 +59,7 @@ pub fn current(state: &AppState) -> DashboardStatus {
     };
     status.capacity = state.settings.port_mbps.map(|port| {
         let bitrate = if status.input_publishing { status.input_bps } else { 0 };
-        app::capacity::plan(port, status.destinations.len(), bitrate, status.egress_bps())
+        app::capacity::plan(port, status.sending(), bitrate, status.egress_bps())
     });
     status
 }

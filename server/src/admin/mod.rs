@@ -4,7 +4,10 @@
 //! no session, no entry (a page redirects to the login, anything else gets 401), and no
 //! state-changing admin request without the session's CSRF token.
 
+pub mod accounts;
+pub mod controls;
 pub mod dashboard;
+pub mod direct;
 pub mod login;
 pub mod session;
 pub mod throttle;
@@ -48,6 +51,16 @@ pub fn is_admin_path(path: &str) -> bool {
 
 fn redirect(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/admin/login")))]).into_response()
+}
+
+/// Back to the dashboard's `section`, saying what was done (`notice`) or why not (`problem`).
+pub fn back(section: &str, outcome: Result<String, String>) -> Response {
+    let (key, text) = match outcome {
+        Ok(done) => ("notice", done),
+        Err(problem) => ("problem", problem),
+    };
+    let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair(key, &text).finish();
+    redirect(&format!("/admin?{query}#{section}"))
 }
 
 /// The largest form body the gate reads to find the CSRF field.

@@ -176,6 +176,15 @@ impl Findings {
         self.0.iter().filter(|f| f.level == level).count()
     }
 
+    /// The findings as the dashboard's Settings section lists them (secrets are never in a
+    /// finding: they read "set (not shown)").
+    pub fn report(&self) -> Vec<app::admin::SettingRow> {
+        self.0
+            .iter()
+            .map(|f| app::admin::SettingRow { level: f.level.to_string().to_lowercase(), name: f.subject.to_string(), value: f.detail.clone() })
+            .collect()
+    }
+
     /// The findings at `level` or worse.
     pub fn at_least(&self, level: Level) -> impl Iterator<Item = &Finding> {
         self.0.iter().filter(move |f| f.level >= level)

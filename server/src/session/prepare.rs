@@ -42,6 +42,39 @@ pub struct Prepared {
     pub name: String,
     /// Where to stream.
     pub target: RtmpTarget,
+    /// Its enabled Restream channels, by name.
+    pub channels: Vec<String>,
+    /// What became of its titles, in words.
+    pub titles: String,
+}
+
+/// What a round of preparation gave.
+#[derive(Debug, Default)]
+pub struct Preparation {
+    /// The destinations ready to stream to.
+    pub ready: Vec<Prepared>,
+    /// The accounts that could not be prepared, and why.
+    pub failed: Vec<(AccountId, String)>,
+}
+
+/// How many of an account's enabled channels got their titles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Titled {
+    /// Titled.
+    pub done: usize,
+    /// Enabled channels.
+    pub of: usize,
+}
+
+impl Titled {
+    /// In words, for the dashboard.
+    pub fn describe(self) -> String {
+        match self {
+            Self { of: 0, .. } => "no enabled channel".into(),
+            Self { done, of } if done == of => format!("titled ({done} of {of})"),
+            Self { done, of } => format!("{} of {of} titles failed", of - done),
+        }
+    }
 }
 
 /// The live being prepared for.
@@ -72,7 +105,7 @@ pub struct Preparer {
 
 impl Preparer {
     /// Prepares every account given; the ones that fail are recorded as events and left out.
-    pub async fn prepare_all(&self, live: &LiveFor, accounts: Vec<Account>) -> Vec<Prepared> {
+    pub async fn prepare_all(&self, live: &LiveFor, accounts: Vec<Account>) -> Preparation {
         let titled: HashSet<AccountId> = match self.store.titled_accounts(&live.video_id).await {
             Ok(ids) => ids.into_iter().collect(),
             Err(error) => {
@@ -84,37 +117,54 @@ impl Preparer {
             .map(|account| {
                 let skip_titles = titled.contains(&account.id);
                 async move {
-                    match self.prepare(live, &account, skip_titles).await {
-                        Ok(prepared) => Some(prepared),
-                        Err(error) => {
-                            let message = format!("{} could not be prepared: {error}", account.display_name);
-                            tracing::warn!(account = %account.id, "{message}");
-                            self.event(EventKind::DestinationFailed, message, &account.id, &live.video_id).await;
-                            None
-                        }
+                    let result = self.prepare(live, &account, skip_titles).await;
+                    if let Err(error) = &result {
+                        let message = format!("{} could not be prepared: {error}", account.display_name);
+                        tracing::warn!(account = %account.id, "{message}");
+                        self.event(EventKind::DestinationFailed, message, &account.id, &live.video_id).await;
                     }
+                    (account.id, result)
                 }
             })
             .buffer_unordered(self.concurrency.max(1))
-            .filter_map(std::future::ready)
-            .collect()
+            .fold(Preparation::default(), |mut done, (account, result)| {
+                match result {
+                    Ok(prepared) => done.ready.push(prepared),
+                    Err(error) => done.failed.push((account, error.to_string())),
+                }
+                std::future::ready(done)
+            })
             .await
     }
 
     /// Prepares one account (titles unless `skip_titles`).
     pub async fn prepare(&self, live: &LiveFor, account: &Account, skip_titles: bool) -> Result<Prepared, PrepareError> {
         let mut token = self.tokens.access_token(&account.id, None).await?;
-        if !skip_titles {
-            self.set_titles(live, account, &mut token).await?;
-        }
+        let (channels, titles) = if skip_titles {
+            let stored = account.restream_channels.iter().filter(|c| c.enabled).map(|c| c.display_name.clone()).collect();
+            (stored, "set earlier for this live".to_string())
+        } else {
+            let (channels, titled) = self.set_titles(live, account, &mut token).await?;
+            (channels, titled.describe())
+        };
         let key = self.authed(&account.id, &mut token, |t| async move { self.api.stream_key(&t).await }).await?;
         let target = RtmpTarget::parse(&format!("{}/{}", self.ingest_base.trim_end_matches('/'), key.expose()))?;
-        Ok(Prepared { account: account.id.clone(), name: account.display_name.clone(), target })
+        Ok(Prepared { account: account.id.clone(), name: account.display_name.clone(), target, channels, titles })
     }
 
-    async fn set_titles(&self, live: &LiveFor, account: &Account, token: &mut Secret) -> Result<(), PrepareError> {
+    /// Sets an account's titles for the live again (an admin asked), whatever was set before.
+    pub async fn retitle(&self, live: &LiveFor, account: &Account) -> Result<Titled, PrepareError> {
+        let mut token = self.tokens.access_token(&account.id, None).await?;
+        Ok(self.set_titles(live, account, &mut token).await?.1)
+    }
+
+    /// Sets the titles of every enabled channel; returns their names and how many were titled.
+    async fn set_titles(&self, live: &LiveFor, account: &Account, token: &mut Secret) -> Result<(Vec<String>, Titled), PrepareError> {
         let channels = self.authed(&account.id, token, |t| async move { self.api.channels(&t).await }).await?;
-        for channel in channels.into_iter().filter(|c| c.enabled) {
+        let enabled: Vec<_> = channels.into_iter().filter(|c| c.enabled).collect();
+        let names = enabled.iter().map(|c| c.display_name.clone()).collect();
+        let mut titled = Titled { done: 0, of: enabled.len() };
+        for channel in enabled {
             let (title, description) = self.templates.render(&live.facts, &channel);
             let result = self
                 .authed(&account.id, token, |t| {
@@ -122,6 +172,7 @@ impl Preparer {
                     async move { self.api.update_channel_meta(&t, channel.id, &title, &description).await }
                 })
                 .await;
+            titled.done += usize::from(result.is_ok());
             let (kind, message) = match result {
                 Ok(()) => (EventKind::TitleUpdated, format!("{}: channel “{}” titled “{title}”", account.display_name, channel.display_name)),
                 Err(error) => (
@@ -132,7 +183,7 @@ impl Preparer {
             self.event(kind, message, &account.id, &live.video_id).await;
         }
         self.store.record_titles_set(&live.video_id, &account.id, now()).await?;
-        Ok(())
+        Ok((names, titled))
     }
 
     /// Calls `call` with the account's token; after a 401, once more with a refreshed token.

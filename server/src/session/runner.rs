@@ -1,30 +1,30 @@
 //! One live's session: starts the relay, prepares destinations, starts the ingest, then follows
-//! the input through the state machine (grace on loss, end after it), adds and removes
-//! destinations as accounts change during the live, and publishes its status. Every phase is
-//! stored, so a Fanout killed mid-live resumes the same live when it starts again.
+//! the input through the state machine (grace on loss, end after it), keeps the destinations in
+//! line with the store as accounts change during the live (`destinations`), carries out the
+//! admin's requests, and publishes its status. Every phase is stored, so a Fanout killed
+//! mid-live resumes the same live when it starts again.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::model::{AccountStatus, EventKind};
-use app::store::{Account, AccountId, Live, NewEvent, SharedStore, VideoId, now};
+use app::model::EventKind;
+use app::secrets::Cipher;
+use app::store::{AccountId, Live, NewEvent, SharedStore, VideoId, now};
 use time::OffsetDateTime;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use super::control::{self, Control, ControlError, Request};
+use super::destinations::Destinations;
 use super::machine::{Effect, Happening, Machine, Phase};
 use super::prepare::{LiveFor, Preparer};
-use super::status::{DestinationView, EngineStatus, LiveView};
+use super::status::{EngineStatus, LiveView};
 use crate::ingest::{Ingest, IngestConfig};
 use crate::relay::{DestinationPolicy, Relay};
 use crate::restream::titles::LiveFacts;
 use crate::youtube::page::{LiveNow, watch_url};
 use crate::youtube::resolve::LiveStream;
-
-/// An account that failed preparation is not tried again before this.
-const RETRY_FAILED_AFTER: Duration = Duration::from_secs(60);
 /// No media for this long means the input is lost, even with the ingest still connected (a
 /// live HLS that stopped growing leaves ffmpeg connected and waiting).
 const INPUT_STALL: Duration = Duration::from_secs(5);
@@ -49,6 +49,8 @@ impl InputWatch {
 pub struct SessionDeps {
     /// The store.
     pub store: SharedStore,
+    /// Opens the stream keys of direct destinations.
+    pub cipher: Arc<Cipher>,
     /// Prepares destinations (`None` while no Restream app is configured).
     pub preparer: Option<Preparer>,
     /// How destinations behave.
@@ -68,8 +70,10 @@ pub struct SessionDeps {
 /// How a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionEnd {
-    /// The live ended (input gone past the grace, or stopped).
+    /// The live ended (input gone past the grace).
     Ended,
+    /// An admin stopped restreaming it.
+    Stopped,
     /// Fanout is stopping: the live is left as it is, to be resumed.
     Interrupted,
 }
@@ -82,16 +86,29 @@ struct Session<'a> {
     machine: Machine,
     phase_since: Instant,
     relay: Relay,
-    names: HashMap<AccountId, String>,
-    failed: HashMap<AccountId, Instant>,
+    destinations: Destinations,
+    stored_tally: (u32, u32),
 }
 
-/// Runs the live until it ends or `stop`. `resumed` is its stored record after a restart.
+/// How a session begins.
+#[derive(Debug, Clone)]
+pub enum Opening {
+    /// A live just noticed.
+    New,
+    /// The live Fanout was restreaming when it stopped (its stored record).
+    Resumed(Live),
+    /// A live an admin stopped (or that ended while still on air), restreamed again at an
+    /// admin's request.
+    Restarted(Live, String),
+}
+
+/// Runs the live until it ends, an admin stops it, or `stop`.
 pub async fn run(
     deps: Arc<SessionDeps>,
     detected: LiveNow,
-    resumed: Option<Live>,
+    opening: Opening,
     nudge: Arc<Notify>,
+    mut requests: mpsc::Receiver<Request>,
     status: watch::Sender<EngineStatus>,
     stop: CancellationToken,
 ) -> SessionEnd {
@@ -103,20 +120,36 @@ pub async fn run(
         }
     };
     let at = now();
-    let is_resumed = resumed.is_some();
-    let live = resumed.unwrap_or_else(|| Live {
+    let (stored, message) = match opening {
+        Opening::New => (None, format!("Live detected: “{}” ({})", detected.title, watch_url(&detected.video_id))),
+        Opening::Resumed(live) => {
+            let message = format!("Resuming the live “{}” after a restart", live.title);
+            (Some(live), message)
+        }
+        Opening::Restarted(mut live, by) => {
+            live.state = app::model::LiveState::Detected;
+            live.ended_at = None;
+            let message = format!("Restreaming of “{}” started again by admin {by}", live.title);
+            (Some(live), message)
+        }
+    };
+    let kind = if stored.is_some() { EventKind::LiveStateChanged } else { EventKind::LiveDetected };
+    let live = stored.unwrap_or_else(|| Live {
         video_id: VideoId(detected.video_id.clone()),
         title: detected.title.clone(),
         state: app::model::LiveState::Detected,
         detected_at: at,
         started_at: None,
         ended_at: None,
+        peak_destinations: 0,
+        failures: 0,
     });
     let facts = LiveFacts {
         title: detected.title.clone(),
         url: watch_url(&detected.video_id),
         date: detected.started_at.unwrap_or(at).date().to_string(),
     };
+    let stored_tally = (live.peak_destinations, live.failures);
     let mut session = Session {
         deps: &deps,
         live,
@@ -125,21 +158,17 @@ pub async fn run(
         machine: Machine::new(deps.grace),
         phase_since: Instant::now(),
         relay,
-        names: HashMap::new(),
-        failed: HashMap::new(),
+        destinations: Destinations::with_tally(stored_tally.0, stored_tally.1),
+        stored_tally,
     };
-    let message = if is_resumed {
-        format!("Resuming the live “{}” after a restart", session.live.title)
-    } else {
-        format!("Live detected: “{}” ({})", session.live.title, session.facts.url)
-    };
-    session.event(if is_resumed { EventKind::LiveStateChanged } else { EventKind::LiveDetected }, message).await;
+    session.event(kind, message).await;
     session.happen(Happening::PreparationStarted).await;
     session.reconcile().await;
 
     let manifest = detected.hls_manifest_url.as_deref().and_then(|u| Url::parse(u).ok());
     let source = LiveStream::new(&detected.video_id, deps.live_page.clone(), deps.youtube.clone(), &deps.ingest.yt_dlp, manifest);
-    let ingest = Ingest::start(deps.ingest.clone(), Arc::new(source), session.relay.ingest_url(), &stop);
+    let ingest_config = IngestConfig { profile: control::next_profile(&deps.store, deps.ingest.profile).await, ..deps.ingest.clone() };
+    let ingest = Ingest::start(ingest_config, Arc::new(source), session.relay.ingest_url(), &stop);
     session.happen(Happening::Prepared).await;
 
     let input = session.relay.input();
@@ -157,6 +186,15 @@ pub async fn run(
             }
             _ = reconcile.tick() => session.reconcile().await,
             () = nudge.notified() => session.reconcile().await,
+            Some(request) = requests.recv() => {
+                if request.control == Control::Stop {
+                    let by = request.by.clone();
+                    request.answer(Ok(format!("Restreaming of “{}” stopped", session.live.title)));
+                    session.stopped_by(&by).await;
+                    break SessionEnd::Stopped;
+                }
+                session.carry_out(request).await;
+            }
         }
     };
     ingest.stop();
@@ -164,6 +202,7 @@ pub async fn run(
     if end == SessionEnd::Ended {
         session.event(EventKind::LiveStateChanged, format!("Live ended: “{}”", session.live.title)).await;
     }
+    session.store_tally().await;
     status.send_modify(|s| {
         s.live = None;
         s.destinations.clear();
@@ -202,63 +241,96 @@ impl Session<'_> {
         effect
     }
 
-    /// Brings the relay's destinations in line with the accounts: active ones join, paused,
-    /// disconnected or refused ones leave.
+    /// Brings the relay's destinations in line with the store.
     async fn reconcile(&mut self) {
-        let Some(preparer) = &self.deps.preparer else { return };
-        let accounts = match self.deps.store.accounts().await {
-            Ok(accounts) => accounts,
-            Err(error) => {
-                tracing::warn!(%error, "cannot read the accounts");
-                return;
+        let live = self.live_for();
+        let deps = self.deps;
+        let events = self.destinations.reconcile(&deps.store, &deps.cipher, deps.preparer.as_ref(), &live, &self.relay).await;
+        for mut event in events {
+            event.video_id = Some(self.live.video_id.clone());
+            if let Err(error) = deps.store.append_event(event).await {
+                tracing::warn!(%error, "could not record an event");
             }
-        };
-        let by_id: HashMap<AccountId, &Account> = accounts.iter().map(|a| (a.id.clone(), a)).collect();
-        let wanted: HashSet<&AccountId> =
-            accounts.iter().filter(|a| a.status == AccountStatus::Active && a.tokens.is_some()).map(|a| &a.id).collect();
-        let current: HashSet<AccountId> = self.relay.ids().into_iter().map(AccountId::from_stored).collect();
-
-        for gone in current.iter().filter(|id| !wanted.contains(id)) {
-            self.relay.remove(gone.as_str());
-            let (name, why) = by_id.get(gone).map_or(("An account".to_string(), "deleted".to_string()), |a| {
-                (a.display_name.clone(), a.status.to_string().replace('_', " "))
-            });
-            self.event_for(EventKind::DestinationLeft, format!("{name} left the live ({why})"), gone).await;
         }
-        let joining: Vec<Account> = wanted
-            .iter()
-            .filter(|id| !current.contains(**id))
-            .filter(|id| self.failed.get(**id).is_none_or(|at| at.elapsed() >= RETRY_FAILED_AFTER))
-            .filter_map(|id| by_id.get(*id).map(|a| (*a).clone()))
-            .collect();
-        if joining.is_empty() {
-            return;
-        }
-        let live = LiveFor { video_id: self.live.video_id.clone(), facts: self.facts.clone() };
-        let asked: Vec<AccountId> = joining.iter().map(|a| a.id.clone()).collect();
-        let prepared = preparer.prepare_all(&live, joining).await;
-        let ready: HashSet<AccountId> = prepared.iter().map(|p| p.account.clone()).collect();
-        for id in asked.into_iter().filter(|id| !ready.contains(id)) {
-            self.failed.insert(id, Instant::now());
-        }
-        for destination in prepared {
-            self.failed.remove(&destination.account);
-            self.relay.add(destination.account.as_str(), destination.target.clone());
-            self.names.insert(destination.account.clone(), destination.name.clone());
-            let message = format!("{} joined the live ({})", destination.name, destination.target);
-            self.event_for(EventKind::DestinationJoined, message, &destination.account).await;
+        if (self.destinations.peak, self.destinations.failures) != self.stored_tally {
+            self.store_tally().await;
         }
     }
 
-    fn publish(&self, status: &watch::Sender<EngineStatus>, ingest: &Ingest) {
-        let statuses = self.relay.statuses();
-        let destinations = statuses
-            .into_iter()
-            .map(|(id, status)| {
-                let account = AccountId::from_stored(id.clone());
-                DestinationView { name: self.names.get(&account).cloned().unwrap_or_default(), account_id: id, status }
-            })
-            .collect();
+    fn live_for(&self) -> LiveFor {
+        LiveFor { video_id: self.live.video_id.clone(), facts: self.facts.clone() }
+    }
+
+    /// Stores the live's peak destinations and failures.
+    async fn store_tally(&mut self) {
+        self.live.peak_destinations = self.destinations.peak;
+        self.live.failures = self.destinations.failures;
+        self.stored_tally = (self.live.peak_destinations, self.live.failures);
+        if let Err(error) = self.deps.store.put_live(&self.live).await {
+            tracing::warn!(%error, "could not store the live's tally");
+        }
+    }
+
+    /// Ends the live at an admin's request: stored as ended, and kept stopped.
+    async fn stopped_by(&mut self, by: &str) {
+        self.live.state = app::model::LiveState::Ended;
+        self.live.ended_at = Some(now());
+        control::hold_live(&self.deps.store, Some(&self.live.video_id)).await;
+        self.event(EventKind::AdminAction, format!("Restreaming of “{}” stopped by admin {by}", self.live.title)).await;
+    }
+
+    /// Carries out a request other than stop, and answers it.
+    async fn carry_out(&mut self, request: Request) {
+        let outcome = match &request.control {
+            Control::Retry(id) => self.retry(id, &request.by).await,
+            Control::Retitle => self.retitle(&request.by).await,
+            Control::Start => Err(ControlError::AlreadyRestreaming),
+            Control::Stop => Err(ControlError::NotRestreaming),
+        };
+        request.answer(outcome);
+    }
+
+    async fn retry(&mut self, id: &str, by: &str) -> Result<String, ControlError> {
+        let name = self.destinations.name_of(id).ok_or(ControlError::UnknownDestination)?;
+        if self.destinations.retry(&self.relay, id) {
+            self.event(EventKind::AdminAction, format!("{name}: reconnected now by admin {by}")).await;
+            return Ok(format!("{name} is reconnecting"));
+        }
+        if self.destinations.forget_failure(&AccountId::from_stored(id)) {
+            self.event(EventKind::AdminAction, format!("{name}: prepared again at the request of admin {by}")).await;
+            self.reconcile().await;
+            return Ok(format!("{name} was prepared again"));
+        }
+        Err(ControlError::UnknownDestination)
+    }
+
+    /// Sets every streamed account's titles again, in the background (500 accounts take a
+    /// while; the live goes on meanwhile).
+    async fn retitle(&mut self, by: &str) -> Result<String, ControlError> {
+        let preparer = self.deps.preparer.clone().ok_or(ControlError::NoRestream)?;
+        let ids = self.destinations.joined_accounts();
+        let accounts: Vec<_> = match self.deps.store.accounts().await {
+            Ok(accounts) => accounts.into_iter().filter(|a| ids.contains(&a.id)).collect(),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the accounts to title them again");
+                Vec::new()
+            }
+        };
+        let count = accounts.len();
+        self.event(EventKind::AdminAction, format!("Titles set again for {count} accounts by admin {by}")).await;
+        let live = self.live_for();
+        tokio::spawn(async move {
+            for account in accounts {
+                if let Err(error) = preparer.retitle(&live, &account).await {
+                    tracing::warn!(account = %account.id, "titles could not be set again: {error}");
+                }
+            }
+        });
+        Ok(format!("Setting the titles of {count} accounts again"))
+    }
+
+    fn publish(&mut self, status: &watch::Sender<EngineStatus>, ingest: &Ingest) {
+        let destinations = self.destinations.views(self.relay.statuses());
         let live = LiveView {
             video_id: self.live.video_id.0.clone(),
             title: self.live.title.clone(),
@@ -285,13 +357,6 @@ impl Session<'_> {
         }
     }
 
-    async fn event_for(&self, kind: EventKind, message: String, account: &AccountId) {
-        let mut event = NewEvent::now(kind, message).for_account(account);
-        event.video_id = Some(self.live.video_id.clone());
-        if let Err(error) = self.deps.store.append_event(event).await {
-            tracing::warn!(%error, "could not record an event");
-        }
-    }
 }
 
 /// Whether a stored live is still open (to be resumed).

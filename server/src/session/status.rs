@@ -14,6 +14,8 @@ pub struct EngineStatus {
     pub watching: Option<String>,
     /// What the latest look at the `/live` page said, in words.
     pub detection: Option<String>,
+    /// The title of the live the channel shows now, restreamed or not.
+    pub on_air: Option<String>,
     /// The live being restreamed.
     pub live: Option<LiveView>,
     /// The relay's input.
@@ -41,13 +43,45 @@ pub struct LiveView {
     pub phase_secs: u64,
 }
 
-/// A destination of the live.
+/// A destination of the live: one in the relay, or one held out of it.
 #[derive(Debug, Clone, Serialize)]
 pub struct DestinationView {
-    /// The account's id.
-    pub account_id: String,
-    /// The volunteer's name.
+    /// Its id: the account's id, or `direct-<id>` for a direct destination.
+    pub id: String,
+    /// The volunteer's name, or the direct destination's label.
     pub name: String,
-    /// Its status.
+    /// Whether it is a volunteer's Restream account or a direct destination.
+    pub kind: DestinationKind,
+    /// The Restream channels behind it (enabled ones).
+    pub channels: Vec<String>,
+    /// What became of its titles for this live, in words.
+    pub titles: Option<String>,
+    /// Why it is not in the relay, when it is not.
+    pub held: Option<Held>,
+    /// Its status in the relay (a held destination's is empty).
     pub status: DestinationStatus,
+}
+
+/// Whose a destination is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum DestinationKind {
+    /// A volunteer's Restream.io account.
+    Restream,
+    /// A plain RTMP(S) target the admin added.
+    Direct,
+}
+
+/// Why a destination of the live is not being sent to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Held {
+    /// The volunteer (or an admin) paused it.
+    Paused,
+    /// Restream refused its tokens: the volunteer must connect again.
+    NeedsReconnect,
+    /// It could not be prepared (see its last error); tried again within a minute.
+    Failed,
 }

@@ -17,6 +17,8 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/status/stream"),
     ("GET", "/api/admin_dashboard"),
     ("GET", "/api/admin_identity"),
+    ("GET", "/api/admin_accounts"),
+    ("POST", "/admin/accounts/some-account/pause"),
     ("POST", "/admin/logout"),
     ("POST", "/api/admin_status"),
     ("GET", "/api/admin_events"),
@@ -182,4 +184,47 @@ async fn hash_password_refuses_a_short_password_and_a_bad_list_stops_serve() {
     let report = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success() && report.contains("FANOUT_ADMIN_USERS"), "{report}");
     assert!(!report.contains("hunter2"), "{report}");
+}
+
+#[tokio::test]
+async fn an_admin_pauses_and_resumes_a_volunteer_from_the_dashboard_and_it_is_recorded() {
+    use app::model::{AccountStatus, EventKind};
+    use app::store::{EventQuery, Store};
+    let users = format!("ana:{}", hash(PASSWORD).await);
+    let world = super::signup::World::start(&[("FANOUT_ADMIN_USERS", users.as_str())]).await;
+    world.user(8801, "Vera");
+    world.connect("Vera", 8801).await;
+    let base = world.fanout.url().to_string();
+    let client = client();
+    let login = post_form(&client, &base, "/admin/login", None, &[("name", "ana"), ("password", PASSWORD)]).await;
+    let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().split(';').next().unwrap_or_default().to_string();
+    let page = client.get(format!("{base}/admin")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
+    assert!(page.contains("Vera") && page.contains(r#"data-status="active""#), "the account is listed:\n{page}");
+    let csrf = page.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_string();
+    let store = world.store().await;
+    let accounts = store.accounts().await.unwrap_or_default();
+    let vera = accounts.first().map(|a| a.id.to_string()).unwrap_or_default();
+
+    let forged = post_form(&client, &base, &format!("/admin/accounts/{vera}/pause"), Some(&cookie), &[("csrf", "forged")]).await;
+    assert_eq!(forged.status().as_u16(), 403);
+    assert_eq!(store.accounts().await.unwrap_or_default().first().map(|a| a.status), Some(AccountStatus::Active), "a forged request changes nothing");
+
+    let paused = post_form(&client, &base, &format!("/admin/accounts/{vera}/pause"), Some(&cookie), &[("csrf", &csrf)]).await;
+    assert_eq!(paused.status().as_u16(), 303);
+    assert!(location(&paused).starts_with("/admin?"), "{}", location(&paused));
+    assert_eq!(store.accounts().await.unwrap_or_default().first().map(|a| a.status), Some(AccountStatus::Paused));
+    let resumed = post_form(&client, &base, &format!("/admin/accounts/{vera}/resume"), Some(&cookie), &[("csrf", &csrf)]).await;
+    assert_eq!(resumed.status().as_u16(), 303);
+    assert_eq!(store.accounts().await.unwrap_or_default().first().map(|a| a.status), Some(AccountStatus::Active));
+    let unknown = post_form(&client, &base, "/admin/accounts/no-such-account/pause", Some(&cookie), &[("csrf", &csrf)]).await;
+    assert_eq!(unknown.status().as_u16(), 404);
+
+    let query = EventQuery { kind: Some(EventKind::AccountStatusChanged), limit: 50, before: None, account_id: None };
+    let events = store.events(&query).await.map(|p| p.events).unwrap_or_default();
+    let by_admin: Vec<&str> = events
+        .iter()
+        .map(|e| e.event.message.as_str())
+        .filter(|m| m.contains("by admin ana from the dashboard"))
+        .collect();
+    assert_eq!(by_admin.len(), 2, "pause and resume are recorded with the admin's name: {by_admin:?}");
 }

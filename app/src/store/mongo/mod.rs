@@ -5,17 +5,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::TryStreamExt;
-use mongodb::bson::{self, Binary, Bson, DateTime as BsonDateTime, Document, doc, spec::BinarySubtype};
+use mongodb::bson::{Binary, Bson, Document, doc, spec::BinarySubtype};
 use mongodb::options::{ClientOptions, IndexOptions, ReturnDocument};
 use mongodb::{Client, Collection, Database, IndexModel};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::records::{from_millis, to_millis};
 use super::*;
-use crate::model::{EventKind, LiveState};
 use crate::secrets::Secret;
-use crate::signup::validate::ValidSignup;
+use docs::*;
+
+mod docs;
 
 /// MongoDB's code for a duplicate key on a unique index.
 const DUPLICATE_KEY: i32 = 11000;
@@ -76,6 +75,9 @@ impl MongoStore {
     fn events_collection(&self) -> Collection<EventDoc> {
         self.db.collection("events")
     }
+    fn direct(&self) -> Collection<DirectDoc> {
+        self.db.collection("direct_destinations")
+    }
     fn meta_collection(&self) -> Collection<Document> {
         self.db.collection("meta")
     }
@@ -100,175 +102,6 @@ fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
         ErrorKind::Write(WriteFailure::WriteError(e)) => e.code == DUPLICATE_KEY,
         ErrorKind::Command(e) => e.code == DUPLICATE_KEY,
         _ => false,
-    }
-}
-
-fn date(at: OffsetDateTime) -> BsonDateTime {
-    BsonDateTime::from_millis(to_millis(at))
-}
-
-fn undate(at: BsonDateTime, what: &str) -> Result<OffsetDateTime, StoreError> {
-    from_millis(at.timestamp_millis()).ok_or_else(|| StoreError::Corrupt(format!("{what}: {at}")))
-}
-
-fn binary(sealed: &Sealed) -> Binary {
-    Binary { subtype: BinarySubtype::Generic, bytes: sealed.as_bytes().to_vec() }
-}
-
-fn to_bson<T: Serialize>(value: &T) -> Result<Bson, StoreError> {
-    bson::to_bson(value).map_err(|e| StoreError::Corrupt(format!("serialising: {e}")))
-}
-
-fn parse_word<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    text.parse().map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct TokensDoc {
-    access: Binary,
-    refresh: Binary,
-    access_expires_at: BsonDateTime,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct RestreamDoc {
-    user_id: i64,
-    username: String,
-    email: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct AccountDoc {
-    #[serde(rename = "_id")]
-    id: String,
-    display_name: String,
-    email: String,
-    channels: VolunteerChannels,
-    restream: RestreamDoc,
-    #[serde(default)]
-    restream_channels: Vec<RestreamChannel>,
-    tokens: Option<TokensDoc>,
-    status: String,
-    created_at: BsonDateTime,
-    updated_at: BsonDateTime,
-}
-
-fn tokens_doc(tokens: &SealedTokens) -> TokensDoc {
-    TokensDoc {
-        access: binary(&tokens.access),
-        refresh: binary(&tokens.refresh),
-        access_expires_at: date(tokens.access_expires_at),
-    }
-}
-
-impl TryFrom<AccountDoc> for Account {
-    type Error = StoreError;
-    fn try_from(doc: AccountDoc) -> Result<Self, StoreError> {
-        let tokens = doc
-            .tokens
-            .map(|t| {
-                Ok::<_, StoreError>(SealedTokens {
-                    access: Sealed::from_bytes(t.access.bytes),
-                    refresh: Sealed::from_bytes(t.refresh.bytes),
-                    access_expires_at: undate(t.access_expires_at, "access_expires_at")?,
-                })
-            })
-            .transpose()?;
-        Ok(Account {
-            id: AccountId::from_stored(doc.id),
-            display_name: doc.display_name,
-            email: doc.email,
-            channels: doc.channels,
-            restream: RestreamProfile {
-                user_id: RestreamUserId(doc.restream.user_id),
-                username: doc.restream.username,
-                email: doc.restream.email,
-            },
-            restream_channels: doc.restream_channels,
-            tokens,
-            status: parse_word(&doc.status, "status")?,
-            created_at: undate(doc.created_at, "created_at")?,
-            updated_at: undate(doc.updated_at, "updated_at")?,
-        })
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct PendingDoc {
-    #[serde(rename = "_id")]
-    state: String,
-    details: ValidSignup,
-    pkce_verifier: Option<Binary>,
-    created_at: BsonDateTime,
-    expires_at: BsonDateTime,
-    consumed_at: Option<BsonDateTime>,
-}
-
-impl TryFrom<PendingDoc> for PendingSignup {
-    type Error = StoreError;
-    fn try_from(doc: PendingDoc) -> Result<Self, StoreError> {
-        Ok(PendingSignup {
-            state: doc.state,
-            details: doc.details,
-            pkce_verifier: doc.pkce_verifier.map(|b| Sealed::from_bytes(b.bytes)),
-            created_at: undate(doc.created_at, "created_at")?,
-            expires_at: undate(doc.expires_at, "expires_at")?,
-        })
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct LiveDoc {
-    #[serde(rename = "_id")]
-    video_id: String,
-    title: String,
-    state: String,
-    detected_at: BsonDateTime,
-    started_at: Option<BsonDateTime>,
-    ended_at: Option<BsonDateTime>,
-}
-
-impl TryFrom<LiveDoc> for Live {
-    type Error = StoreError;
-    fn try_from(doc: LiveDoc) -> Result<Self, StoreError> {
-        Ok(Live {
-            video_id: VideoId(doc.video_id),
-            title: doc.title,
-            state: parse_word::<LiveState>(&doc.state, "state")?,
-            detected_at: undate(doc.detected_at, "detected_at")?,
-            started_at: doc.started_at.map(|t| undate(t, "started_at")).transpose()?,
-            ended_at: doc.ended_at.map(|t| undate(t, "ended_at")).transpose()?,
-        })
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct EventDoc {
-    #[serde(rename = "_id")]
-    id: i64,
-    at: BsonDateTime,
-    kind: String,
-    account_id: Option<String>,
-    video_id: Option<String>,
-    message: String,
-}
-
-impl TryFrom<EventDoc> for Event {
-    type Error = StoreError;
-    fn try_from(doc: EventDoc) -> Result<Self, StoreError> {
-        Ok(Event {
-            id: EventId(doc.id),
-            event: NewEvent {
-                at: undate(doc.at, "at")?,
-                kind: parse_word::<EventKind>(&doc.kind, "kind")?,
-                account_id: doc.account_id.map(AccountId::from_stored),
-                video_id: doc.video_id.map(VideoId),
-                message: doc.message,
-            },
-        })
     }
 }
 
@@ -404,6 +237,8 @@ impl Store for MongoStore {
             detected_at: date(live.detected_at),
             started_at: live.started_at.map(date),
             ended_at: live.ended_at.map(date),
+            peak_destinations: live.peak_destinations,
+            failures: live.failures,
         };
         self.lives().replace_one(doc! { "_id": &live.video_id.0 }, doc).upsert(true).await?;
         Ok(())
@@ -508,5 +343,32 @@ impl Store for MongoStore {
             .upsert(true)
             .await?;
         Ok(done.upserted_id.is_some())
+    }
+
+    async fn set_meta(&self, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
+        match value {
+            Some(value) => {
+                let value = Binary { subtype: BinarySubtype::Generic, bytes: value.to_vec() };
+                self.meta_collection().update_one(doc! { "_id": key }, doc! { "$set": { "value": value } }).upsert(true).await?;
+            }
+            None => {
+                self.meta_collection().delete_one(doc! { "_id": key }).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn direct_destinations(&self) -> Result<Vec<DirectDestination>, StoreError> {
+        let docs: Vec<DirectDoc> = self.direct().find(doc! {}).sort(doc! { "created_at": 1, "_id": 1 }).await?.try_collect().await?;
+        docs.into_iter().map(DirectDestination::try_from).collect()
+    }
+
+    async fn put_direct_destination(&self, destination: &DirectDestination) -> Result<(), StoreError> {
+        self.direct().replace_one(doc! { "_id": destination.id.as_str() }, DirectDoc::from(destination)).upsert(true).await?;
+        Ok(())
+    }
+
+    async fn delete_direct_destination(&self, id: &DirectId) -> Result<bool, StoreError> {
+        Ok(self.direct().delete_one(doc! { "_id": id.as_str() }).await?.deleted_count == 1)
     }
 }

@@ -1,0 +1,176 @@
+//! The Destinations section: counts by state at the top, then one row per destination —
+//! name, the Restream channels behind it, state, bitrate with a sparkline of the last minute,
+//! bytes, reconnects, last error, title result — sortable and filterable by state, each with
+//! a "Reconnect now" control.
+
+use leptos::prelude::*;
+
+use super::{BUTTON, Bitrates, Csrf, confirm};
+use crate::dashboard::{DashboardStatus, DestinationRow, STATES, human_bitrate, human_bytes};
+
+/// How rows are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortBy {
+    /// By state (the order of the counts), then name.
+    State,
+    /// By name.
+    Name,
+    /// Highest bitrate first.
+    Bitrate,
+}
+
+impl SortBy {
+    fn parse(word: &str) -> Self {
+        match word {
+            "name" => Self::Name,
+            "bitrate" => Self::Bitrate,
+            _ => Self::State,
+        }
+    }
+}
+
+/// Filters and sorts rows as the admin chose (`filter` is a state or empty for all).
+fn arranged(mut rows: Vec<DestinationRow>, filter: &str, sort: SortBy) -> Vec<DestinationRow> {
+    rows.retain(|r| filter.is_empty() || r.state == filter);
+    let rank = |r: &DestinationRow| STATES.iter().position(|s| *s == r.state).unwrap_or(STATES.len());
+    match sort {
+        SortBy::State => rows.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))),
+        SortBy::Name => rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase())),
+        SortBy::Bitrate => rows.sort_by(|a, b| b.bitrate_bps.cmp(&a.bitrate_bps).then_with(|| a.name.cmp(&b.name))),
+    }
+    rows
+}
+
+/// Counts by state, the filter and sort controls, then the rows.
+#[component]
+pub(super) fn Destinations(status: Signal<DashboardStatus>, bitrates: Bitrates, csrf: String) -> impl IntoView {
+    let (filter, set_filter) = signal(String::new());
+    let (sort, set_sort) = signal(SortBy::State);
+    let csrf = StoredValue::new(csrf);
+    let select = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
+    view! {
+        <section id="destinations" aria-labelledby="destinations-title" class="space-y-3">
+            <div class="flex flex-wrap items-center justify-between gap-2">
+                <h2 id="destinations-title" class="text-lg font-semibold">"Destinations"</h2>
+                <div class="flex flex-wrap gap-2" class:hidden=move || status.get().destinations.is_empty()>
+                    <select id="destination-filter" aria-label="Show destinations in state" class=select
+                        on:change=move |ev| set_filter.set(event_target_value(&ev))>
+                        <option value="">"All states"</option>
+                        {STATES.into_iter().map(|s| view! { <option value=s>{s.replace('_', " ")}</option> }).collect_view()}
+                    </select>
+                    <select id="destination-sort" aria-label="Sort destinations by" class=select
+                        on:change=move |ev| set_sort.set(SortBy::parse(&event_target_value(&ev)))>
+                        <option value="state">"Sort by state"</option>
+                        <option value="name">"Sort by name"</option>
+                        <option value="bitrate">"Sort by bitrate"</option>
+                    </select>
+                </div>
+            </div>
+            <p id="destination-counts" class="text-sm text-slate-700">
+                {move || {
+                    let s = status.get();
+                    if s.destinations.is_empty() {
+                        "No destination yet: they appear when a live starts and volunteers are connected (or a direct destination is added).".to_string()
+                    } else {
+                        let counts: Vec<String> = s.counts().into_iter().map(|(state, n)| format!("{n} {}", state.replace('_', " "))).collect();
+                        format!("{} · {} out", counts.join(" · "), human_bitrate(s.egress_bps()))
+                    }
+                }}
+            </p>
+            <div class="overflow-x-auto" class:hidden=move || status.get().destinations.is_empty()>
+                <table class="min-w-full text-left text-sm">
+                    <thead class="border-b border-slate-200 text-slate-500">
+                        <tr>
+                            <th class="py-2 pr-4">"Destination"</th><th class="pr-4">"State"</th><th class="pr-4">"Bitrate"</th>
+                            <th class="pr-4">"Sent"</th><th class="pr-4">"Reconnects"</th><th class="pr-4">"Last error"</th>
+                            <th class="pr-4">"Titles"</th><th><span class="sr-only">"Actions"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For
+                            each=move || arranged(status.get().destinations, &filter.get(), sort.get())
+                            key=|d| (d.id.clone(), d.state.clone(), d.bytes_sent, d.last_error.clone())
+                            let:row
+                        >
+                            <Row row bitrates csrf=csrf.get_value() />
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Row(row: DestinationRow, bitrates: Bitrates, csrf: String) -> impl IntoView {
+    let badge = match row.state.as_str() {
+        "streaming" => "bg-emerald-100 text-emerald-800",
+        "retrying" | "needs_reconnect" => "bg-amber-100 text-amber-900",
+        "connecting" => "bg-sky-100 text-sky-900",
+        "failed" => "bg-red-100 text-red-800",
+        _ => "bg-slate-100 text-slate-700",
+    };
+    let id = row.id.clone();
+    let samples = move || bitrates.with(|all| all.get(&id).cloned().unwrap_or_default());
+    let can_retry = matches!(row.state.as_str(), "streaming" | "retrying" | "connecting" | "failed");
+    let action = format!("/admin/destinations/{}/retry", row.id);
+    let behind = if row.kind == "direct" { "direct RTMP".to_string() } else { row.channels.join(", ") };
+    view! {
+        <tr class="border-b border-slate-100 align-top" data-account=row.id.clone() data-kind=row.kind.clone() data-state=row.state.clone()>
+            <td class="py-2 pr-4"><span class="font-medium">{row.name.clone()}</span>
+                <span class="block text-xs text-slate-500">{behind}</span></td>
+            <td class="pr-4"><span class=format!("rounded px-2 py-0.5 text-xs font-semibold {badge}")>{row.state.replace('_', " ")}</span></td>
+            <td class="whitespace-nowrap pr-4">{human_bitrate(row.bitrate_bps)} " " {move || sparkline(&samples())}</td>
+            <td class="whitespace-nowrap pr-4">{human_bytes(row.bytes_sent)}</td>
+            <td class="pr-4">{row.reconnects}</td>
+            <td class="pr-4 text-slate-600">{row.last_error.clone().unwrap_or_default()}</td>
+            <td class="pr-4 text-slate-600">{row.titles.clone().unwrap_or_default()}</td>
+            <td>
+                {can_retry.then(|| view! {
+                    <form method="post" action=action on:submit=confirm("Reconnect this destination now?")>
+                        <Csrf token=csrf /><button class=BUTTON>"Reconnect now"</button>
+                    </form>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+/// A small line of the last minute's bitrate (an inline SVG; nothing until two samples).
+fn sparkline(samples: &[u64]) -> impl IntoView + use<> {
+    const WIDTH: f64 = 60.0;
+    const HEIGHT: f64 = 16.0;
+    if samples.len() < 2 {
+        return ().into_any();
+    }
+    let max = samples.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let step = WIDTH / (samples.len() - 1) as f64;
+    let points: Vec<String> =
+        samples.iter().enumerate().map(|(i, &bps)| format!("{:.1},{:.1}", i as f64 * step, HEIGHT - (bps as f64 / max) * (HEIGHT - 2.0) - 1.0)).collect();
+    view! {
+        <svg class="inline-block align-middle text-indigo-500" width="60" height="16" viewBox="0 0 60 16" role="img" aria-label="bitrate over the last minute">
+            <polyline fill="none" stroke="currentColor" stroke-width="1.5" points=points.join(" ") />
+        </svg>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, state: &str, bps: u64) -> DestinationRow {
+        DestinationRow { id: name.into(), name: name.into(), state: state.into(), bitrate_bps: bps, ..DestinationRow::default() }
+    }
+
+    #[test]
+    fn rows_filter_by_state_and_sort_three_ways() {
+        let rows = vec![row("Cy", "retrying", 0), row("Ana", "streaming", 900), row("bo", "streaming", 1500), row("Di", "paused", 0)];
+        let names = |rows: Vec<DestinationRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
+        assert_eq!(names(arranged(rows.clone(), "", SortBy::State)), ["Ana", "bo", "Cy", "Di"]);
+        assert_eq!(names(arranged(rows.clone(), "", SortBy::Name)), ["Ana", "bo", "Cy", "Di"]);
+        assert_eq!(names(arranged(rows.clone(), "", SortBy::Bitrate)), ["bo", "Ana", "Cy", "Di"]);
+        assert_eq!(names(arranged(rows.clone(), "streaming", SortBy::Bitrate)), ["bo", "Ana"]);
+        assert_eq!(names(arranged(rows, "failed", SortBy::State)), Vec::<String>::new());
+    }
+}

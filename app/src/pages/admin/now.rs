@@ -1,0 +1,74 @@
+//! The source and the live now (watched channel, the live's title, thumbnail and link, its
+//! phase and for how long, the ingest), and the capacity plan.
+
+use leptos::prelude::*;
+
+use super::format_duration;
+use crate::dashboard::{DashboardStatus, human_bitrate};
+
+/// The source and the live now.
+#[component]
+pub(super) fn Now(status: Signal<DashboardStatus>) -> impl IntoView {
+    view! {
+        <section id="now" aria-labelledby="now-title" class="space-y-2 rounded-lg border border-slate-200 bg-white p-4">
+            <h2 id="now-title" class="text-lg font-semibold">"Now"</h2>
+            {move || {
+                let s = status.get();
+                let watching = s.watching.clone().unwrap_or_else(|| "no channel configured (FANOUT_YOUTUBE_CHANNEL)".into());
+                let live = match s.live.clone() {
+                    Some(live) => view! {
+                        <div id="live" data-phase=live.phase.clone() class="flex flex-wrap items-start gap-3">
+                            {live.thumbnail_url.clone().map(|src| view! { <img src=src alt="" class="h-20 w-36 rounded object-cover" /> })}
+                            <div>
+                                <a href=live.url.clone() class="font-semibold text-indigo-700 underline" rel="noopener noreferrer" target="_blank">{live.title.clone()}</a>
+                                <p class="text-sm text-slate-600">
+                                    <span id="live-phase" class="font-medium">{live.phase.clone()}</span>
+                                    " for " {format_duration(live.phase_secs)}
+                                </p>
+                            </div>
+                        </div>
+                    }.into_any(),
+                    None => view! { <p id="live" data-phase="none" class="text-slate-600">"No live right now. Fanout starts on its own when one begins."</p> }.into_any(),
+                };
+                let input = if s.input_publishing {
+                    format!("receiving {}", human_bitrate(s.input_bps))
+                } else {
+                    "no input".to_string()
+                };
+                view! {
+                    <p class="text-sm text-slate-600">"Watching " <span id="watching" class="font-medium">{watching}</span></p>
+                    {s.detection.clone().map(|d| view! { <p class="text-sm text-amber-800">{d}</p> })}
+                    {live}
+                    <p class="text-sm text-slate-600">"Ingest: " <span id="ingest">{input}</span>
+                        {s.ingest_state.clone().map(|state| format!(" · {state}"))}
+                        {s.ingest_error.clone().map(|e| view! { <span class="text-red-700">" · " {e}</span> })}
+                    </p>
+                }
+            }}
+        </section>
+    }
+}
+
+/// Egress against the port, and the planner's advice.
+#[component]
+pub(super) fn Capacity(status: Signal<DashboardStatus>) -> impl IntoView {
+    view! {
+        <section id="capacity" aria-labelledby="capacity-title" class="space-y-1 rounded-lg border border-slate-200 bg-white p-4">
+            <h2 id="capacity-title" class="text-lg font-semibold">"Capacity"</h2>
+            {move || match status.get().capacity {
+                Some(c) => view! {
+                    <p class="text-sm text-slate-700">
+                        {format!("{} out of a {} port", human_bitrate(c.egress_bps), human_bitrate(c.port_bps))}
+                        {(c.planned_bps > 0).then(|| format!(" · with every destination streaming: {} ({:.0} %)", human_bitrate(c.planned_bps), c.planned_share * 100.0))}
+                    </p>
+                    {c.advice.map(|a| view! { <p id="capacity-advice" role="alert" class="rounded-md bg-amber-50 p-3 text-sm text-amber-900">{a}</p> })}
+                }.into_any(),
+                None => view! {
+                    <p class="text-sm text-slate-600">"Set " <code class="rounded bg-slate-100 px-1">"FANOUT_PORT_MBPS"</code>
+                        " to the server port's real capacity, and this plans destinations × bitrate against it."</p>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+

@@ -1,0 +1,67 @@
+//! The dashboard's controls, each a plain form post (the gate has checked the session and the
+//! CSRF token; the page asks for confirmation first): stop or start restreaming the current
+//! live, re-run the title updates, reconnect one destination (`POST /admin/control/{action}`,
+//! `POST /admin/destinations/{id}/retry`), and choose the transcode profile for the next live
+//! (`POST /admin/profile`). Every one is recorded as an event naming the admin, and answers
+//! with the dashboard and what was done — or why it could not be.
+
+use app::model::EventKind;
+use app::store::NewEvent;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+
+use super::{AdminSession, back};
+use crate::ingest::TranscodeProfile;
+use crate::session::control::{self, Control, ControlError};
+use crate::state::AppState;
+
+/// `POST /admin/control/{stop|start|retitle}`.
+pub async fn act(State(state): State<AppState>, Extension(admin): Extension<AdminSession>, Path(action): Path<String>) -> Response {
+    let control = match action.as_str() {
+        "stop" => Control::Stop,
+        "start" => Control::Start,
+        "retitle" => Control::Retitle,
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    back("controls", ask(&state, control, &admin.user).await)
+}
+
+/// `POST /admin/destinations/{id}/retry`.
+pub async fn retry(State(state): State<AppState>, Extension(admin): Extension<AdminSession>, Path(id): Path<String>) -> Response {
+    back("destinations", ask(&state, Control::Retry(id), &admin.user).await)
+}
+
+async fn ask(state: &AppState, control: Control, by: &str) -> Result<String, String> {
+    let engine = state.engine.as_ref().ok_or(ControlError::EngineGone).map_err(|e| capitalised(&e.to_string()))?;
+    engine.control(control, by).await.map_err(|e| capitalised(&e.to_string()))
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// The profile form.
+#[derive(Debug, Deserialize)]
+pub struct ProfileForm {
+    profile: String,
+}
+
+/// `POST /admin/profile`: the transcode profile for the next live.
+pub async fn profile(State(state): State<AppState>, Extension(admin): Extension<AdminSession>, Form(form): Form<ProfileForm>) -> Response {
+    let Ok(profile) = form.profile.parse::<TranscodeProfile>() else {
+        return back("controls", Err(format!("“{}” is not a transcode profile", form.profile)));
+    };
+    if let Err(error) = control::choose_profile(&state.store, profile).await {
+        tracing::error!(%error, "cannot store the chosen profile");
+        return back("controls", Err("The profile could not be saved; please try again.".into()));
+    }
+    let message = format!("Transcode profile for the next live set to {profile} by admin {}", admin.user);
+    if let Err(error) = state.store.append_event(NewEvent::now(EventKind::AdminAction, message)).await {
+        tracing::warn!(%error, "could not record an admin action");
+    }
+    back("controls", Ok(format!("The next live will use the {profile} profile")))
+}
