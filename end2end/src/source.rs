@@ -149,10 +149,18 @@ impl LiveSource {
 
 /// The codecs of the streams at `url`, as ffprobe reads them (e.g. `["h264", "aac"]`).
 pub async fn probe_codecs(url: &str) -> Result<Vec<String>, WorldError> {
+    probe(url, "stream=codec_name").await
+}
+
+/// The height of the video at `url`, as ffprobe reads it.
+pub async fn probe_height(url: &str) -> Result<Option<u32>, WorldError> {
+    Ok(probe(url, "stream=height").await?.iter().find_map(|h| h.parse().ok()))
+}
+
+/// One ffprobe entry of every stream at `url`, sorted.
+async fn probe(url: &str, entries: &str) -> Result<Vec<String>, WorldError> {
     let mut command = Command::new("ffprobe");
-    command
-        .args(["-v", "error", "-rw_timeout", "10000000", "-show_entries", "stream=codec_name", "-of", "csv=p=0", url])
-        .kill_on_drop(true);
+    command.args(["-v", "error", "-rw_timeout", "10000000", "-show_entries", entries, "-of", "csv=p=0", url]).kill_on_drop(true);
     let output = tokio::time::timeout(Duration::from_secs(30), command.output())
         .await
         .map_err(|_| WorldError::NotReady { program: format!("ffprobe {url}"), seconds: 30, log: String::new() })?

@@ -19,6 +19,17 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/admin_identity"),
     ("GET", "/api/admin_accounts"),
     ("POST", "/admin/accounts/some-account/pause"),
+    ("POST", "/admin/control/stop"),
+    ("POST", "/admin/control/start"),
+    ("POST", "/admin/control/retitle"),
+    ("POST", "/admin/destinations/some-destination/retry"),
+    ("POST", "/admin/profile"),
+    ("POST", "/admin/direct"),
+    ("POST", "/admin/direct/some-direct"),
+    ("POST", "/admin/direct/some-direct/delete"),
+    ("GET", "/api/admin_lives"),
+    ("GET", "/api/admin_direct"),
+    ("GET", "/api/admin_settings"),
     ("POST", "/admin/logout"),
     ("POST", "/api/admin_status"),
     ("GET", "/api/admin_events"),
@@ -126,6 +137,10 @@ async fn admin_routes_refuse_without_a_session_and_a_login_opens_them_until_logo
     assert_eq!(no_token.status().as_u16(), 403, "a state-changing admin request needs its CSRF token");
     let bad_token = post_form(&client, &base, "/admin/logout", Some(&cookie), &[("csrf", "guess")]).await;
     assert_eq!(bad_token.status().as_u16(), 403);
+    for (_, path) in ADMIN_ROUTES.iter().filter(|(method, path)| *method == "POST" && !path.starts_with("/api/")) {
+        let forged = post_form(&client, &base, path, Some(&cookie), &[("csrf", "guess")]).await;
+        assert_eq!(forged.status().as_u16(), 403, "POST {path} with a session but a forged CSRF token");
+    }
     let still = client.get(format!("{base}/admin")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(still.status().as_u16(), 200, "refused actions changed nothing");
     let page = still.text().await.unwrap_or_default();

@@ -15,8 +15,8 @@ use fanout_testworld::youtube::{ChannelShows, YoutubeStandIn};
 use super::signup::World;
 use super::*;
 
-const VIDEO: &str = "LiveVideo01";
-const TITLE: &str = "Satsang live 🔴 — \"Completion\" & the science of living: day 12";
+pub(super) const VIDEO: &str = "LiveVideo01";
+pub(super) const TITLE: &str = "Satsang live 🔴 — \"Completion\" & the science of living: day 12";
 
 /// The sign-up world plus YouTube, a live HLS source and an nginx sink, with Fanout watching.
 const ADMIN_PASSWORD: &str = "engine test admin password";
@@ -26,15 +26,15 @@ fn admin_users() -> String {
     format!("admin:{}", server::admin::users::hash_password(ADMIN_PASSWORD).unwrap_or_else(|e| panic!("{e}")))
 }
 
-struct LiveWorld {
-    world: World,
-    youtube: YoutubeStandIn,
-    source: LiveSource,
-    sink: NginxSink,
+pub(super) struct LiveWorld {
+    pub(super) world: World,
+    pub(super) youtube: YoutubeStandIn,
+    pub(super) source: LiveSource,
+    pub(super) sink: NginxSink,
 }
 
 impl LiveWorld {
-    async fn start(grace_secs: u64) -> Self {
+    pub(super) async fn start(grace_secs: u64) -> Self {
         let dir = temp_dir();
         let youtube = YoutubeStandIn::start().await.unwrap_or_else(|e| panic!("{e}"));
         let sink = NginxSink::start(dir.path(), "sinks").await.unwrap_or_else(|e| panic!("{e}"));
@@ -56,7 +56,7 @@ impl LiveWorld {
     }
 
     /// Signs the admin in; returns the session cookie.
-    async fn admin_cookie(&self) -> String {
+    pub(super) async fn admin_cookie(&self) -> String {
         let base = self.world.fanout.url();
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"));
         let response = client
@@ -71,39 +71,39 @@ impl LiveWorld {
     }
 
     /// What the admin dashboard says now.
-    async fn dashboard(&self, cookie: &str) -> app::dashboard::DashboardStatus {
+    pub(super) async fn dashboard(&self, cookie: &str) -> app::dashboard::DashboardStatus {
         let url = format!("{}/api/admin_dashboard", self.world.fanout.url());
         let response = reqwest::Client::new().get(&url).header("cookie", cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
         response.json().await.unwrap_or_else(|e| panic!("the dashboard's JSON: {e}"))
     }
 
     /// Adds Restream user `id` and signs them up; returns the user and their manage link.
-    async fn volunteer(&self, id: i64, name: &str) -> (StandInUser, String) {
+    pub(super) async fn volunteer(&self, id: i64, name: &str) -> (StandInUser, String) {
         let user = self.world.user(id, name);
         let link = self.world.connect(name, id).await;
         (user, link)
     }
 
-    fn go_live(&self) -> Instant {
+    pub(super) fn go_live(&self) -> Instant {
         let manifest = self.source.hls_url().unwrap_or_default();
         self.youtube.show(ChannelShows::Live { video_id: VIDEO.into(), title: TITLE.into(), manifest });
         Instant::now()
     }
 
-    async fn store(&self) -> SqliteStore {
+    pub(super) async fn store(&self) -> SqliteStore {
         self.world.store().await
     }
 
-    async fn patches(&self) -> usize {
+    pub(super) async fn patches(&self) -> usize {
         self.world.restream.calls().iter().filter(|c| c.method == "PATCH").count()
     }
 
     /// Whether a publisher is on stream `key` at the sink now.
-    async fn publishing(&self, key: &str) -> bool {
+    pub(super) async fn publishing(&self, key: &str) -> bool {
         self.sink.stats().await.unwrap_or_default().iter().any(|s| s.name == key && s.publishing)
     }
 
-    async fn wait_receiving(&self, keys: &[&str], seconds: u64) {
+    pub(super) async fn wait_receiving(&self, keys: &[&str], seconds: u64) {
         for key in keys {
             eventually(seconds, &format!("the sink receives {key}"), || async { self.sink.bytes_in(key).await > 50_000 }).await;
         }
@@ -135,7 +135,7 @@ fn cipher_of(world: &World) -> Cipher {
     Cipher::new(&key)
 }
 
-async fn events_of(store: &SqliteStore, kind: EventKind) -> Vec<String> {
+pub(super) async fn events_of(store: &SqliteStore, kind: EventKind) -> Vec<String> {
     let page = store.events(&EventQuery { kind: Some(kind), ..EventQuery::newest(200) }).await.unwrap_or_else(|e| panic!("{e}"));
     page.events.into_iter().map(|e| e.event.message).collect()
 }

@@ -3,6 +3,7 @@
 
 mod check;
 mod admin;
+mod controls;
 mod bench;
 mod detect;
 mod engine;
