@@ -13,6 +13,7 @@ pub mod http;
 pub mod ingest;
 pub mod manage;
 pub mod metrics;
+pub mod nimble_config;
 pub mod relay;
 pub mod restream;
 pub mod serve;

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use server::{check, config, serve, standalone};
+use server::{check, config, nimble_config, serve, standalone};
 
 /// Restream a YouTube channel's lives to every volunteer's Restream.io account.
 ///
@@ -35,6 +35,13 @@ enum Command {
     /// Read a password from standard input (not echoed on a terminal) and print its argon2id
     /// hash, for FANOUT_ADMIN_USERS=name:<hash>.
     HashPassword,
+    /// Render Nimble Streamer's nimble.conf and rules.conf for this host from the FANOUT_NIMBLE_*
+    /// settings (refuses a missing or weak FANOUT_NIMBLE_TOKEN), for FANOUT_RELAY=nimble.
+    NimbleConfig {
+        /// The directory to write nimble.conf and rules.conf into (created if missing).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 fn face(command: &Command) -> serve::Face {
@@ -78,6 +85,7 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Check => check::run(&cli.config).await,
         Command::HashPassword => hash_password(),
+        Command::NimbleConfig { out } => nimble_config::run(&cli.config, &out),
         Command::Relay(args) => {
             server::telemetry::init(&cli.config.log, cli.config.log_format);
             match standalone::run(&args, std::env::var("FANOUT_RELAY_INGEST_KEY").ok()).await {

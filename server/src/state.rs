@@ -46,6 +46,9 @@ pub enum StartError {
     /// The Restream OAuth client could not be built.
     #[error(transparent)]
     OAuth(#[from] OAuthError),
+    /// The client of Nimble's management API could not be built.
+    #[error(transparent)]
+    Nimble(#[from] fanout_nimble::NimbleError),
 }
 
 /// What request handlers and server functions share.
@@ -177,16 +180,25 @@ impl AppState {
             ingest_base: engine.restream_ingest.clone(),
             concurrency: 16,
         });
+        let nimble = match &engine.fanout {
+            crate::config::FanoutBackend::Builtin => None,
+            crate::config::FanoutBackend::Nimble(nimble) => {
+                tracing::info!(api = %nimble.api, ingest = %nimble.ingest_shown(), "Nimble Streamer fans the lives out");
+                Some(crate::session::nimble::NimbleSetup::new(nimble.client()?, nimble.source(), nimble.ingest_url()))
+            }
+        };
         let deps = crate::session::runner::SessionDeps {
             store: self.store.clone(),
             cipher: Arc::clone(&self.cipher),
             preparer,
             policy: crate::relay::DestinationPolicy::default(),
+            nimble,
             ingest: crate::ingest::IngestConfig {
                 ffmpeg: engine.ffmpeg.clone(),
                 yt_dlp: engine.yt_dlp.clone(),
                 mode: engine.pull,
                 profile: engine.transcode,
+                progress: false,
             },
             grace: engine.grace,
             reconcile_every: std::time::Duration::from_secs(5),

@@ -101,6 +101,44 @@ pub struct ConfigArgs {
     #[arg(long, env = "FANOUT_YT_DLP", default_value = "yt-dlp", global = true)]
     pub yt_dlp: String,
 
+    /// What sends the live to the destinations: `builtin` (Fanout's own RTMP relay) or `nimble`
+    /// (an existing Nimble Streamer, driven through its management API: one republish rule per
+    /// destination).
+    #[arg(long = "relay", id = "fanout_relay", value_name = "BACKEND", env = "FANOUT_RELAY")]
+    #[arg(value_enum, default_value_t = RelayKind::Builtin, global = true)]
+    pub relay: RelayKind,
+
+    /// Nimble's management API (`management_listen_interfaces`:`management_port` in its
+    /// nimble.conf), for `FANOUT_RELAY=nimble`.
+    #[arg(long, env = "FANOUT_NIMBLE_API", default_value = "http://127.0.0.1:8082", global = true)]
+    pub nimble_api: String,
+
+    /// Nimble's `management_token` (16 characters or more; `openssl rand -base64 24`). Prefer the
+    /// environment variable.
+    #[arg(long, env = "FANOUT_NIMBLE_TOKEN", hide_env_values = true, global = true)]
+    pub nimble_token: Option<Secret>,
+
+    /// Nimble's RTMP listener the ingest (ffmpeg) publishes the live to: `rtmp://host:port`.
+    #[arg(long, env = "FANOUT_NIMBLE_INGEST", default_value = "rtmp://127.0.0.1:1935", global = true)]
+    pub nimble_ingest: String,
+
+    /// The RTMP application on Nimble the ingest publishes to (the republish rules' source).
+    #[arg(long, env = "FANOUT_NIMBLE_APP", default_value = "fanout", global = true)]
+    pub nimble_app: String,
+
+    /// The stream name on Nimble the ingest publishes to.
+    #[arg(long, env = "FANOUT_NIMBLE_STREAM", default_value = "live", global = true)]
+    pub nimble_stream: String,
+
+    /// A publishing login for Nimble's ingest application (needed when its RTMP listener is
+    /// not on loopback); goes with `FANOUT_NIMBLE_INGEST_PASSWORD`.
+    #[arg(long, env = "FANOUT_NIMBLE_INGEST_LOGIN", global = true)]
+    pub nimble_ingest_login: Option<String>,
+
+    /// The password of that login. Prefer the environment variable.
+    #[arg(long, env = "FANOUT_NIMBLE_INGEST_PASSWORD", hide_env_values = true, global = true)]
+    pub nimble_ingest_password: Option<Secret>,
+
     /// Public actions (sign-up starts, OAuth callbacks, manage actions) allowed per client
     /// address per minute.
     #[arg(long, env = "FANOUT_RATE_LIMIT", default_value_t = 20, global = true)]
@@ -127,6 +165,15 @@ pub struct ConfigArgs {
     /// Log line format.
     #[arg(long, env = "FANOUT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+}
+
+/// What sends the live to the destinations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RelayKind {
+    /// Fanout's built-in RTMP relay.
+    Builtin,
+    /// An existing Nimble Streamer, through its management API.
+    Nimble,
 }
 
 /// How log lines are written (to standard error).

@@ -14,10 +14,12 @@ use app::store::StoreLocation;
 
 mod args;
 mod checks;
+mod nimble;
 
-pub use args::{ConfigArgs, LogFormat};
+pub use args::{ConfigArgs, LogFormat, RelayKind};
 use checks::*;
 pub use checks::SITE_FILES;
+pub use nimble::{FanoutBackend, NimbleSettings, nimble_settings};
 
 use crate::ingest::{PullMode, TranscodeProfile};
 use url::Url;
@@ -57,6 +59,8 @@ pub struct EngineSettings {
     pub ffmpeg: String,
     /// The yt-dlp program.
     pub yt_dlp: String,
+    /// What sends the live to the destinations.
+    pub fanout: FanoutBackend,
 }
 
 /// The validated configuration.

@@ -32,6 +32,14 @@ fn defaults(data_dir: &Path) -> ConfigArgs {
         transcode: TranscodeProfile::Copy,
         ffmpeg: "ffmpeg".into(),
         yt_dlp: "yt-dlp".into(),
+        relay: RelayKind::Builtin,
+        nimble_api: "http://127.0.0.1:8082".into(),
+        nimble_token: None,
+        nimble_ingest: "rtmp://127.0.0.1:1935".into(),
+        nimble_app: "fanout".into(),
+        nimble_stream: "live".into(),
+        nimble_ingest_login: None,
+        nimble_ingest_password: None,
         log: "info".into(),
         log_format: LogFormat::Text,
     }
@@ -162,4 +170,75 @@ fn configured_values_are_parsed() {
     assert_eq!(settings.restream.as_ref().map(|r| r.client_id.as_str()), Some("id"));
     assert!(matches!(settings.store, StoreLocation::Mongo { ref database, .. } if database == "fanout"));
     assert!(settings.setup_status().is_complete());
+}
+
+const NIMBLE_TOKEN: &str = "Zq8-v1NfT3xK0pLr9aWm";
+
+fn nimble(dir: &Path) -> ConfigArgs {
+    ConfigArgs { relay: RelayKind::Nimble, nimble_token: Some(Secret::new(NIMBLE_TOKEN)), ..defaults(dir) }
+}
+
+#[test]
+fn the_builtin_relay_is_the_default_and_nimble_needs_its_token() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let settings = validate(&defaults(dir.path())).settings.unwrap_or_else(|| panic!("valid"));
+    assert!(matches!(settings.engine.fanout, FanoutBackend::Builtin));
+
+    let missing = ConfigArgs { nimble_token: None, ..nimble(dir.path()) };
+    let validated = validate(&missing);
+    assert!(validated.settings.is_none());
+    assert!(error_about(&validated, "FANOUT_NIMBLE_TOKEN").contains("management_token"));
+
+    let validated = validate(&nimble(dir.path()));
+    let report = validated.findings.to_string();
+    assert!(!report.contains(NIMBLE_TOKEN), "{report}");
+    assert!(report.contains("set (not shown)"), "{report}");
+    let settings = validated.settings.unwrap_or_else(|| panic!("valid:\n{report}"));
+    assert!(!format!("{settings:?}").contains(NIMBLE_TOKEN));
+    let FanoutBackend::Nimble(nimble) = settings.engine.fanout else { panic!("nimble chosen") };
+    assert_eq!(nimble.ingest_url().expose(), "rtmp://127.0.0.1:1935/fanout/live");
+    assert_eq!(nimble.api.as_str(), "http://127.0.0.1:8082/");
+    assert_eq!(nimble.source(), fanout_nimble::Source { app: "fanout".into(), stream: "live".into() });
+}
+
+#[test]
+fn nimble_settings_are_checked_and_a_weak_token_is_warned() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let weak = ConfigArgs { nimble_token: Some(Secret::new("mypassword")), ..nimble(dir.path()) };
+    let validated = validate(&weak);
+    let warned = validated.findings.at_least(Level::Warn).find(|f| f.subject == "FANOUT_NIMBLE_TOKEN").map(|f| f.detail.clone());
+    assert!(warned.is_some_and(|d| d.contains("weak") && !d.contains("mypassword")));
+    assert!(validated.settings.is_some(), "a weak token is a warning: an existing Nimble may have chosen it");
+
+    let mut bad = nimble(dir.path());
+    bad.nimble_api = "ftp://127.0.0.1:8082".into();
+    bad.nimble_ingest = "rtmp://127.0.0.1:1935/live".into();
+    bad.nimble_app = "fan out".into();
+    bad.nimble_ingest_login = Some("fanout".into());
+    let validated = validate(&bad);
+    assert!(error_about(&validated, "FANOUT_NIMBLE_API").contains("http://"));
+    assert!(error_about(&validated, "FANOUT_NIMBLE_INGEST").contains("FANOUT_NIMBLE_APP"));
+    assert!(error_about(&validated, "FANOUT_NIMBLE_APP").contains("letters"));
+    assert!(error_about(&validated, "FANOUT_NIMBLE_INGEST_LOGIN").contains("both or neither"));
+}
+
+#[test]
+fn an_ingest_login_rides_in_the_url_and_never_in_the_report() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut args = nimble(dir.path());
+    args.nimble_ingest = "rtmp://10.0.0.5:1936".into();
+    args.nimble_ingest_login = Some("fanout-ingest".into());
+    args.nimble_ingest_password = Some(Secret::new("h7Gq2-Lm9xR4tVb8Kc"));
+    let validated = validate(&args);
+    assert!(!validated.findings.to_string().contains("h7Gq2"), "{}", validated.findings);
+    let settings = nimble_settings(&args).unwrap_or_else(|f| panic!("valid:\n{f}"));
+    assert_eq!(settings.ingest_url().expose(), "rtmp://10.0.0.5:1936/fanout?rtmpauth=fanout-ingest:h7Gq2-Lm9xR4tVb8Kc/live");
+    let values = settings.template_values().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((values.rtmp_listen_ip.to_string(), values.rtmp_port, values.management_port), ("10.0.0.5".into(), 1936, 8082));
+    let rendered = fanout_nimble::render(&values).unwrap_or_else(|e| panic!("{e}"));
+    assert!(rendered.nimble_conf().contains(&format!("management_token = {NIMBLE_TOKEN}")));
+
+    let remote_api = ConfigArgs { nimble_api: "http://nimble.example.org:8082".into(), ..nimble(dir.path()) };
+    let settings = nimble_settings(&remote_api).unwrap_or_else(|f| panic!("valid:\n{f}"));
+    assert!(settings.template_values().is_err_and(|e| e.contains("loopback")));
 }

@@ -5,6 +5,7 @@
 //! ever stopped by its own pid.
 
 pub mod command;
+pub mod progress;
 mod supervise;
 
 use std::sync::Arc;
@@ -16,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 pub use command::{PullMode, TranscodeProfile};
+
+use crate::relay::InputStatus;
 
 /// Where the live comes from; asked again for a fresh manifest when the old one stops working.
 #[async_trait::async_trait]
@@ -63,11 +66,20 @@ pub struct IngestConfig {
     pub mode: PullMode,
     /// Copy, or transcode to a profile.
     pub profile: TranscodeProfile,
+    /// Have ffmpeg report its progress (`-progress pipe:1`) and publish what it writes as
+    /// [`Ingest::output`]: for when Fanout's relay does not receive the live (Nimble does).
+    pub progress: bool,
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        Self { ffmpeg: "ffmpeg".into(), yt_dlp: "yt-dlp".into(), mode: PullMode::Hls, profile: TranscodeProfile::Copy }
+        Self {
+            ffmpeg: "ffmpeg".into(),
+            yt_dlp: "yt-dlp".into(),
+            mode: PullMode::Hls,
+            profile: TranscodeProfile::Copy,
+            progress: false,
+        }
     }
 }
 
@@ -75,6 +87,7 @@ impl Default for IngestConfig {
 pub struct Ingest {
     stop: CancellationToken,
     status: watch::Receiver<IngestStatus>,
+    output: watch::Receiver<InputStatus>,
 }
 
 impl Ingest {
@@ -83,13 +96,20 @@ impl Ingest {
         let stop = parent.child_token();
         let (status, receiver) =
             watch::channel(IngestStatus { state: IngestState::Starting, restarts: 0, last_error: None });
-        tokio::spawn(supervise::run(config, source, relay_url, status, stop.clone()));
-        Self { stop, status: receiver }
+        let (output, output_receiver) = watch::channel(InputStatus::default());
+        tokio::spawn(supervise::run(config, source, relay_url, status, output, stop.clone()));
+        Self { stop, status: receiver, output: output_receiver }
     }
 
     /// Watches its status.
     pub fn status(&self) -> watch::Receiver<IngestStatus> {
         self.status.clone()
+    }
+
+    /// What ffmpeg has written to its output, from its progress report (with
+    /// [`IngestConfig::progress`]; otherwise it stays empty).
+    pub fn output(&self) -> watch::Receiver<InputStatus> {
+        self.output.clone()
     }
 
     /// Stops ffmpeg (and yt-dlp) by pid.

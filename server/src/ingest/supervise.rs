@@ -12,7 +12,9 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::command::{StderrNote, classify_stderr, ffmpeg_args, redact_urls, yt_dlp_args};
+use super::progress::ProgressReader;
 use super::{IngestConfig, IngestState, IngestStatus, ManifestSource, PullMode};
+use crate::relay::InputStatus;
 
 /// A run that lasted this long resets the backoff.
 const STABLE_RUN: Duration = Duration::from_secs(30);
@@ -27,8 +29,10 @@ pub(super) async fn run(
     source: Arc<dyn ManifestSource>,
     relay_url: Secret,
     status: watch::Sender<IngestStatus>,
+    output: watch::Sender<InputStatus>,
     stop: CancellationToken,
 ) {
+    let mut progress = ProgressReader::default();
     let mut attempt = 0u32;
     let mut fresh = false;
     loop {
@@ -36,8 +40,9 @@ pub(super) async fn run(
         let started = Instant::now();
         let outcome = tokio::select! {
             () = stop.cancelled() => break,
-            outcome = run_once(&config, source.as_ref(), &relay_url, fresh, &status, &stop) => outcome,
+            outcome = run_once(&config, source.as_ref(), &relay_url, fresh, &status, (&mut progress, &output), &stop) => outcome,
         };
+        output.send_modify(|s| progress.run_ended(s));
         if stop.is_cancelled() {
             break;
         }
@@ -71,6 +76,7 @@ async fn run_once(
     relay_url: &Secret,
     fresh: bool,
     status: &watch::Sender<IngestStatus>,
+    (progress, output): (&mut ProgressReader, &watch::Sender<InputStatus>),
     stop: &CancellationToken,
 ) -> Outcome {
     let (mut ffmpeg, mut feeder) = match spawn(config, source, relay_url, fresh).await {
@@ -80,6 +86,15 @@ async fn run_once(
     status.send_modify(|s| s.state = IngestState::Running);
     tracing::info!(pid = ffmpeg.id(), mode = %config.mode, profile = %config.profile, "ingest started");
     let stderr = ffmpeg.stderr.take();
+    let stdout = ffmpeg.stdout.take();
+    let watch_progress = async {
+        if let Some(stdout) = stdout {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                output.send_if_modified(|s| progress.line(&line, Instant::now(), s));
+            }
+        }
+    };
     let watch_stderr = async {
         let mut outcome = Outcome { error: None, expired: false };
         if let Some(stderr) = stderr {
@@ -101,7 +116,7 @@ async fn run_once(
     };
     let outcome = tokio::select! {
         () = stop.cancelled() => Outcome { error: None, expired: false },
-        outcome = watch_stderr => outcome,
+        (outcome, ()) = async { tokio::join!(watch_stderr, watch_progress) } => outcome,
     };
     // Whatever ended the run, end both processes: ours, by pid.
     let _ = ffmpeg.start_kill();
@@ -126,9 +141,10 @@ async fn spawn(
             let manifest = source.manifest(fresh).await?;
             let mut command = Command::new(&config.ffmpeg);
             command
+                .args(progress_args(config))
                 .args(ffmpeg_args(manifest.as_str(), relay_url.expose(), config.profile))
                 .stdin(Stdio::null())
-                .stdout(Stdio::null())
+                .stdout(stdout(config))
                 .stderr(Stdio::piped())
                 .kill_on_drop(true);
             let child = command.spawn().map_err(|e| format!("cannot start ffmpeg: {e}"))?;
@@ -150,9 +166,10 @@ async fn spawn(
                 .try_into()
                 .map_err(|e: std::io::Error| format!("cannot pipe yt-dlp into ffmpeg: {e}"))?;
             let child = Command::new(&config.ffmpeg)
+                .args(progress_args(config))
                 .args(ffmpeg_args("pipe:0", relay_url.expose(), config.profile))
                 .stdin(pipe)
-                .stdout(Stdio::null())
+                .stdout(stdout(config))
                 .stderr(Stdio::piped())
                 .kill_on_drop(true)
                 .spawn()
@@ -160,4 +177,14 @@ async fn spawn(
             Ok((child, Some(feeder)))
         }
     }
+}
+
+/// `-progress pipe:1` when the ingest reports what ffmpeg writes.
+fn progress_args(config: &IngestConfig) -> &'static [&'static str] {
+    if config.progress { &["-progress", "pipe:1"] } else { &[] }
+}
+
+/// ffmpeg's standard output: its progress report, or nothing.
+fn stdout(config: &IngestConfig) -> Stdio {
+    if config.progress { Stdio::piped() } else { Stdio::null() }
 }

@@ -12,9 +12,10 @@ use app::model::{AccountStatus, EventKind};
 use app::secrets::{Cipher, Purpose};
 use app::store::{Account, AccountId, DirectDestination, DirectId, NewEvent, SharedStore};
 
+use super::backend::Fanout;
 use super::prepare::{LiveFor, Preparer};
 use super::status::{DestinationKind, DestinationView, Held};
-use crate::relay::{DestinationState, DestinationStatus, Relay, RtmpTarget};
+use crate::relay::{DestinationState, DestinationStatus, RtmpTarget};
 
 /// An account that failed preparation is not tried again before this.
 const RETRY_FAILED_AFTER: Duration = Duration::from_secs(60);
@@ -56,7 +57,7 @@ impl Destinations {
         cipher: &Cipher,
         preparer: Option<&Preparer>,
         live: &LiveFor,
-        relay: &Relay,
+        relay: &Fanout,
     ) -> Vec<NewEvent> {
         let mut events = Vec::new();
         let accounts = match store.accounts().await {
@@ -153,7 +154,7 @@ impl Destinations {
     }
 
     /// Reconnects a destination of the relay now; `false` when it is not in the relay.
-    pub fn retry(&self, relay: &Relay, id: &str) -> bool {
+    pub fn retry(&self, relay: &Fanout, id: &str) -> bool {
         match self.joined.get(id) {
             Some(joined) if relay.ids().iter().any(|i| i == id) => {
                 relay.add(id, joined.target.clone());

@@ -1,8 +1,8 @@
-//! One live's session: starts the relay, prepares destinations, starts the ingest, then follows
-//! the input through the state machine (grace on loss, end after it), keeps the destinations in
-//! line with the store as accounts change during the live (`destinations`), carries out the
-//! admin's requests, and publishes its status. Every phase is stored, so a Fanout killed
-//! mid-live resumes the same live when it starts again.
+//! One live's session: starts the fan-out (the relay, or Nimble: `backend`), prepares
+//! destinations, starts the ingest, then follows the input through the state machine (grace on
+//! loss, end after it), keeps the destinations in line with the store as accounts change during
+//! the live (`destinations`), carries out the admin's requests, and publishes its status. Every
+//! phase is stored, so a Fanout killed mid-live resumes the same live when it starts again.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,13 +15,14 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use super::backend::{Fanout, FanoutEvents};
 use super::control::{self, Control, ControlError, Request};
 use super::destinations::Destinations;
 use super::machine::{Effect, Happening, Machine, Phase};
 use super::prepare::{LiveFor, Preparer};
 use super::status::{EngineStatus, LiveView};
 use crate::ingest::{Ingest, IngestConfig};
-use crate::relay::{DestinationPolicy, Relay};
+use crate::relay::DestinationPolicy;
 use crate::restream::titles::LiveFacts;
 use crate::youtube::page::{LiveNow, watch_url};
 use crate::youtube::resolve::LiveStream;
@@ -53,8 +54,10 @@ pub struct SessionDeps {
     pub cipher: Arc<Cipher>,
     /// Prepares destinations (`None` while no Restream app is configured).
     pub preparer: Option<Preparer>,
-    /// How destinations behave.
+    /// How destinations behave (the built-in relay).
     pub policy: DestinationPolicy,
+    /// Nimble Streamer fans out instead of the built-in relay, when set.
+    pub nimble: Option<super::nimble::NimbleSetup>,
     /// How the ingest runs.
     pub ingest: IngestConfig,
     /// How long a live waits for lost input.
@@ -85,7 +88,7 @@ struct Session<'a> {
     thumbnail: Option<String>,
     machine: Machine,
     phase_since: Instant,
-    relay: Relay,
+    fanout: Fanout,
     destinations: Destinations,
     stored_tally: (u32, u32),
 }
@@ -112,10 +115,10 @@ pub async fn run(
     status: watch::Sender<EngineStatus>,
     stop: CancellationToken,
 ) -> SessionEnd {
-    let relay = match Relay::start(deps.policy).await {
-        Ok(relay) => relay,
+    let fanout = match Fanout::start(&deps).await {
+        Ok(fanout) => fanout,
         Err(error) => {
-            tracing::error!("cannot start the relay: {error}");
+            tracing::error!("cannot start the fan-out: {error}");
             return SessionEnd::Interrupted;
         }
     };
@@ -157,21 +160,23 @@ pub async fn run(
         thumbnail: detected.thumbnail_url.clone(),
         machine: Machine::new(deps.grace),
         phase_since: Instant::now(),
-        relay,
+        fanout,
         destinations: Destinations::with_tally(stored_tally.0, stored_tally.1),
         stored_tally,
     };
     session.event(kind, message).await;
     session.happen(Happening::PreparationStarted).await;
     session.reconcile().await;
+    session.fanout.begin();
+    let mut fanout_events = session.fanout.events();
 
     let manifest = detected.hls_manifest_url.as_deref().and_then(|u| Url::parse(u).ok());
     let source = LiveStream::new(&detected.video_id, deps.live_page.clone(), deps.youtube.clone(), &deps.ingest.yt_dlp, manifest);
     let ingest_config = IngestConfig { profile: control::next_profile(&deps.store, deps.ingest.profile).await, ..deps.ingest.clone() };
-    let ingest = Ingest::start(ingest_config, Arc::new(source), session.relay.ingest_url(), &stop);
+    let ingest = Ingest::start(session.fanout.ingest_config(ingest_config), Arc::new(source), session.fanout.ingest_url(), &stop);
     session.happen(Happening::Prepared).await;
 
-    let input = session.relay.input();
+    let input = session.fanout.input(&ingest);
     let mut watch_input = InputWatch { messages: 0, changed_at: Instant::now() };
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut reconcile = tokio::time::interval(deps.reconcile_every);
@@ -186,6 +191,7 @@ pub async fn run(
             }
             _ = reconcile.tick() => session.reconcile().await,
             () = nudge.notified() => session.reconcile().await,
+            (kind, message) = fanout_events.next() => session.event(kind, message).await,
             Some(request) = requests.recv() => {
                 if request.control == Control::Stop {
                     let by = request.by.clone();
@@ -198,7 +204,7 @@ pub async fn run(
         }
     };
     ingest.stop();
-    session.relay.shutdown();
+    session.shut_down(&mut fanout_events).await;
     if end == SessionEnd::Ended {
         session.event(EventKind::LiveStateChanged, format!("Live ended: “{}”", session.live.title)).await;
     }
@@ -245,7 +251,7 @@ impl Session<'_> {
     async fn reconcile(&mut self) {
         let live = self.live_for();
         let deps = self.deps;
-        let events = self.destinations.reconcile(&deps.store, &deps.cipher, deps.preparer.as_ref(), &live, &self.relay).await;
+        let events = self.destinations.reconcile(&deps.store, &deps.cipher, deps.preparer.as_ref(), &live, &self.fanout).await;
         for mut event in events {
             event.video_id = Some(self.live.video_id.clone());
             if let Err(error) = deps.store.append_event(event).await {
@@ -292,7 +298,7 @@ impl Session<'_> {
 
     async fn retry(&mut self, id: &str, by: &str) -> Result<String, ControlError> {
         let name = self.destinations.name_of(id).ok_or(ControlError::UnknownDestination)?;
-        if self.destinations.retry(&self.relay, id) {
+        if self.destinations.retry(&self.fanout, id) {
             self.event(EventKind::AdminAction, format!("{name}: reconnected now by admin {by}")).await;
             return Ok(format!("{name} is reconnecting"));
         }
@@ -330,7 +336,7 @@ impl Session<'_> {
     }
 
     fn publish(&mut self, status: &watch::Sender<EngineStatus>, ingest: &Ingest) {
-        let destinations = self.destinations.views(self.relay.statuses());
+        let destinations = self.destinations.views(self.fanout.statuses());
         let live = LiveView {
             video_id: self.live.video_id.0.clone(),
             title: self.live.title.clone(),
@@ -339,7 +345,7 @@ impl Session<'_> {
             phase: self.live.state,
             phase_secs: self.phase_since.elapsed().as_secs(),
         };
-        let input = self.relay.input().borrow().clone();
+        let input = self.fanout.input(ingest).borrow().clone();
         let ingest = ingest.status().borrow().clone();
         status.send_modify(|s| {
             s.live = Some(live);
@@ -347,6 +353,14 @@ impl Session<'_> {
             s.input = input;
             s.ingest = Some(ingest);
         });
+    }
+
+    /// Stops the fan-out (Nimble: Fanout's rules removed) and records what it reported.
+    async fn shut_down(&self, events: &mut FanoutEvents) {
+        self.fanout.shutdown().await;
+        for (kind, message) in events.drain() {
+            self.event(kind, message).await;
+        }
     }
 
     async fn event(&self, kind: EventKind, message: String) {
