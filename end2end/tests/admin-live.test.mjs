@@ -81,11 +81,17 @@ test('an admin follows a live, sees a destination retry and return, and pauses a
   await page.goto(`${shared.world.fanout}/admin`);
   await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
   await page.waitForSelector('#destinations tbody tr[data-state="streaming"] >> nth=1', { timeout: 30_000 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling on a phone during a live (${overflow}px too wide; wide tables scroll inside their box)`);
   await screenshot(page, 'admin-live-overview-phone');
+  const session = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
   await page.click('#logout');
   await page.waitForURL(/\/admin\/login\?out=1$/);
-  const refused = await page.evaluate(async () => (await fetch('/api/admin_dashboard')).status);
-  assert.equal(refused, 401, 'signed out, the dashboard data refuses');
+  for (const path of ['/api/admin_dashboard', '/api/admin_events', '/admin/status/stream']) {
+    const refused = await fetch(`${shared.world.fanout}${path}`, { headers: { cookie: session }, redirect: 'manual' });
+    const toLogin = refused.status === 303 && refused.headers.get('location') === '/admin/login';
+    assert.ok(refused.status === 401 || toLogin, `signed out, the old session cookie opens nothing (${path}: ${refused.status})`);
+  }
 
   assert.deepEqual(errors, [], 'no console errors');
   await page.close();
