@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod control;
 pub mod fanout;
 pub mod nginx;
 pub mod nimble;
@@ -19,6 +20,7 @@ pub mod restream;
 pub mod source;
 pub mod stall;
 pub mod usage;
+pub mod volunteer;
 pub mod youtube;
 
 use std::path::PathBuf;

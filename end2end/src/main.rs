@@ -1,16 +1,29 @@
 //! `testworld`: stands the test world up for the Playwright tests — the Restream.io stand-in
 //! with one volunteer, and Fanout configured against it (or, with `--bare`, Fanout with no
-//! configuration at all) — prints its addresses as one JSON line on standard output, and keeps
-//! it up until its standard input closes or it gets SIGTERM/SIGINT; then ends every process it
-//! started.
+//! configuration at all; or, with `--live`, a live in progress: the YouTube stand-in showing a
+//! live fed by ffmpeg's HLS source, two volunteers already connected, an nginx-rtmp sink as
+//! their Restream ingest, and the world's control server to act on the sink) — prints its
+//! addresses as one JSON line on standard output, and keeps it up until its standard input
+//! closes or it gets SIGTERM/SIGINT; then ends every process it started.
+
+use std::sync::Arc;
 
 use anyhow::Context;
+use fanout_testworld::control::WorldControl;
+use fanout_testworld::nginx::NginxSink;
 use fanout_testworld::restream::{RestreamStandIn, StandInConfig, StandInUser};
+use fanout_testworld::source::LiveSource;
+use fanout_testworld::youtube::{ChannelShows, YoutubeStandIn};
 use fanout_testworld::{FanoutOptions, FanoutServer};
 use tokio::io::AsyncReadExt;
 
 /// The volunteer the browser tests sign up as.
 const VOLUNTEER_ID: i64 = 5001;
+/// The volunteers already connected in a `--live` world.
+const LIVE_VOLUNTEERS: [(i64, &str); 2] = [(5101, "Ana Volunteer"), (5102, "Ben Volunteer")];
+/// The live a `--live` world shows.
+const LIVE: (&str, &str) = ("WorldLive01", "Morning satsang — live from the test world");
+
 /// The admin the browser tests sign in as.
 const ADMIN: (&str, &str) = ("admin", "test world admin password");
 
@@ -30,7 +43,8 @@ async fn main() -> anyhow::Result<()> {
     let restream = RestreamStandIn::start(config).await.context("cannot start the Restream stand-in")?;
     restream.add_user(StandInUser::sample(VOLUNTEER_ID, "Ana Volunteer"));
 
-    let options = FanoutOptions::default()
+    let live = std::env::args().any(|arg| arg == "--live");
+    let mut options = FanoutOptions::default()
         .env("RESTREAM_CLIENT_ID", client_id)
         .env("RESTREAM_CLIENT_SECRET", client_secret)
         .env("RESTREAM_API_URL", restream.url())
@@ -38,8 +52,37 @@ async fn main() -> anyhow::Result<()> {
         .env("FANOUT_RATE_LIMIT", "1000")
         .env("FANOUT_PORT_MBPS", "1000")
         .env("FANOUT_ADMIN_USERS", format!("{}:{}", ADMIN.0, server::admin::users::hash_password(ADMIN.1)?));
+    let media = if live {
+        let youtube = YoutubeStandIn::start().await.context("cannot start the YouTube stand-in")?;
+        let sink = Arc::new(NginxSink::start(dir.path(), "sinks").await.context("cannot start the nginx sink")?);
+        let source = LiveSource::hls(dir.path()).await.context("cannot start the live source")?;
+        options = options
+            .env("FANOUT_YOUTUBE_URL", youtube.url())
+            .env("FANOUT_POLL_SECS", "1")
+            .env("FANOUT_GRACE_SECS", "60")
+            .env("FANOUT_RESTREAM_INGEST", sink.ingest_base());
+        Some((youtube, sink, source))
+    } else {
+        None
+    };
     let fanout = FanoutServer::start(dir.path(), options).await?;
     restream.add_redirect_uri(&format!("{}/oauth/restream/callback", fanout.url()));
+    let mut live_addresses = serde_json::Value::Null;
+    let mut control = None;
+    if let Some((youtube, sink, source)) = &media {
+        let mut volunteers = Vec::new();
+        for (id, name) in LIVE_VOLUNTEERS {
+            let user = StandInUser::sample(id, name);
+            restream.add_user(user.clone());
+            fanout_testworld::volunteer::connect(fanout.url(), &restream, &user, name).await.with_context(|| format!("cannot sign {name} up"))?;
+            volunteers.push(serde_json::json!({ "name": name, "streamKey": user.stream_key }));
+        }
+        let manifest = source.hls_url().context("the source has no HLS URL")?;
+        youtube.show(ChannelShows::Live { video_id: LIVE.0.into(), title: LIVE.1.into(), manifest });
+        let server = WorldControl::start(Arc::clone(sink)).await?;
+        live_addresses = serde_json::json!({ "title": LIVE.1, "volunteers": volunteers, "control": server.url() });
+        control = Some(server);
+    }
 
     let addresses = serde_json::json!({
         "fanout": fanout.url(),
@@ -48,10 +91,13 @@ async fn main() -> anyhow::Result<()> {
         "admin": { "name": ADMIN.0, "password": ADMIN.1 },
         "dataDir": fanout.data_dir(),
         "log": dir.path().join("fanout.log"),
+        "live": live_addresses,
     });
     println!("{addresses}");
     wait_for_the_end().await;
+    drop(control);
     fanout.stop().await?;
+    drop(media);
     Ok(())
 }
 

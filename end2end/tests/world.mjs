@@ -21,13 +21,15 @@ function testworldBinary() {
 
 /**
  * Starts the test world; resolves to its addresses plus `stop()`. `{ bare: true }` starts
- * Fanout with no configuration at all (no Restream app, no watched channel).
+ * Fanout with no configuration at all (no Restream app, no watched channel); `{ live: true }`
+ * starts it during a live, with two volunteers connected and their sink under `world.live`.
  */
-export async function startWorld({ bare = false } = {}) {
-  const child = spawn(testworldBinary(), bare ? ['--bare'] : [], { stdio: ['pipe', 'pipe', 'inherit'] });
+export async function startWorld({ bare = false, live = false } = {}) {
+  const args = bare ? ['--bare'] : live ? ['--live'] : [];
+  const child = spawn(testworldBinary(), args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const first = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the test world did not start within 60 s')), 60_000);
+    const timer = setTimeout(() => reject(new Error('the test world did not start within 90 s')), 90_000);
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`the test world exited early (${code})`)));
     lines.once('line', (line) => { clearTimeout(timer); resolve(line); });
@@ -88,4 +90,14 @@ export function useWorld(options) {
     await shared.world?.stop();
   });
   return shared;
+}
+
+/** Waits until `check()` resolves truthy, polling; fails with `what` after `seconds`. */
+export async function eventually(seconds, what, check) {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`not within ${seconds} s: ${what}`);
 }

@@ -123,20 +123,19 @@ pub async fn run(
         }
     };
     let at = now();
-    let (stored, message) = match opening {
-        Opening::New => (None, format!("Live detected: “{}” ({})", detected.title, watch_url(&detected.video_id))),
+    let (stored, kind, message) = match opening {
+        Opening::New => (None, EventKind::LiveDetected, format!("Live detected: “{}” ({})", detected.title, watch_url(&detected.video_id))),
         Opening::Resumed(live) => {
             let message = format!("Resuming the live “{}” after a restart", live.title);
-            (Some(live), message)
+            (Some(live), EventKind::LiveStateChanged, message)
         }
         Opening::Restarted(mut live, by) => {
             live.state = app::model::LiveState::Detected;
             live.ended_at = None;
             let message = format!("Restreaming of “{}” started again by admin {by}", live.title);
-            (Some(live), message)
+            (Some(live), EventKind::AdminAction, message)
         }
     };
-    let kind = if stored.is_some() { EventKind::LiveStateChanged } else { EventKind::LiveDetected };
     let live = stored.unwrap_or_else(|| Live {
         video_id: VideoId(detected.video_id.clone()),
         title: detected.title.clone(),

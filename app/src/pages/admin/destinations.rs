@@ -77,7 +77,7 @@ pub(super) fn Destinations(status: Signal<DashboardStatus>, bitrates: Bitrates, 
                     }
                 }}
             </p>
-            <div class="overflow-x-auto" class:hidden=move || status.get().destinations.is_empty()>
+            <div class="relative overflow-x-auto" class:hidden=move || status.get().destinations.is_empty()>
                 <table class="min-w-full text-left text-sm">
                     <thead class="border-b border-slate-200 text-slate-500">
                         <tr>
@@ -90,10 +90,8 @@ pub(super) fn Destinations(status: Signal<DashboardStatus>, bitrates: Bitrates, 
                         <For
                             each=move || arranged(status.get().destinations, &filter.get(), sort.get())
                             key=|d| (d.id.clone(), d.state.clone(), d.bytes_sent, d.last_error.clone())
-                            let:row
-                        >
-                            <Row row bitrates csrf=csrf.get_value() />
-                        </For>
+                            children=move |row| view! { <Row row bitrates csrf=csrf.get_value() /> }.into_any()
+                        />
                     </tbody>
                 </table>
             </div>
@@ -102,7 +100,7 @@ pub(super) fn Destinations(status: Signal<DashboardStatus>, bitrates: Bitrates, 
 }
 
 #[component]
-fn Row(row: DestinationRow, bitrates: Bitrates, csrf: String) -> impl IntoView {
+fn Row(row: DestinationRow, bitrates: Bitrates, csrf: String) -> AnyView {
     let badge = match row.state.as_str() {
         "streaming" => "bg-emerald-100 text-emerald-800",
         "retrying" | "needs_reconnect" => "bg-amber-100 text-amber-900",
@@ -120,7 +118,7 @@ fn Row(row: DestinationRow, bitrates: Bitrates, csrf: String) -> impl IntoView {
             <td class="py-2 pr-4"><span class="font-medium">{row.name.clone()}</span>
                 <span class="block text-xs text-slate-500">{behind}</span></td>
             <td class="pr-4"><span class=format!("rounded px-2 py-0.5 text-xs font-semibold {badge}")>{row.state.replace('_', " ")}</span></td>
-            <td class="whitespace-nowrap pr-4">{human_bitrate(row.bitrate_bps)} " " {move || sparkline(&samples())}</td>
+            <td class="whitespace-nowrap pr-4">{human_bitrate(row.bitrate_bps)} " " {move || sparkline(&samples()).into_any()}</td>
             <td class="whitespace-nowrap pr-4">{human_bytes(row.bytes_sent)}</td>
             <td class="pr-4">{row.reconnects}</td>
             <td class="pr-4 text-slate-600">{row.last_error.clone().unwrap_or_default()}</td>
@@ -130,10 +128,11 @@ fn Row(row: DestinationRow, bitrates: Bitrates, csrf: String) -> impl IntoView {
                     <form method="post" action=action on:submit=confirm("Reconnect this destination now?")>
                         <Csrf token=csrf /><button class=BUTTON>"Reconnect now"</button>
                     </form>
-                })}
+                }.into_any())}
             </td>
         </tr>
     }
+    .into_any()
 }
 
 /// A small line of the last minute's bitrate (an inline SVG; nothing until two samples).

@@ -52,18 +52,20 @@ pub fn AdminPage() -> impl IntoView {
         <section class="space-y-6">
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || match (identity.get(), first.get()) {
-                    (Some(Ok(who)), Some(_)) => view! {
-                        <Header user=who.user.clone() csrf=who.csrf.clone() />
-                        <Flash />
-                        <now::Now status />
-                        <now::Capacity status />
-                        <controls::Controls status csrf=who.csrf.clone() />
-                        <destinations::Destinations status bitrates csrf=who.csrf.clone() />
-                        <accounts::Accounts csrf=who.csrf.clone() />
-                        <direct::Direct csrf=who.csrf.clone() />
-                        <history::History />
-                        <settings::Settings />
-                    }.into_any(),
+                    // Each section erased to `AnyView`: the page's whole view type would be too
+                    // deep for the compiler otherwise.
+                    (Some(Ok(who)), Some(_)) => vec![
+                        view! { <Header user=who.user.clone() csrf=who.csrf.clone() /> }.into_any(),
+                        view! { <Flash /> }.into_any(),
+                        view! { <now::Now status /> }.into_any(),
+                        view! { <now::Capacity status /> }.into_any(),
+                        view! { <controls::Controls status csrf=who.csrf.clone() /> }.into_any(),
+                        view! { <destinations::Destinations status bitrates csrf=who.csrf.clone() /> }.into_any(),
+                        view! { <accounts::Accounts csrf=who.csrf.clone() /> }.into_any(),
+                        view! { <direct::Direct csrf=who.csrf.clone() /> }.into_any(),
+                        view! { <history::History /> }.into_any(),
+                        view! { <settings::Settings /> }.into_any(),
+                    ].into_any(),
                     // The session ended (idle, or signed out in another tab).
                     (Some(Err(_)), _) => view! {
                         <h1 class="text-3xl font-bold tracking-tight">"Admin"</h1>

@@ -59,7 +59,7 @@ pub(super) fn Capacity(status: Signal<DashboardStatus>) -> impl IntoView {
                 Some(c) => view! {
                     <p class="text-sm text-slate-700">
                         {format!("{} out of a {} port", human_bitrate(c.egress_bps), human_bitrate(c.port_bps))}
-                        {(c.planned_bps > 0).then(|| format!(" · with every destination streaming: {} ({:.0} %)", human_bitrate(c.planned_bps), c.planned_share * 100.0))}
+                        {(c.planned_bps > 0).then(|| format!(" · with every destination streaming: {} ({})", human_bitrate(c.planned_bps), percent(c.planned_share)))}
                     </p>
                     {c.advice.map(|a| view! { <p id="capacity-advice" role="alert" class="rounded-md bg-amber-50 p-3 text-sm text-amber-900">{a}</p> })}
                 }.into_any(),
@@ -72,3 +72,9 @@ pub(super) fn Capacity(status: Signal<DashboardStatus>) -> impl IntoView {
     }
 }
 
+
+/// A share as people read it: `0.2 %`, `37 %`.
+fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    if p < 10.0 { format!("{p:.1} %") } else { format!("{p:.0} %") }
+}
