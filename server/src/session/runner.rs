@@ -202,11 +202,11 @@ pub async fn run(
             }
         }
     };
-    ingest.stop();
-    session.shut_down(&mut fanout_events).await;
     if end == SessionEnd::Ended {
         session.event(EventKind::LiveStateChanged, format!("Live ended: “{}”", session.live.title)).await;
     }
+    ingest.stop();
+    session.shut_down(&mut fanout_events).await;
     session.store_tally().await;
     status.send_modify(|s| {
         s.live = None;

@@ -282,7 +282,10 @@ async fn a_short_input_drop_keeps_the_live_and_a_long_one_ends_it() {
         store.live(&VideoId(VIDEO.into())).await.ok().flatten().is_some_and(|l| l.state == LiveState::Ended && l.ended_at.is_some())
     })
     .await;
-    assert!(events_of(&store, EventKind::LiveStateChanged).await.iter().any(|m| m.starts_with("Live ended")));
+    eventually(10, "the end is recorded as an event", || async {
+        events_of(&store, EventKind::LiveStateChanged).await.iter().any(|m| m.starts_with("Live ended"))
+    })
+    .await;
     eventually(15, "the destination is closed", || async {
         !live.sink.stats().await.unwrap_or_default().iter().any(|s| s.name == ana.stream_key && s.publishing)
     })
