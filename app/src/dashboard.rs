@@ -177,6 +177,9 @@ pub struct AccountRow {
     pub status: String,
     /// When they first connected (RFC 3339, UTC).
     pub connected_since: String,
+    /// For an account Restream refused: the volunteer's manage page, to send them (it says
+    /// how to connect again).
+    pub manage_link: Option<String>,
 }
 
 /// Every account, newest first (the admin gate refuses this without a session).
@@ -184,8 +187,11 @@ pub struct AccountRow {
 pub async fn admin_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
     use crate::store::SharedStore;
     let store = use_context::<SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
+    let signer = use_context::<crate::manage::link::LinkSigner>().ok_or_else(|| ServerFnError::new("manage links are unavailable"))?;
+    let base = use_context::<crate::setup::PublicUrl>().ok_or_else(|| ServerFnError::new("the public URL is unavailable"))?;
     let mut accounts = store.accounts().await.map_err(|e| ServerFnError::new(e.to_string()))?;
     accounts.sort_by_key(|a| std::cmp::Reverse(a.created_at));
+    let at = crate::store::now();
     Ok(accounts
         .into_iter()
         .map(|a| AccountRow {
@@ -198,6 +204,8 @@ pub async fn admin_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
                 .iter()
                 .map(|c| format!("{} {} ({})", c.platform, c.display_name, if c.enabled { "enabled" } else { "off" }))
                 .collect(),
+            manage_link: (a.status == crate::model::AccountStatus::NeedsReconnect)
+                .then(|| base.join(&format!("/manage/{}", signer.issue(&a.id, at)))),
             status: a.status.to_string(),
             connected_since: a.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
         })

@@ -204,7 +204,7 @@ async fn hash_password_refuses_a_short_password_and_a_bad_list_stops_serve() {
 #[tokio::test]
 async fn an_admin_pauses_and_resumes_a_volunteer_from_the_dashboard_and_it_is_recorded() {
     use app::model::{AccountStatus, EventKind};
-    use app::store::{EventQuery, Store};
+    use app::store::{AccountId, EventQuery, Store};
     let users = format!("ana:{}", hash(PASSWORD).await);
     let world = super::signup::World::start(&[("FANOUT_ADMIN_USERS", users.as_str())]).await;
     world.user(8801, "Vera");
@@ -233,6 +233,22 @@ async fn an_admin_pauses_and_resumes_a_volunteer_from_the_dashboard_and_it_is_re
     assert_eq!(store.accounts().await.unwrap_or_default().first().map(|a| a.status), Some(AccountStatus::Active));
     let unknown = post_form(&client, &base, "/admin/accounts/no-such-account/pause", Some(&cookie), &[("csrf", &csrf)]).await;
     assert_eq!(unknown.status().as_u16(), 404);
+
+    // An account Restream refused is listed with the link to send the volunteer.
+    let rows = |client: reqwest::Client| {
+        let (base, cookie) = (base.clone(), cookie.clone());
+        async move {
+            let response = client.get(format!("{base}/api/admin_accounts")).header("cookie", cookie).send().await;
+            response.unwrap_or_else(|e| panic!("{e}")).json::<Vec<app::dashboard::AccountRow>>().await.unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+    assert_eq!(rows(client.clone()).await[0].manage_link, None, "only a refused account carries its link");
+    store.set_account_status(&AccountId::from_stored(vera.clone()), AccountStatus::NeedsReconnect, app::store::now()).await.unwrap_or_else(|e| panic!("{e}"));
+    let link = rows(client.clone()).await[0].manage_link.clone().unwrap_or_else(|| panic!("a refused account carries its manage link"));
+    assert!(link.starts_with(&format!("{}/manage/", base.trim_end_matches('/'))), "{link}");
+    let page = client.get(&link).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap_or_default().contains("Sign up again"), "the page tells the volunteer how to connect again");
 
     let query = EventQuery { kind: Some(EventKind::AccountStatusChanged), limit: 50, before: None, account_id: None };
     let events = store.events(&query).await.map(|p| p.events).unwrap_or_default();

@@ -54,7 +54,10 @@ fn AccountItem(row: AccountRow, csrf: String) -> impl IntoView {
                 <p class="font-medium">{row.name.clone()} <span class="ml-2 rounded bg-slate-100 px-2 py-0.5 text-xs">{row.status.replace('_', " ")}</span></p>
                 <p class="break-all text-sm text-slate-600">{row.email.clone()} " · Restream: " {row.restream_user.clone()}</p>
                 <p class="text-xs text-slate-500">{row.channels.join(" · ")} " · since " {row.connected_since.get(..10).unwrap_or_default().to_string()}</p>
-                {needs_reconnect.then(|| view! { <p class="text-xs text-amber-900">"Restream refused this account's tokens: ask them to connect again from the sign-up page."</p> })}
+                {needs_reconnect.then(|| view! {
+                    <p class="text-xs text-amber-900">"Restream refused this account's tokens. Send them their page, which tells them how to connect again: "
+                        <a class="break-all underline" href=row.manage_link.clone().unwrap_or_default()>{row.manage_link.clone().unwrap_or_default()}</a></p>
+                })}
             </div>
             <div class="flex gap-2">
                 {(row.status == "active").then(|| view! {
