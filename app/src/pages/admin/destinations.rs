@@ -35,7 +35,7 @@ fn arranged(mut rows: Vec<DestinationRow>, filter: &str, sort: SortBy) -> Vec<De
     let rank = |r: &DestinationRow| STATES.iter().position(|s| *s == r.state).unwrap_or(STATES.len());
     match sort {
         SortBy::State => rows.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))),
-        SortBy::Name => rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase())),
+        SortBy::Name => rows.sort_by_key(|r| r.name.to_lowercase()),
         SortBy::Bitrate => rows.sort_by(|a, b| b.bitrate_bps.cmp(&a.bitrate_bps).then_with(|| a.name.cmp(&b.name))),
     }
     rows
