@@ -6,51 +6,36 @@
 //! `GET /sink/{key}` → `{"bytes": n, "publishing": bool}`; `POST /sink/{key}/block`,
 //! `POST /sink/{key}/unblock`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use tokio::task::JoinHandle;
 
 use crate::WorldError;
+use crate::loopback::LoopbackServer;
 use crate::nginx::NginxSink;
 
 /// A running control server.
 #[derive(Debug)]
 pub struct WorldControl {
-    address: SocketAddr,
-    task: JoinHandle<()>,
+    server: LoopbackServer,
 }
 
 impl WorldControl {
     /// Serves control of `sink` on a free loopback port.
     pub async fn start(sink: Arc<NginxSink>) -> Result<Self, WorldError> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .map_err(|source| WorldError::Io { what: "bind the world's control server".into(), source })?;
-        let address = listener.local_addr().map_err(|source| WorldError::Io { what: "read its address".into(), source })?;
         let router = Router::new()
             .route("/sink/{key}", get(report))
             .route("/sink/{key}/block", post(block))
             .route("/sink/{key}/unblock", post(unblock))
             .with_state(sink);
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        Ok(Self { address, task })
+        Ok(Self { server: LoopbackServer::serve(router, "the world's control server").await? })
     }
 
     /// Its base URL.
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
-    }
-}
-
-impl Drop for WorldControl {
-    fn drop(&mut self) {
-        self.task.abort();
+        self.server.url()
     }
 }
 

@@ -12,6 +12,7 @@
 pub mod bench;
 pub mod control;
 pub mod fanout;
+pub mod loopback;
 pub mod nginx;
 pub mod nimble;
 pub mod ports;

@@ -29,15 +29,8 @@ pub struct SinkStream {
 /// Decides, for nginx's `on_publish`, which streams may publish (a "down" destination may not).
 #[derive(Debug)]
 struct Gate {
-    address: std::net::SocketAddr,
+    server: crate::loopback::LoopbackServer,
     blocked: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Gate {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 impl Gate {
@@ -49,16 +42,10 @@ impl Gate {
             let refused = blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&name);
             if refused { axum::http::StatusCode::FORBIDDEN } else { axum::http::StatusCode::OK }
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|source| WorldError::Io { what: "bind the nginx gate".into(), source })?;
-        let address = listener.local_addr().map_err(|source| WorldError::Io { what: "read its address".into(), source })?;
         let blocked: Blocked = Default::default();
         let app = axum::Router::new().route("/on_publish", axum::routing::post(decide)).with_state(blocked.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(Self { address, blocked, task })
+        let server = crate::loopback::LoopbackServer::serve(app, "the nginx gate").await?;
+        Ok(Self { server, blocked })
     }
 }
 
@@ -125,7 +112,7 @@ http {{
 "#,
             rtmp = self.rtmp_port,
             http = self.http_port,
-            gate = self.gate.address.port(),
+            gate = self.gate.server.address().port(),
         );
         std::fs::write(self.dir.join("nginx.conf"), config)
             .map_err(|source| WorldError::Io { what: "write nginx.conf".into(), source })

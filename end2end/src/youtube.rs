@@ -3,15 +3,14 @@
 //! channel is live, scheduled or just ended, and the channel's home page (`ytInitialData` only)
 //! when it is not. Tests switch what it shows.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::response::Html;
 use serde_json::{Value, json};
-use tokio::task::JoinHandle;
 
 use crate::WorldError;
+use crate::loopback::LoopbackServer;
 
 /// What the channel shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,38 +45,25 @@ struct Channel {
 
 /// A running stand-in.
 pub struct YoutubeStandIn {
-    address: SocketAddr,
+    server: LoopbackServer,
     channel: Arc<Mutex<Channel>>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for YoutubeStandIn {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 impl YoutubeStandIn {
     /// Starts serving `/@<handle>/live` (and `/channel/<id>/live`), showing no live.
     pub async fn start() -> Result<Self, WorldError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|source| WorldError::Io { what: "bind the YouTube stand-in".into(), source })?;
-        let address = listener.local_addr().map_err(|source| WorldError::Io { what: "read its address".into(), source })?;
         let channel = Arc::new(Mutex::new(Channel { shows: ChannelShows::NoLive, refuse: None, requests: 0 }));
         let app = axum::Router::new()
             .route("/{channel}/live", axum::routing::get(live_page))
             .route("/channel/{id}/live", axum::routing::get(live_page))
             .with_state(Arc::clone(&channel));
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Ok(Self { address, channel, task })
+        let server = LoopbackServer::serve(app, "the YouTube stand-in").await?;
+        Ok(Self { server, channel })
     }
 
     /// The base URL (`FANOUT_YOUTUBE_URL`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        self.server.url()
     }
 
     fn channel(&self) -> std::sync::MutexGuard<'_, Channel> {

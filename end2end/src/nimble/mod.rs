@@ -15,13 +15,12 @@ mod api;
 #[cfg(test)]
 mod tests;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
-use tokio::task::JoinHandle;
 
 use crate::WorldError;
+use crate::loopback::LoopbackServer;
 
 /// A request the stand-in received.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,44 +83,29 @@ impl Shared {
 
 /// A running stand-in. Dropping it stops the server.
 pub struct NimbleStandIn {
-    address: SocketAddr,
+    server: LoopbackServer,
     shared: Shared,
-    server: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for NimbleStandIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NimbleStandIn({})", self.address)
-    }
-}
-
-impl Drop for NimbleStandIn {
-    fn drop(&mut self) {
-        self.server.abort();
+        write!(f, "NimbleStandIn({})", self.server.address())
     }
 }
 
 impl NimbleStandIn {
     /// Starts the stand-in on a free loopback port, with `token` as its `management_token`.
     pub async fn start(token: &str) -> Result<Self, WorldError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|source| WorldError::Io { what: "bind the Nimble stand-in".into(), source })?;
-        let address = listener.local_addr().map_err(|source| WorldError::Io { what: "read its address".into(), source })?;
         let world = World { token: token.to_string(), next_id: 1, rules: Vec::new(), stats: Vec::new(), calls: Vec::new() };
         let shared = Shared { world: Arc::new(Mutex::new(world)) };
         let app = api::routes(shared.clone());
-        let server = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                eprintln!("the Nimble stand-in stopped: {error}");
-            }
-        });
-        Ok(Self { address, shared, server })
+        let server = LoopbackServer::serve(app, "the Nimble stand-in").await?;
+        Ok(Self { server, shared })
     }
 
     /// The management API's base URL, without a trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        self.server.url()
     }
 
     /// Every request received so far, in order.

@@ -16,15 +16,14 @@ mod state;
 #[cfg(test)]
 mod tests;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use tokio::task::JoinHandle;
 
 use crate::WorldError;
+use crate::loopback::LoopbackServer;
 pub use state::{ChannelMeta, RecordedCall, TokenPairView};
 use state::World;
 
@@ -226,47 +225,32 @@ async fn record(
 
 /// A running stand-in. Dropping it stops the server.
 pub struct RestreamStandIn {
-    address: SocketAddr,
+    server: LoopbackServer,
     shared: Shared,
-    server: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for RestreamStandIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RestreamStandIn({})", self.address)
-    }
-}
-
-impl Drop for RestreamStandIn {
-    fn drop(&mut self) {
-        self.server.abort();
+        write!(f, "RestreamStandIn({})", self.server.address())
     }
 }
 
 impl RestreamStandIn {
     /// Starts the stand-in on a free loopback port.
     pub async fn start(config: StandInConfig) -> Result<Self, WorldError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|source| WorldError::Io { what: "bind the Restream stand-in".into(), source })?;
-        let address = listener.local_addr().map_err(|source| WorldError::Io { what: "read its address".into(), source })?;
         let shared = Shared { world: Arc::new(Mutex::new(World::new(config))) };
         let surface = Router::new()
             .merge(oauth::routes())
             .merge(api::routes())
             .layer(axum::middleware::from_fn_with_state(shared.clone(), record));
         let app = surface.merge(control::routes()).with_state(shared.clone());
-        let server = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                eprintln!("the Restream stand-in stopped: {error}");
-            }
-        });
-        Ok(Self { address, shared, server })
+        let server = LoopbackServer::serve(app, "the Restream stand-in").await?;
+        Ok(Self { server, shared })
     }
 
     /// The base URL (`RESTREAM_API_URL` for Fanout), without a trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        self.server.url()
     }
 
     /// Adds (or replaces) a user.

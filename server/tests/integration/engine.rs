@@ -57,24 +57,12 @@ impl LiveWorld {
 
     /// Signs the admin in; returns the session cookie.
     pub(super) async fn admin_cookie(&self) -> String {
-        let base = self.world.fanout.url();
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"));
-        let response = client
-            .post(format!("{base}/admin/login"))
-            .header("origin", base)
-            .form(&[("name", "admin"), ("password", ADMIN_PASSWORD)])
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        cookie.split(';').next().unwrap_or_default().to_string()
+        self.world.admin_cookie(ADMIN_PASSWORD).await
     }
 
     /// What the admin dashboard says now.
     pub(super) async fn dashboard(&self, cookie: &str) -> app::dashboard::DashboardStatus {
-        let url = format!("{}/api/admin_dashboard", self.world.fanout.url());
-        let response = reqwest::Client::new().get(&url).header("cookie", cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
-        response.json().await.unwrap_or_else(|e| panic!("the dashboard's JSON: {e}"))
+        self.world.dashboard(cookie).await
     }
 
     /// Adds Restream user `id` and signs them up; returns the user and their manage link.

@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use app::model::{AccountStatus, EventKind, LiveState};
-use app::store::{EventQuery, SqliteStore, Store, VideoId};
+use app::store::{Store, VideoId};
 use fanout_testworld::nginx::NginxSink;
 use fanout_testworld::nimble::{NimbleStandIn, RepublishSteer};
 use fanout_testworld::restream::StandInUser;
@@ -17,6 +17,7 @@ use fanout_testworld::source::LiveSource;
 use fanout_testworld::youtube::{ChannelShows, YoutubeStandIn};
 use serde_json::{Value, json};
 
+use super::engine::events_of;
 use super::signup::World;
 use super::*;
 
@@ -142,31 +143,14 @@ impl NimbleWorld {
     }
 
     async fn admin_cookie(&self) -> String {
-        let base = self.world.fanout.url();
-        let response = self
-            .world
-            .http
-            .post(format!("{base}/admin/login"))
-            .header("origin", base)
-            .form(&[("name", "admin"), ("password", ADMIN_PASSWORD)])
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        cookie.split(';').next().unwrap_or_default().to_string()
+        self.world.admin_cookie(ADMIN_PASSWORD).await
     }
 
     async fn dashboard(&self, cookie: &str) -> app::dashboard::DashboardStatus {
-        let url = format!("{}/api/admin_dashboard", self.world.fanout.url());
-        let response = reqwest::Client::new().get(&url).header("cookie", cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
-        response.json().await.unwrap_or_else(|e| panic!("the dashboard's JSON: {e}"))
+        self.world.dashboard(cookie).await
     }
 }
 
-async fn events_of(store: &SqliteStore, kind: EventKind) -> Vec<String> {
-    let page = store.events(&EventQuery { kind: Some(kind), ..EventQuery::newest(200) }).await.unwrap_or_else(|e| panic!("{e}"));
-    page.events.into_iter().map(|e| e.event.message).collect()
-}
 
 fn row<'a>(status: &'a app::dashboard::DashboardStatus, name: &str) -> Option<&'a app::dashboard::DestinationRow> {
     status.destinations.iter().find(|d| d.name == name)

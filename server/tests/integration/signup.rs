@@ -103,6 +103,28 @@ impl World {
         (response.status(), response.text().await.unwrap_or_default())
     }
 
+    /// Signs admin `admin` in with `password`; returns the session cookie.
+    pub(super) async fn admin_cookie(&self, password: &str) -> String {
+        let base = self.fanout.url();
+        let response = self
+            .http
+            .post(format!("{base}/admin/login"))
+            .header("origin", base)
+            .form(&[("name", "admin"), ("password", password)])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        cookie.split(';').next().unwrap_or_default().to_string()
+    }
+
+    /// What the admin dashboard says now, to the admin with `cookie`.
+    pub(super) async fn dashboard(&self, cookie: &str) -> app::dashboard::DashboardStatus {
+        let url = format!("{}/api/admin_dashboard", self.fanout.url());
+        let response = self.http.get(&url).header("cookie", cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
+        response.json().await.unwrap_or_else(|e| panic!("the dashboard's JSON: {e}"))
+    }
+
     pub(super) async fn store(&self) -> SqliteStore {
         SqliteStore::open(&self.fanout.data_dir().join("fanout.db")).await.unwrap_or_else(|e| panic!("{e}"))
     }
