@@ -112,6 +112,9 @@ pub enum EventKind {
     InputRestored,
     /// An admin acted from the dashboard (stop, start, retry, titles, profile, direct destinations).
     AdminAction,
+    /// The fan-out backend (Nimble Streamer) had a problem — a refused token, an unreachable
+    /// API, rules that could not be synced or removed — or recovered from one.
+    FanoutBackend,
 }
 
 #[cfg(test)]

@@ -240,19 +240,19 @@ impl NimbleEvents {
     }
 }
 
-/// What a backend report becomes in the event log. Failures are `DestinationFailed` (no
-/// destination can be sent to while Nimble refuses Fanout); successes are logged only — the
-/// session records destinations joining and leaving itself.
+/// What a backend report becomes in the event log: problems and recoveries are
+/// `FanoutBackend` events; routine syncs and the clean-up are logged only — the session records
+/// destinations joining and leaving itself.
 pub fn describe(event: &BackendEvent) -> Option<(EventKind, String)> {
     match event {
         BackendEvent::AuthFailed { message } | BackendEvent::Unreachable { message } | BackendEvent::ApiFailed { message } => {
-            Some((EventKind::DestinationFailed, message.clone()))
+            Some((EventKind::FanoutBackend, message.clone()))
         }
         BackendEvent::StepsFailed { failures } => {
-            Some((EventKind::DestinationFailed, format!("Nimble: {} (tried again within 5 s)", failures.join("; "))))
+            Some((EventKind::FanoutBackend, format!("Nimble: {} (tried again within 5 s)", failures.join("; "))))
         }
         BackendEvent::CleanupFailed { message } => Some((
-            EventKind::DestinationFailed,
+            EventKind::FanoutBackend,
             format!(
                 "Nimble: Fanout's republish rules could not all be removed at the end of the live ({message}); the next \
                  live removes them, or delete the rules marked fanout=… by hand"
@@ -262,10 +262,7 @@ pub fn describe(event: &BackendEvent) -> Option<(EventKind, String)> {
             tracing::info!(?created, ?deleted, "Nimble's republish rules synced");
             None
         }
-        BackendEvent::Recovered => {
-            tracing::info!("Nimble's management API works again");
-            None
-        }
+        BackendEvent::Recovered => Some((EventKind::FanoutBackend, "Nimble: the management API works again".into())),
         BackendEvent::Cleaned { removed } => {
             tracing::info!(removed, "Fanout's republish rules removed from Nimble");
             None
@@ -344,12 +341,12 @@ mod tests {
     }
 
     #[test]
-    fn failures_are_recorded_and_successes_only_logged() {
+    fn problems_and_recoveries_are_recorded_and_routine_syncs_only_logged() {
         let refused = BackendEvent::AuthFailed { message: "Nimble refused the management token".into() };
-        assert_eq!(describe(&refused).map(|(kind, _)| kind), Some(EventKind::DestinationFailed));
+        assert_eq!(describe(&refused).map(|(kind, _)| kind), Some(EventKind::FanoutBackend));
         let cleanup = describe(&BackendEvent::CleanupFailed { message: "timeout".into() });
         assert!(cleanup.is_some_and(|(_, message)| message.contains("timeout")));
-        assert_eq!(describe(&BackendEvent::Recovered), None);
+        assert_eq!(describe(&BackendEvent::Recovered).map(|(kind, _)| kind), Some(EventKind::FanoutBackend), "a recovery is recorded too");
         assert_eq!(describe(&BackendEvent::Synced { created: vec!["a".into()], deleted: vec![] }), None);
         assert_eq!(describe(&BackendEvent::Cleaned { removed: 2 }), None);
     }

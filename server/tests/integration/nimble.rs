@@ -252,6 +252,7 @@ async fn a_live_on_nimble_gets_one_owned_rule_per_active_account_until_it_ends()
     assert!(events_of(&store, EventKind::InputLost).await.is_empty(), "the input is alive on Nimble's path");
     assert_eq!(events_of(&store, EventKind::LiveDetected).await.len(), 1, "one live, resumed after the restart");
     assert!(events_of(&store, EventKind::DestinationFailed).await.is_empty());
+    assert!(events_of(&store, EventKind::FanoutBackend).await.is_empty(), "a healthy Nimble reports no problem");
     let before = live.ingest.bytes_in(INGEST_STREAM).await;
     eventually(10, "the ingest keeps publishing", || async { live.ingest.bytes_in(INGEST_STREAM).await > before }).await;
 
@@ -286,7 +287,7 @@ async fn a_wrong_nimble_token_is_an_event_and_a_fixed_one_brings_the_rules() {
     live.go_live();
     let store = live.world.store().await;
     eventually(60, "the refused token is recorded", || async {
-        events_of(&store, EventKind::DestinationFailed).await.iter().any(|m| m.contains("management token"))
+        events_of(&store, EventKind::FanoutBackend).await.iter().any(|m| m.contains("management token"))
     })
     .await;
     let cookie = live.admin_cookie().await;
@@ -297,7 +298,7 @@ async fn a_wrong_nimble_token_is_an_event_and_a_fixed_one_brings_the_rules() {
     .await;
     assert!(live.nimble.rules().is_empty());
     assert!(live.nimble.calls().iter().all(|c| !c.authorized && c.status == 403), "every call was refused");
-    let refused = events_of(&store, EventKind::DestinationFailed).await;
+    let refused = events_of(&store, EventKind::FanoutBackend).await;
     assert_eq!(refused.iter().filter(|m| m.contains("management token")).count(), 1, "reported once, not every 5 s: {refused:?}");
     assert!(refused.iter().all(|m| !m.contains("Wrong-token") && !m.contains(TOKEN)), "{refused:?}");
 
@@ -306,6 +307,10 @@ async fn a_wrong_nimble_token_is_an_event_and_a_fixed_one_brings_the_rules() {
     eventually(15, "Ana's rule is made once the token is accepted", || async { live.rule_of(&ana.stream_key).is_some() }).await;
     eventually(15, "Ana's row no longer shows the refusal", || async {
         row(&live.dashboard(&cookie).await, "Ana").is_some_and(|r| r.last_error.is_none())
+    })
+    .await;
+    eventually(10, "the recovery is recorded", || async {
+        events_of(&store, EventKind::FanoutBackend).await.iter().any(|m| m.contains("works again"))
     })
     .await;
     let log = live.world.fanout.log();
