@@ -106,7 +106,8 @@ impl Destinations {
                 events.push(event(EventKind::DestinationFailed, format!("{}: its stream key cannot be opened", direct.label), &id));
                 continue;
             };
-            if self.joined.contains_key(&id) {
+            if let Some(joined) = self.joined.get_mut(&id) {
+                joined.name.clone_from(&direct.label);
                 continue;
             }
             relay.add(&id, target.clone());

@@ -153,10 +153,27 @@ async fn an_admin_adds_a_direct_destination_retries_retitles_stops_and_restarts_
     assert_eq!(restarted.state, LiveState::Streaming);
     assert!(restarted.ended_at.is_none());
 
-    // Remove the direct destination: only its stream stops.
+    // Edit it: a new label and a new key — the old stream stops, the new one receives.
+    const NEW_KEY: &str = "direct-backup-key-rotated";
     let id = listed[0].id.clone();
+    let server = listed[0].server.clone();
+    let edited = admin.post(&format!("/admin/direct/{id}"), &[("label", "Backup (rotated)"), ("url", &server), ("key", NEW_KEY)]).await;
+    assert!(edited.as_ref().is_ok_and(|n| n.contains("new stream key") && !n.contains(NEW_KEY)), "{edited:?}");
+    live.wait_receiving(&[NEW_KEY], 30).await;
+    eventually(15, "the old key's stream is closed", || async { !live.publishing(DIRECT_KEY).await }).await;
+    let relabelled = admin.post(&format!("/admin/direct/{id}"), &[("label", "Backup"), ("url", &server), ("key", "")]).await;
+    assert!(relabelled.is_ok(), "an empty key keeps the saved one");
+    let listed: Vec<app::direct::DirectRow> = admin.get_json("/api/admin_direct").await;
+    assert_eq!((listed[0].label.as_str(), listed[0].server.as_str()), ("Backup", server.as_str()));
+    assert!(live.publishing(NEW_KEY).await, "a new label alone does not interrupt the stream");
+    eventually(10, "the dashboard shows the new label", || async {
+        admin.dashboard().await.destinations.iter().any(|d| d.kind == "direct" && d.name == "Backup" && d.state == "streaming")
+    })
+    .await;
+
+    // Remove the direct destination: only its stream stops.
     assert!(admin.post(&format!("/admin/direct/{id}/delete"), &[]).await.is_ok());
-    eventually(15, "the direct destination is closed", || async { !live.publishing(DIRECT_KEY).await }).await;
+    eventually(15, "the direct destination is closed", || async { !live.publishing(NEW_KEY).await }).await;
     assert!(live.publishing(&ana.stream_key).await);
 
     // History: every action is an event naming the admin; the live is listed.
@@ -164,13 +181,14 @@ async fn an_admin_adds_a_direct_destination_retries_retitles_stops_and_restarts_
     for what in ["added by admin admin", "reconnected now by admin admin", "Titles set again", "set to 480p", "stopped by admin admin", "started again by admin admin", "removed by admin admin"] {
         assert!(actions.iter().any(|m| m.contains(what)), "an event says “{what}”: {actions:#?}");
     }
-    assert!(!actions.iter().any(|m| m.contains(DIRECT_KEY)), "no event holds the key");
+    assert!(!actions.iter().any(|m| m.contains(DIRECT_KEY) || m.contains(NEW_KEY)), "no event holds a key");
     let page: app::history::EventsPage = admin.get_json("/api/admin_events?kind=admin_action").await;
     assert_eq!(page.events.len(), actions.len().min(app::history::EVENTS_PER_PAGE as usize));
     let lives: Vec<app::history::LiveRow> = admin.get_json("/api/admin_lives").await;
     assert_eq!(lives.len(), 1);
     assert_eq!((lives[0].title.as_str(), lives[0].state.as_str()), (TITLE, "streaming"));
     assert!(lives[0].peak_destinations >= 3);
-    assert!(!live.world.fanout.log().contains(DIRECT_KEY), "the log never holds the key");
+    let log = live.world.fanout.log();
+    assert!(!log.contains(DIRECT_KEY) && !log.contains(NEW_KEY), "the log never holds a key");
     assert_eq!(state_of(&admin.dashboard().await, "Ana"), "streaming");
 }
