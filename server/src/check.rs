@@ -17,7 +17,12 @@ const STORE_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn run(args: &ConfigArgs) -> ExitCode {
     let mut validated = config::validate(args);
     match &validated.settings {
-        Some(settings) => check_store(settings, &mut validated.findings).await,
+        Some(settings) => {
+            check_store(settings, &mut validated.findings).await;
+            if let config::FanoutBackend::Nimble(nimble) = &settings.engine.fanout {
+                check_nimble(nimble.as_ref(), &mut validated.findings).await;
+            }
+        }
         None => validated.findings.push(Level::Note, "store", "not checked: fix the errors above first"),
     }
     let findings = &validated.findings;
@@ -42,6 +47,28 @@ async fn check_store(settings: &Settings, findings: &mut Findings) {
         Err(_) => return findings.push(Level::Error, "store", format!("no answer within {} s", STORE_TIMEOUT.as_secs())),
     }
     check_key_against_store(settings, store.as_ref(), findings).await;
+}
+
+/// Asks Nimble's management API for its server status with the configured token: a wrong
+/// token, an unreachable API and a malformed answer each get their own message.
+async fn check_nimble(nimble: &config::NimbleSettings, findings: &mut Findings) {
+    const SUBJECT: &str = "Nimble API";
+    let client = match nimble.client() {
+        Ok(client) => client.with_timeout(STORE_TIMEOUT),
+        Err(error) => return findings.push(Level::Error, SUBJECT, error.to_string()),
+    };
+    match client.server_status().await {
+        Ok(status) => {
+            let connections = status.connections.map(|n| format!(", {n} connection(s)")).unwrap_or_default();
+            findings.push(Level::Ok, SUBJECT, format!("{} answers with the configured token{connections}", nimble.api));
+        }
+        // Fanout starts without Nimble and keeps trying; a refused token or a strange answer
+        // will not fix itself.
+        Err(error) if error.is_unreachable() => {
+            findings.push(Level::Warn, SUBJECT, format!("{error}; Fanout can start and will keep trying"))
+        }
+        Err(error) => findings.push(Level::Error, SUBJECT, error.to_string()),
+    }
 }
 
 /// Opens the store without creating anything; `None` when there is nothing to open yet.

@@ -355,10 +355,29 @@ async fn nimble_config_renders_for_this_host_and_refuses_a_missing_or_weak_token
     let mode = std::fs::metadata(out.join("nimble.conf")).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
     assert_eq!(mode, 0o600);
 
-    let check = run(&["check"], &dir.path().join("data"), &[("FANOUT_RELAY", "nimble"), ("FANOUT_NIMBLE_TOKEN", TOKEN)]).await;
+    // `fanout check` asks Nimble itself: the right token, a wrong one, nobody listening.
+    let nimble = NimbleStandIn::start(TOKEN).await.unwrap_or_else(|e| panic!("{e}"));
+    let check_with = |token: &'static str, api: String| {
+        let data = dir.path().join("data");
+        async move { run(&["check"], &data, &[("FANOUT_RELAY", "nimble"), ("FANOUT_NIMBLE_TOKEN", token), ("FANOUT_NIMBLE_API", &api)]).await }
+    };
+    let check = check_with(TOKEN, nimble.url()).await;
     let report = text(&check.stdout);
     assert!(check.status.success(), "{report}");
     assert!(report.lines().any(|l| l.contains("FANOUT_NIMBLE_TOKEN") && l.contains("set (not shown)")), "{report}");
     assert!(report.lines().any(|l| l.contains("FANOUT_RELAY") && l.contains("nimble")), "{report}");
+    assert!(report.lines().any(|l| l.contains("Nimble API") && l.contains("answers with the configured token")), "{report}");
     assert!(!report.contains(TOKEN), "{report}");
+
+    let wrong = check_with("Another-token-that-is-long-enough", nimble.url()).await;
+    let report = text(&wrong.stdout);
+    assert_eq!(wrong.status.code(), Some(1), "a refused token is an error: {report}");
+    assert!(report.lines().any(|l| l.contains("Nimble API") && l.contains("ERROR") && l.to_lowercase().contains("token")), "{report}");
+    assert!(!report.contains("Another-token"), "{report}");
+
+    let gone = format!("http://127.0.0.1:{}", fanout_testworld::ports::free_port().unwrap_or_else(|e| panic!("{e}")));
+    let unreachable = check_with(TOKEN, gone).await;
+    let report = text(&unreachable.stdout);
+    assert!(unreachable.status.success(), "Fanout can start without Nimble: {report}");
+    assert!(report.lines().any(|l| l.contains("Nimble API") && l.contains("warn") && l.contains("keep trying")), "{report}");
 }
