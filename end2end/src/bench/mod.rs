@@ -127,12 +127,26 @@ impl Bench {
             }
             _ => None,
         };
-        let replayed = replay.await.map_err(|e| WorldError::Io { what: "replay".into(), source: std::io::Error::other(e) })?;
+        // Sampled while the source plays, not only at its end: a contender may exit as soon as
+        // its input ends (ffmpeg does), taking its /proc figures with it.
+        let (mut cpu_seconds, mut peak_rss_kib) = (0.0_f64, 0_u64);
+        let mut sample = tokio::time::interval(Duration::from_millis(500));
+        let mut replay = replay;
+        let replayed = loop {
+            tokio::select! {
+                done = &mut replay => break done,
+                _ = sample.tick() => {
+                    cpu_seconds = cpu_seconds.max(tree_cpu_seconds(pid) - cpu_start);
+                    peak_rss_kib = peak_rss_kib.max(tree_peak_kib(pid));
+                }
+            }
+        };
+        let replayed = replayed.map_err(|e| WorldError::Io { what: "replay".into(), source: std::io::Error::other(e) })?;
         let window = figures::Window {
             start,
             end: Instant::now(),
-            cpu_seconds: tree_cpu_seconds(pid) - cpu_start,
-            peak_rss_kib: tree_peak_kib(pid),
+            cpu_seconds: cpu_seconds.max(tree_cpu_seconds(pid) - cpu_start),
+            peak_rss_kib: peak_rss_kib.max(tree_peak_kib(pid)),
         };
         if let Some(mut perf) = profiler {
             let _ = perf.wait().await;
