@@ -11,6 +11,18 @@ pub struct AdminIdentity {
     pub user: String,
     /// The CSRF token (form field `csrf`, or header `x-fanout-csrf`).
     pub csrf: String,
+    /// What the admin's last action did, shown once on the dashboard that follows it.
+    pub flash: Option<Flash>,
+}
+
+/// The outcome of an admin's action, kept in their session (never in the address, where a
+/// crafted link could put words in the dashboard's mouth) until the dashboard shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    /// Whether it was done (`true`) or could not be (`false`).
+    pub done: bool,
+    /// What was done, or why not.
+    pub text: String,
 }
 
 /// The signed-in admin (the gate refuses this endpoint without a session).

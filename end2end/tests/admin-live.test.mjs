@@ -58,7 +58,7 @@ test('an admin follows a live, sees a destination retry and return, and pauses a
   // Pause Ana from the Accounts section: her stream stops at the sink; resume brings it back.
   const account = page.locator('#accounts [data-status="active"]', { hasText: ana.name });
   await account.getByRole('button', { name: 'Pause' }).click();
-  await page.waitForURL(/notice=/);
+  await page.waitForSelector('#flash', { timeout: 20_000 });
   await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
   assert.match(await page.textContent('#flash'), /Ana Volunteer paused/);
   await eventually(20, "Ana's stream stops at the sink", async () => !(await sink(ana.streamKey)).publishing);
@@ -69,7 +69,7 @@ test('an admin follows a live, sees a destination retry and return, and pauses a
   await screenshot(page, 'admin-accounts');
 
   await page.locator('#accounts [data-status="paused"]', { hasText: ana.name }).getByRole('button', { name: 'Resume' }).click();
-  await page.waitForURL(/notice=/);
+  await page.waitForFunction(() => /resumed/.test(document.querySelector('#flash')?.textContent ?? ''), null, { timeout: 20_000 });
   const anaBefore = (await sink(ana.streamKey)).bytes;
   await eventually(60, "Ana's stream comes back at the sink", async () => {
     const now = await sink(ana.streamKey);

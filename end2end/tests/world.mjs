@@ -63,7 +63,7 @@ export function watchErrors(page, origin) {
   const errors = [];
   const ours = (url) => !origin || !url || url.startsWith(origin);
   page.on('console', (message) => {
-    if (message.type() === 'error' && ours(message.location().url)) errors.push(`${message.text()} (${message.location().url})`);
+    if (message.type() === 'error' && ours(message.location().url)) errors.push(`${message.text()} (${message.location().url}, on ${page.url()})`);
   });
   page.on('pageerror', (error) => { if (ours(page.url())) errors.push(`uncaught: ${error.message}`); });
   return errors;

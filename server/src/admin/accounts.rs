@@ -29,7 +29,7 @@ pub async fn act(State(state): State<AppState>, Extension(admin): Extension<Admi
     match crate::manage::apply(&state, &account, action, &format!("by admin {} from the dashboard", admin.user)).await {
         Ok(done) => {
             state.nudge_engine();
-            back("accounts", Ok(format!("{} {done}", account.display_name)))
+            back(&state, &admin, "accounts", Ok(format!("{} {done}", account.display_name)))
         }
         Err(error) => {
             tracing::error!(%error, account = %account.id, %action, "an admin account action failed");

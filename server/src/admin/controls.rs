@@ -26,12 +26,12 @@ pub async fn act(State(state): State<AppState>, Extension(admin): Extension<Admi
         "retitle" => Control::Retitle,
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    back("controls", ask(&state, control, &admin.user).await)
+    back(&state, &admin, "controls", ask(&state, control, &admin.user).await)
 }
 
 /// `POST /admin/destinations/{id}/retry`.
 pub async fn retry(State(state): State<AppState>, Extension(admin): Extension<AdminSession>, Path(id): Path<String>) -> Response {
-    back("destinations", ask(&state, Control::Retry(id), &admin.user).await)
+    back(&state, &admin, "destinations", ask(&state, Control::Retry(id), &admin.user).await)
 }
 
 async fn ask(state: &AppState, control: Control, by: &str) -> Result<String, String> {
@@ -53,15 +53,15 @@ pub struct ProfileForm {
 /// `POST /admin/profile`: the transcode profile for the next live.
 pub async fn profile(State(state): State<AppState>, Extension(admin): Extension<AdminSession>, Form(form): Form<ProfileForm>) -> Response {
     let Ok(profile) = form.profile.parse::<TranscodeProfile>() else {
-        return back("controls", Err(format!("“{}” is not a transcode profile", form.profile)));
+        return back(&state, &admin, "controls", Err(format!("“{}” is not a transcode profile", form.profile)));
     };
     if let Err(error) = control::choose_profile(&state.store, profile).await {
         tracing::error!(%error, "cannot store the chosen profile");
-        return back("controls", Err("The profile could not be saved; please try again.".into()));
+        return back(&state, &admin, "controls", Err("The profile could not be saved; please try again.".into()));
     }
     let message = format!("Transcode profile for the next live set to {profile} by admin {}", admin.user);
     if let Err(error) = state.store.append_event(NewEvent::now(EventKind::AdminAction, message)).await {
         tracing::warn!(%error, "could not record an admin action");
     }
-    back("controls", Ok(format!("The next live will use the {profile} profile")))
+    back(&state, &admin, "controls", Ok(format!("The next live will use the {profile} profile")))
 }

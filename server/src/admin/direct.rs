@@ -23,9 +23,9 @@ const SECTION: &str = "direct";
 pub async fn add(State(state): State<AppState>, Extension(admin): Extension<AdminSession>, Form(form): Form<DirectForm>) -> Response {
     let valid = match checked(&form, true) {
         Ok(valid) => valid,
-        Err(problem) => return back(SECTION, Err(problem)),
+        Err(problem) => return back(&state, &admin, SECTION, Err(problem)),
     };
-    let Some(key) = valid.key.as_deref() else { return back(SECTION, Err("The stream key is needed.".into())) };
+    let Some(key) = valid.key.as_deref() else { return back(&state, &admin, SECTION, Err("The stream key is needed.".into())) };
     let at = now();
     let destination = DirectDestination {
         id: DirectId::random(),
@@ -36,7 +36,7 @@ pub async fn add(State(state): State<AppState>, Extension(admin): Extension<Admi
         created_at: at,
         updated_at: at,
     };
-    save(&state, &destination, format!("Direct destination “{}” ({}) added by admin {}", valid.label, valid.server, admin.user)).await
+    save(&state, &admin, &destination, format!("Direct destination “{}” ({}) added by admin {}", valid.label, valid.server, admin.user)).await
 }
 
 /// `POST /admin/direct/{id}`: edits one (label, URL, and the key when a new one is typed).
@@ -49,7 +49,7 @@ pub async fn edit(
     let Some(mut destination) = find(&state, &id).await else { return StatusCode::NOT_FOUND.into_response() };
     let valid = match checked(&form, false) {
         Ok(valid) => valid,
-        Err(problem) => return back(SECTION, Err(problem)),
+        Err(problem) => return back(&state, &admin, SECTION, Err(problem)),
     };
     destination.label = valid.label.clone();
     destination.server = valid.server.clone();
@@ -59,7 +59,7 @@ pub async fn edit(
     }
     destination.updated_at = now();
     let what = if key_changed { ", with a new stream key" } else { "" };
-    save(&state, &destination, format!("Direct destination “{}” ({}) changed{what} by admin {}", valid.label, valid.server, admin.user)).await
+    save(&state, &admin, &destination, format!("Direct destination “{}” ({}) changed{what} by admin {}", valid.label, valid.server, admin.user)).await
 }
 
 /// `POST /admin/direct/{id}/{enable|disable|delete}`.
@@ -70,13 +70,13 @@ pub async fn act(State(state): State<AppState>, Extension(admin): Extension<Admi
         "enable" | "disable" => {
             destination.enabled = action == "enable";
             destination.updated_at = now();
-            save(&state, &destination, format!("Direct destination “{label}” {action}d by admin {}", admin.user)).await
+            save(&state, &admin, &destination, format!("Direct destination “{label}” {action}d by admin {}", admin.user)).await
         }
         "delete" => match state.store.delete_direct_destination(&destination.id).await {
-            Ok(_) => done(&state, format!("Direct destination “{label}” removed by admin {}", admin.user)).await,
+            Ok(_) => done(&state, &admin, format!("Direct destination “{label}” removed by admin {}", admin.user)).await,
             Err(error) => {
                 tracing::error!(%error, "cannot delete a direct destination");
-                back(SECTION, Err("The destination could not be removed; please try again.".into()))
+                back(&state, &admin, SECTION, Err("The destination could not be removed; please try again.".into()))
             }
         },
         _ => StatusCode::NOT_FOUND.into_response(),
@@ -101,21 +101,21 @@ async fn find(state: &AppState, id: &str) -> Option<DirectDestination> {
     }
 }
 
-async fn save(state: &AppState, destination: &DirectDestination, message: String) -> Response {
+async fn save(state: &AppState, admin: &AdminSession, destination: &DirectDestination, message: String) -> Response {
     match state.store.put_direct_destination(destination).await {
-        Ok(()) => done(state, message).await,
+        Ok(()) => done(state, admin, message).await,
         Err(error) => {
             tracing::error!(%error, "cannot store a direct destination");
-            back(SECTION, Err("The destination could not be saved; please try again.".into()))
+            back(state, admin, SECTION, Err("The destination could not be saved; please try again.".into()))
         }
     }
 }
 
-async fn done(state: &AppState, message: String) -> Response {
+async fn done(state: &AppState, admin: &AdminSession, message: String) -> Response {
     tracing::info!("{message}");
     if let Err(error) = state.store.append_event(NewEvent::now(EventKind::AdminAction, message.clone())).await {
         tracing::warn!(%error, "could not record an admin action");
     }
     state.nudge_engine();
-    back(SECTION, Ok(message))
+    back(state, admin, SECTION, Ok(message))
 }

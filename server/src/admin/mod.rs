@@ -53,14 +53,20 @@ fn redirect(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/admin/login")))]).into_response()
 }
 
-/// Back to the dashboard's `section`, saying what was done (`notice`) or why not (`problem`).
-pub fn back(section: &str, outcome: Result<String, String>) -> Response {
-    let (key, text) = match outcome {
-        Ok(done) => ("notice", done),
-        Err(problem) => ("problem", problem),
+/// Back to the dashboard's `section`; what was done (or why not) waits in `admin`'s session for
+/// the dashboard to show once.
+pub fn back(state: &AppState, admin: &AdminSession, section: &str, outcome: Result<String, String>) -> Response {
+    let flash = match outcome {
+        Ok(text) => app::admin::Flash { done: true, text },
+        Err(text) => app::admin::Flash { done: false, text },
     };
-    let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair(key, &text).finish();
-    redirect(&format!("/admin?{query}#{section}"))
+    state.admin.sessions.set_flash(admin, flash);
+    redirect(&format!("/admin#{section}"))
+}
+
+/// The requests that show the flash: the dashboard page, and the identity it reads.
+fn shows_flash(path: &str) -> bool {
+    path == "/admin" || path == "/api/admin_identity"
 }
 
 /// The largest form body the gate reads to find the CSRF field.
@@ -89,7 +95,8 @@ pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -
             Err(response) => return response,
         }
     };
-    request.extensions_mut().insert(app::admin::AdminIdentity { user: session.user.clone(), csrf: session.csrf.clone() });
+    let flash = if reading && shows_flash(request.uri().path()) { state.admin.sessions.take_flash(&session) } else { None };
+    request.extensions_mut().insert(app::admin::AdminIdentity { user: session.user.clone(), csrf: session.csrf.clone(), flash });
     request.extensions_mut().insert(session);
     next.run(request).await
 }

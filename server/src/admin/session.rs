@@ -15,18 +15,27 @@ pub const COOKIE: &str = "fanout_admin";
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
 
 /// A signed-in admin, as a request sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AdminSession {
     /// The admin's name.
     pub user: String,
     /// The token every state-changing admin request must carry (form field or header).
     pub csrf: String,
+    /// The session's cookie token (never shown: `Debug` leaves it out).
+    token: String,
+}
+
+impl std::fmt::Debug for AdminSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSession").field("user", &self.user).finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
 struct Entry {
     session: AdminSession,
     last_used: Instant,
+    flash: Option<app::admin::Flash>,
 }
 
 /// Every live session.
@@ -47,12 +56,24 @@ impl AdminSessions {
     /// Starts a session for `user`; returns its cookie token.
     pub fn create(&self, user: &str) -> String {
         let token = random_token();
-        let session = AdminSession { user: user.to_string(), csrf: random_token() };
+        let session = AdminSession { user: user.to_string(), csrf: random_token(), token: token.clone() };
         let mut entries = self.entries();
         let now = Instant::now();
         entries.retain(|_, e| now.duration_since(e.last_used) < IDLE);
-        entries.insert(token.clone(), Entry { session, last_used: now });
+        entries.insert(token.clone(), Entry { session, last_used: now, flash: None });
         token
+    }
+
+    /// Keeps the outcome of `session`'s last action until the dashboard shows it.
+    pub fn set_flash(&self, session: &AdminSession, flash: app::admin::Flash) {
+        if let Some(entry) = self.entries().get_mut(&session.token) {
+            entry.flash = Some(flash);
+        }
+    }
+
+    /// Takes (once) the outcome kept for `session`.
+    pub fn take_flash(&self, session: &AdminSession) -> Option<app::admin::Flash> {
+        self.entries().get_mut(&session.token).and_then(|entry| entry.flash.take())
     }
 
     /// The session of `token`, if it is live (and marks it used now).

@@ -37,8 +37,8 @@ impl Admin {
         Self { base, cookie, csrf: identity.csrf, http }
     }
 
-    /// Posts a dashboard form; returns the message the dashboard is sent back with
-    /// (`Ok(notice)` or `Err(problem)`).
+    /// Posts a dashboard form; returns what the dashboard then says (`Ok` what was done, `Err`
+    /// why not), read once from the session as the page would.
     async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Result<String, String> {
         let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
         form.extend_from_slice(fields);
@@ -53,12 +53,14 @@ impl Admin {
             .unwrap_or_else(|e| panic!("POST {path}: {e}"));
         assert_eq!(response.status().as_u16(), 303, "POST {path}");
         let to = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let url = url::Url::parse(&format!("{}{to}", self.base)).unwrap_or_else(|e| panic!("{to}: {e}"));
-        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-        match pairs.first() {
-            Some((key, text)) if key == "notice" => Ok(text.clone()),
-            Some((key, text)) if key == "problem" => Err(text.clone()),
-            _ => panic!("POST {path} went to {to}"),
+        assert!(to.starts_with("/admin#") && !to.contains('?'), "back to the dashboard, nothing in the address: {to}");
+        let identity: app::admin::AdminIdentity = self.get_json("/api/admin_identity").await;
+        let again: app::admin::AdminIdentity = self.get_json("/api/admin_identity").await;
+        assert_eq!(again.flash, None, "the outcome is shown once");
+        match identity.flash {
+            Some(app::admin::Flash { done: true, text }) => Ok(text),
+            Some(app::admin::Flash { done: false, text }) => Err(text),
+            None => panic!("POST {path}: the dashboard has nothing to say"),
         }
     }
 

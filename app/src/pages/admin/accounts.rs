@@ -5,12 +5,12 @@
 use leptos::prelude::*;
 
 use super::{BUTTON, Csrf, confirm};
-use crate::dashboard::{AccountRow, admin_accounts};
+use crate::dashboard::AccountRow;
 
 /// Every connected volunteer, with pause / resume / disconnect (disconnect asks first).
 #[component]
 pub(super) fn Accounts(csrf: String) -> impl IntoView {
-    let accounts = Resource::new(|| (), |()| admin_accounts());
+    let accounts = super::data().accounts;
     let (search, set_search) = signal(String::new());
     view! {
         <section id="accounts" aria-labelledby="accounts-title" class="space-y-3">

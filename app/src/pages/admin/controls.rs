@@ -5,12 +5,12 @@
 use leptos::prelude::*;
 
 use super::{BUTTON, Csrf, confirm};
-use crate::admin::{TRANSCODE_PROFILES, admin_settings};
+use crate::admin::TRANSCODE_PROFILES;
 use crate::dashboard::DashboardStatus;
 
 #[component]
 pub(super) fn Controls(status: Signal<DashboardStatus>, csrf: String) -> impl IntoView {
-    let settings = Resource::new(|| (), |()| admin_settings());
+    let settings = super::data().settings;
     let csrf = StoredValue::new(csrf);
     view! {
         <section id="controls" aria-labelledby="controls-title" class="space-y-3 rounded-lg border border-slate-200 bg-white p-4">

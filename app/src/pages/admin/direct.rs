@@ -5,13 +5,13 @@
 use leptos::prelude::*;
 
 use super::{BUTTON, Csrf, confirm};
-use crate::direct::{DirectRow, MAX_KEY, MAX_LABEL, admin_direct};
+use crate::direct::{DirectRow, MAX_KEY, MAX_LABEL};
 
 const INPUT: &str = "w-full rounded-md border border-slate-300 px-3 py-1 text-sm";
 
 #[component]
 pub(super) fn Direct(csrf: String) -> impl IntoView {
-    let directs = Resource::new(|| (), |()| admin_direct());
+    let directs = super::data().direct;
     let csrf = StoredValue::new(csrf);
     view! {
         <section id="direct" aria-labelledby="direct-title" class="space-y-3">

@@ -7,8 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::{BUTTON, format_duration};
-use crate::dashboard::admin_accounts;
-use crate::history::{EventRow, admin_events, admin_lives, event_kinds, short_time};
+use crate::history::{EventRow, event_kinds, short_time};
 
 #[component]
 pub(super) fn History() -> impl IntoView {
@@ -23,7 +22,7 @@ pub(super) fn History() -> impl IntoView {
 
 #[component]
 fn Lives() -> impl IntoView {
-    let lives = Resource::new(|| (), |()| admin_lives());
+    let lives = super::data().lives;
     view! {
         <Suspense>
             {move || lives.get().map(|result| match result {
@@ -58,16 +57,17 @@ fn Lives() -> impl IntoView {
     }
 }
 
+/// The log's page and filters, from the address: `(before, kind, account)`.
+pub(super) fn filters() -> (Option<i64>, Option<String>, Option<String>) {
+    let q = use_query_map().get();
+    (q.get("before").and_then(|b| b.parse::<i64>().ok()), q.get("kind").filter(|k| !k.is_empty()), q.get("account").filter(|a| !a.is_empty()))
+}
+
 /// The event log with its filters and pages.
 #[component]
 fn Events() -> impl IntoView {
-    let query = use_query_map();
-    let filters = move || {
-        let q = query.get();
-        (q.get("before").and_then(|b| b.parse::<i64>().ok()), q.get("kind").filter(|k| !k.is_empty()), q.get("account").filter(|a| !a.is_empty()))
-    };
-    let page = Resource::new(filters, |(before, kind, account)| admin_events(before, kind, account));
-    let accounts = Resource::new(|| (), |()| admin_accounts());
+    let page = super::data().events;
+    let accounts = super::data().accounts;
     let select = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
     view! {
         <h3 class="font-semibold">"Events"</h3>

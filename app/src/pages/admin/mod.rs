@@ -22,9 +22,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
-
-use crate::admin::admin_identity;
+use crate::admin::{Flash, admin_identity};
 use crate::dashboard::{DashboardStatus, admin_dashboard};
 
 /// How many bitrate samples a destination's sparkline keeps (one per status update, ~1 s).
@@ -34,6 +32,35 @@ const SPARK_SAMPLES: usize = 60;
 /// Recent bitrates per destination id, oldest first (filled in the browser from the stream).
 type Bitrates = RwSignal<HashMap<String, Vec<u64>>>;
 
+/// What the sections read, fetched once per page. The sections render inside a closure that
+/// runs again as `identity` and `first` resolve; resources made there would be fetched again
+/// each time, and hydration could pair the page's HTML with an earlier fetch's data.
+#[derive(Clone, Copy)]
+struct Data {
+    accounts: Resource<Result<Vec<crate::dashboard::AccountRow>, ServerFnError>>,
+    settings: Resource<Result<crate::admin::AdminSettings, ServerFnError>>,
+    direct: Resource<Result<Vec<crate::direct::DirectRow>, ServerFnError>>,
+    lives: Resource<Result<Vec<crate::history::LiveRow>, ServerFnError>>,
+    events: Resource<Result<crate::history::EventsPage, ServerFnError>>,
+}
+
+impl Data {
+    fn new() -> Self {
+        Self {
+            accounts: Resource::new(|| (), |()| crate::dashboard::admin_accounts()),
+            settings: Resource::new(|| (), |()| crate::admin::admin_settings()),
+            direct: Resource::new(|| (), |()| crate::direct::admin_direct()),
+            lives: Resource::new(|| (), |()| crate::history::admin_lives()),
+            events: Resource::new(history::filters, |(before, kind, account)| crate::history::admin_events(before, kind, account)),
+        }
+    }
+}
+
+/// The page's data (provided by [`AdminPage`]).
+fn data() -> Data {
+    expect_context::<Data>()
+}
+
 /// Classes of the dashboard's small buttons.
 const BUTTON: &str = "rounded-md border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100";
 
@@ -42,10 +69,14 @@ const BUTTON: &str = "rounded-md border border-slate-300 bg-white px-3 py-1 text
 pub fn AdminPage() -> impl IntoView {
     let identity = Resource::new(|| (), |()| admin_identity());
     let first = Resource::new(|| (), |()| admin_dashboard());
+    provide_context(Data::new());
     let live: RwSignal<Option<DashboardStatus>> = RwSignal::new(None);
     let bitrates: Bitrates = RwSignal::new(HashMap::new());
+    // Set once the sections are hydrated: live updates wait for it, so hydration sees exactly
+    // the state the server rendered.
+    let hydrated = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
-    follow_stream(live, bitrates);
+    follow_stream(live, bitrates, hydrated);
     let status = Signal::derive(move || live.get().or_else(|| first.get().and_then(Result::ok)).unwrap_or_default());
     view! {
         <Title text="Admin" />
@@ -56,7 +87,7 @@ pub fn AdminPage() -> impl IntoView {
                     // deep for the compiler otherwise.
                     (Some(Ok(who)), Some(_)) => vec![
                         view! { <Header user=who.user.clone() csrf=who.csrf.clone() /> }.into_any(),
-                        view! { <Flash /> }.into_any(),
+                        view! { <Flash flash=who.flash.clone() /> }.into_any(),
                         view! { <now::Now status /> }.into_any(),
                         view! { <now::Capacity status /> }.into_any(),
                         view! { <controls::Controls status csrf=who.csrf.clone() /> }.into_any(),
@@ -65,6 +96,7 @@ pub fn AdminPage() -> impl IntoView {
                         view! { <direct::Direct csrf=who.csrf.clone() /> }.into_any(),
                         view! { <history::History /> }.into_any(),
                         view! { <settings::Settings /> }.into_any(),
+                        view! { <Hydrated hydrated /> }.into_any(),
                     ].into_any(),
                     // The session ended (idle, or signed out in another tab).
                     (Some(Err(_)), _) => view! {
@@ -99,22 +131,24 @@ fn Header(user: String, csrf: String) -> impl IntoView {
     }
 }
 
-/// What the last action did (or why it could not), from the query the server redirected with.
+/// What the last action did (or why it could not), kept in the session by the server.
 #[component]
-fn Flash() -> impl IntoView {
-    let query = use_query_map();
-    move || {
-        let q = query.get();
-        match (q.get("notice"), q.get("problem")) {
-            (_, Some(problem)) => {
-                view! { <p id="flash" role="alert" class="rounded-md bg-red-50 p-3 text-sm text-red-800">{problem}</p> }.into_any()
-            }
-            (Some(notice), None) => {
-                view! { <p id="flash" role="status" class="rounded-md bg-emerald-50 p-3 text-sm text-emerald-900">{notice}</p> }.into_any()
-            }
-            (None, None) => ().into_any(),
+fn Flash(flash: Option<Flash>) -> impl IntoView {
+    match flash {
+        Some(Flash { done: false, text }) => {
+            view! { <p id="flash" role="alert" class="rounded-md bg-red-50 p-3 text-sm text-red-800">{text}</p> }.into_any()
         }
+        Some(Flash { done: true, text }) => {
+            view! { <p id="flash" role="status" class="rounded-md bg-emerald-50 p-3 text-sm text-emerald-900">{text}</p> }.into_any()
+        }
+        None => ().into_any(),
     }
+}
+
+/// Marks the sections hydrated (an effect runs in the browser once they are).
+#[component]
+fn Hydrated(hydrated: RwSignal<bool>) -> impl IntoView {
+    Effect::new(move |_| hydrated.set(true));
 }
 
 /// The hidden field every admin form carries.
@@ -149,13 +183,17 @@ fn format_duration(secs: u64) -> String {
 }
 
 /// Follows the status stream: every state it sends goes into `live`, and each destination's
-/// bitrate into its sparkline (browser only).
+/// bitrate into its sparkline (browser only) — from when the page is `hydrated` on; what comes
+/// before is dropped (the next state follows within a second).
 #[cfg(feature = "hydrate")]
-fn follow_stream(live: RwSignal<Option<DashboardStatus>>, bitrates: Bitrates) {
+fn follow_stream(live: RwSignal<Option<DashboardStatus>>, bitrates: Bitrates, hydrated: RwSignal<bool>) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
     let Ok(source) = web_sys::EventSource::new("/admin/status/stream") else { return };
     let on_status = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        if !hydrated.get_untracked() {
+            return;
+        }
         if let Some(text) = event.data().as_string()
             && let Ok(status) = serde_json::from_str::<DashboardStatus>(&text)
         {

@@ -3,11 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::admin::admin_settings;
 
 #[component]
 pub(super) fn Settings() -> impl IntoView {
-    let settings = Resource::new(|| (), |()| admin_settings());
+    let settings = super::data().settings;
     view! {
         <section id="settings" aria-labelledby="settings-title" class="space-y-3">
             <h2 id="settings-title" class="text-lg font-semibold">"Settings"</h2>
