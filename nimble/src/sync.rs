@@ -198,6 +198,14 @@ pub async fn remove_all_owned(client: &NimbleClient) -> Result<SyncReport, Nimbl
     apply(client, Plan { delete: owned(&existing), ..Plan::default() }).await
 }
 
+/// Deletes the rules Fanout owns for one destination (the backend's next sync makes it anew:
+/// a reconnect).
+pub async fn remove_owned_by(client: &NimbleClient, destination: &str) -> Result<SyncReport, NimbleError> {
+    let existing = client.list_rules().await?;
+    let delete = owned(&existing).into_iter().filter(|removal| removal.destination == destination).collect();
+    apply(client, Plan { delete, ..Plan::default() }).await
+}
+
 /// Applies a plan: deletions, then creations.
 pub async fn apply(client: &NimbleClient, plan: Plan) -> Result<SyncReport, NimbleError> {
     let mut report = SyncReport { kept: plan.keep, ..SyncReport::default() };

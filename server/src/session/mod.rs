@@ -1,6 +1,7 @@
 //! The live engine: watches the channel (`youtube::detect`), and for each live runs one session
 //! ([`runner`]): titles and keys through `restream`, the pull through `ingest`, the fan-out
-//! through `relay` — or Nimble Streamer's republish rules (`backend`, `nimble`). One live at a time — a second one seen meanwhile is recorded and left alone.
+//! through `relay` — or Nimble Streamer's republish rules (`backend`, `nimble`). One live at
+//! a time — a second one seen meanwhile is recorded and left alone.
 //! A live still open in the store when Fanout starts is resumed if the channel is still live
 //! with it, and closed otherwise. Status flows out on a `watch` channel; nothing downstream
 //! calls back up.

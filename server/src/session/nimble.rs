@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use app::model::EventKind;
 use app::secrets::Secret;
-use fanout_nimble::ownership::owner_of;
 use fanout_nimble::{
     BackendConfig, BackendEvent, Destination, NimbleBackend, NimbleClient, RepublishState, RepublishStatus, Source, StatusMap,
 };
@@ -166,15 +165,13 @@ impl NimbleFanout {
     fn reconnect(&self, id: &str) {
         let (client, desired, id) = (self.setup.client.clone(), Arc::clone(&self.desired), id.to_string());
         tokio::spawn(async move {
-            match client.list_rules().await {
-                Ok(rules) => {
-                    for rule in rules.iter().filter(|rule| owner_of(rule).as_deref() == Some(id.as_str())) {
-                        if let Err(error) = client.delete_rule(&rule.id).await {
-                            tracing::warn!(destination = %id, %error, "could not delete a Nimble rule to reconnect it");
-                        }
+            match fanout_nimble::sync::remove_owned_by(&client, &id).await {
+                Ok(report) => {
+                    for failure in report.failures {
+                        tracing::warn!(destination = %id, error = %failure.error, "could not {} to reconnect it", failure.step);
                     }
                 }
-                Err(error) => tracing::warn!(destination = %id, %error, "could not list Nimble's rules to reconnect one"),
+                Err(error) => tracing::warn!(destination = %id, %error, "could not delete its Nimble rule to reconnect it"),
             }
             desired.send_modify(|_| {});
         });

@@ -152,10 +152,20 @@ impl Preparer {
         Ok(Prepared { account: account.id.clone(), name: account.display_name.clone(), target, channels, titles })
     }
 
-    /// Sets an account's titles for the live again (an admin asked), whatever was set before.
-    pub async fn retitle(&self, live: &LiveFor, account: &Account) -> Result<Titled, PrepareError> {
-        let mut token = self.tokens.access_token(&account.id, None).await?;
-        Ok(self.set_titles(live, account, &mut token).await?.1)
+    /// Sets these accounts' titles for the live again (an admin asked), whatever was set
+    /// before, as many at once as preparation; each title is an event as usual.
+    pub async fn retitle_all(&self, live: &LiveFor, accounts: Vec<Account>) {
+        futures::stream::iter(accounts)
+            .for_each_concurrent(self.concurrency.max(1), |account| async move {
+                let retitled = async {
+                    let mut token = self.tokens.access_token(&account.id, None).await?;
+                    self.set_titles(live, &account, &mut token).await
+                };
+                if let Err(error) = retitled.await {
+                    tracing::warn!(account = %account.id, "titles could not be set again: {error}");
+                }
+            })
+            .await;
     }
 
     /// Sets the titles of every enabled channel; returns their names and how many were titled.

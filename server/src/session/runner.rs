@@ -251,11 +251,8 @@ impl Session<'_> {
         let live = self.live_for();
         let deps = self.deps;
         let events = self.destinations.reconcile(&deps.store, &deps.cipher, deps.preparer.as_ref(), &live, &self.fanout).await;
-        for mut event in events {
-            event.video_id = Some(self.live.video_id.clone());
-            if let Err(error) = deps.store.append_event(event).await {
-                tracing::warn!(%error, "could not record an event");
-            }
+        for event in events {
+            self.record(event).await;
         }
         if (self.destinations.peak, self.destinations.failures) != self.stored_tally {
             self.store_tally().await;
@@ -324,13 +321,7 @@ impl Session<'_> {
         let count = accounts.len();
         self.event(EventKind::AdminAction, format!("Titles set again for {count} accounts by admin {by}")).await;
         let live = self.live_for();
-        tokio::spawn(async move {
-            for account in accounts {
-                if let Err(error) = preparer.retitle(&live, &account).await {
-                    tracing::warn!(account = %account.id, "titles could not be set again: {error}");
-                }
-            }
-        });
+        tokio::spawn(async move { preparer.retitle_all(&live, accounts).await });
         Ok(format!("Setting the titles of {count} accounts again"))
     }
 
@@ -363,13 +354,16 @@ impl Session<'_> {
     }
 
     async fn event(&self, kind: EventKind, message: String) {
-        let mut event = NewEvent::now(kind, message);
+        self.record(NewEvent::now(kind, message)).await;
+    }
+
+    /// Records an event of this live.
+    async fn record(&self, mut event: NewEvent) {
         event.video_id = Some(self.live.video_id.clone());
         if let Err(error) = self.deps.store.append_event(event).await {
             tracing::warn!(%error, "could not record an event");
         }
     }
-
 }
 
 /// Whether a stored live is still open (to be resumed).

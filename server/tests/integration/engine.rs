@@ -18,14 +18,15 @@ use super::*;
 pub(super) const VIDEO: &str = "LiveVideo01";
 pub(super) const TITLE: &str = "Satsang live 🔴 — \"Completion\" & the science of living: day 12";
 
-/// The sign-up world plus YouTube, a live HLS source and an nginx sink, with Fanout watching.
-const ADMIN_PASSWORD: &str = "engine test admin password";
+/// The password of the live tests' admin, `admin`.
+pub(super) const ADMIN_PASSWORD: &str = "engine test admin password";
 
 /// `admin:<hash>` for `FANOUT_ADMIN_USERS`.
-fn admin_users() -> String {
+pub(super) fn admin_users() -> String {
     format!("admin:{}", server::admin::users::hash_password(ADMIN_PASSWORD).unwrap_or_else(|e| panic!("{e}")))
 }
 
+/// The sign-up world plus YouTube, a live HLS source and an nginx sink, with Fanout watching.
 pub(super) struct LiveWorld {
     pub(super) world: World,
     pub(super) youtube: YoutubeStandIn,

@@ -17,7 +17,7 @@ use fanout_testworld::source::LiveSource;
 use fanout_testworld::youtube::{ChannelShows, YoutubeStandIn};
 use serde_json::{Value, json};
 
-use super::engine::events_of;
+use super::engine::{ADMIN_PASSWORD, admin_users, events_of};
 use super::signup::World;
 use super::*;
 
@@ -30,7 +30,6 @@ const INGEST_STREAM: &str = "fanout-ingest";
 /// Restream's ingest as the rules' destinations name it (nothing connects to it: the stand-in
 /// only keeps rules).
 const RESTREAM_INGEST: &str = "rtmp://live.restream.example:1935/live";
-const ADMIN_PASSWORD: &str = "nimble test admin password";
 
 /// The sign-up world plus YouTube, a live HLS source, the Nimble stand-in and the nginx sink
 /// standing in for Nimble's RTMP ingest, with Fanout watching and `FANOUT_RELAY=nimble`.
@@ -52,7 +51,7 @@ impl NimbleWorld {
         let ingest = NginxSink::start(dir.path(), "nimble-ingest").await.unwrap_or_else(|e| panic!("{e}"));
         let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
         let rtmp_base = ingest.ingest_base().trim_end_matches(&format!("/{INGEST_APP}")).to_string();
-        let admin = format!("admin:{}", server::admin::users::hash_password(ADMIN_PASSWORD).unwrap_or_else(|e| panic!("{e}")));
+        let admin = admin_users();
         let grace = grace_secs.to_string();
         let world = World::start(&[
             ("FANOUT_YOUTUBE_CHANNEL", "@FanoutTestChannel"),
