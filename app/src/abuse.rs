@@ -21,6 +21,21 @@ pub struct TrustForwardedFor(pub bool);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientAddress(pub IpAddr);
 
+impl ClientAddress {
+    /// The address as rate limits and throttles count it: an IPv4 address (IPv4-mapped IPv6
+    /// included) alone, an IPv6 address by its /64 — one subscriber's network, which they can
+    /// fill with as many addresses as they like.
+    pub fn bucket(self) -> IpAddr {
+        match self.0 {
+            IpAddr::V4(v4) => IpAddr::V4(v4),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6(std::net::Ipv6Addr::from(v6.to_bits() & !((1u128 << 64) - 1))),
+            },
+        }
+    }
+}
+
 /// Why the client address is unknown (the server was not started with connection info).
 #[derive(Debug, thiserror::Error)]
 #[error("the client's address is not known")]
@@ -73,9 +88,10 @@ impl PublicRateLimit {
         Self { limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))) }
     }
 
-    /// Counts one action from `client`: `Err(wait)` when it is over the limit.
+    /// Counts one action from `client` (by its [`ClientAddress::bucket`]): `Err(wait)` when it
+    /// is over the limit.
     pub fn check(&self, client: ClientAddress) -> Result<(), Duration> {
-        self.limiter.check_key(&client.0).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        self.limiter.check_key(&client.bucket()).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
     /// Forgets addresses that are back under the limit (call now and then, to bound memory).
@@ -98,5 +114,18 @@ mod tests {
         let wait = limit.check(a).err().unwrap_or_default();
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(20), "{wait:?}");
         assert!(limit.check(b).is_ok(), "another address is not affected");
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let limit = PublicRateLimit::per_minute(NonZeroU32::MIN);
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap_or_else(|e| panic!("{e}"));
+        let same_64: IpAddr = "2001:db8:1:2:ffff:0:0:9".parse().unwrap_or_else(|e| panic!("{e}"));
+        let next_64: IpAddr = "2001:db8:1:3::1".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert!(limit.check(ClientAddress(one)).is_ok());
+        assert!(limit.check(ClientAddress(same_64)).is_err(), "the same /64 shares one budget");
+        assert!(limit.check(ClientAddress(next_64)).is_ok());
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ClientAddress(mapped).bucket(), IpAddr::from([192, 0, 2, 7]));
     }
 }

@@ -28,6 +28,15 @@ pub struct Flash {
 /// The signed-in admin (the gate refuses this endpoint without a session).
 #[server(name = ReadAdminIdentity, prefix = "/api", endpoint = "admin_identity", input = leptos::server_fn::codec::GetUrl)]
 pub async fn admin_identity() -> Result<AdminIdentity, ServerFnError> {
+    require_admin().await
+}
+
+/// The admin the server's gate signed this request in as, or an error. Every admin server
+/// function asks this first: the gate is the door, this is the lock on each room — a request
+/// that reaches one some other way (a path the gate did not recognise, a page rendered for a
+/// form post) gets nothing.
+#[cfg(feature = "ssr")]
+pub async fn require_admin() -> Result<AdminIdentity, ServerFnError> {
     let axum::Extension(identity): axum::Extension<AdminIdentity> =
         leptos_axum::extract().await.map_err(|_| ServerFnError::new("not signed in"))?;
     Ok(identity)
@@ -76,6 +85,7 @@ pub struct SettingsView {
 /// session).
 #[server(name = ReadSettings, prefix = "/api", endpoint = "admin_settings", input = leptos::server_fn::codec::GetUrl)]
 pub async fn admin_settings() -> Result<AdminSettings, ServerFnError> {
+    require_admin().await?;
     let view = use_context::<SettingsView>().ok_or_else(|| ServerFnError::new("the settings are unavailable"))?;
     let store = use_context::<crate::store::SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
     let chosen = store.meta(TRANSCODE_PROFILE_META).await.map_err(|e| ServerFnError::new(e.to_string()))?;

@@ -105,6 +105,7 @@ pub struct DashboardSource(pub std::sync::Arc<dyn Fn() -> DashboardStatus + Send
 /// The dashboard's state now (the admin gate refuses this without a session).
 #[server(name = ReadDashboard, prefix = "/api", endpoint = "admin_dashboard", input = leptos::server_fn::codec::GetUrl)]
 pub async fn admin_dashboard() -> Result<DashboardStatus, ServerFnError> {
+    crate::admin::require_admin().await?;
     let source = use_context::<DashboardSource>().ok_or_else(|| ServerFnError::new("the dashboard is unavailable"))?;
     Ok((source.0)())
 }
@@ -185,6 +186,7 @@ pub struct AccountRow {
 /// Every account, newest first (the admin gate refuses this without a session).
 #[server(name = ReadAccounts, prefix = "/api", endpoint = "admin_accounts", input = leptos::server_fn::codec::GetUrl)]
 pub async fn admin_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
+    crate::admin::require_admin().await?;
     use crate::store::SharedStore;
     let store = use_context::<SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
     let signer = use_context::<crate::manage::link::LinkSigner>().ok_or_else(|| ServerFnError::new("manage links are unavailable"))?;

@@ -112,6 +112,7 @@ fn split_url(text: &str, key_given: bool) -> Option<(String, Option<String>)> {
 /// Every direct destination (the admin gate refuses this without a session).
 #[server(name = ReadDirect, prefix = "/api", endpoint = "admin_direct", input = leptos::server_fn::codec::GetUrl)]
 pub async fn admin_direct() -> Result<Vec<DirectRow>, ServerFnError> {
+    crate::admin::require_admin().await?;
     use crate::store::SharedStore;
     let store = use_context::<SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
     let directs = store.direct_destinations().await.map_err(|e| ServerFnError::new(e.to_string()))?;

@@ -54,6 +54,7 @@ pub fn event_kinds() -> Vec<&'static str> {
 /// The most recent lives, newest first (the admin gate refuses this without a session).
 #[server(name = ReadLives, prefix = "/api", endpoint = "admin_lives", input = leptos::server_fn::codec::GetUrl)]
 pub async fn admin_lives() -> Result<Vec<LiveRow>, ServerFnError> {
+    crate::admin::require_admin().await?;
     use crate::store::SharedStore;
     let store = use_context::<SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
     let lives = store.recent_lives(20).await.map_err(|e| ServerFnError::new(e.to_string()))?;
@@ -77,6 +78,7 @@ pub async fn admin_lives() -> Result<Vec<LiveRow>, ServerFnError> {
 /// `account` filter; an unknown kind is refused.
 #[server(name = ReadEvents, prefix = "/api", endpoint = "admin_events", input = leptos::server_fn::codec::GetUrl)]
 pub async fn admin_events(before: Option<i64>, kind: Option<String>, account: Option<String>) -> Result<EventsPage, ServerFnError> {
+    crate::admin::require_admin().await?;
     use crate::store::{AccountId, EventId, EventQuery, SharedStore};
     let store = use_context::<SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
     let kind = match kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {

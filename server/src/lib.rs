@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod check;
+pub mod child;
 pub mod config;
 pub mod guard;
 pub mod health;

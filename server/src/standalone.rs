@@ -110,7 +110,8 @@ fn reconcile(relay: &Relay, wanted: BTreeMap<String, RtmpTarget>) -> (usize, usi
 pub async fn run(args: &RelayArgs, key: Option<String>) -> Result<(), StandaloneError> {
     let key = key.filter(|k| k.len() >= 16).map(Secret::new).ok_or(StandaloneError::Key)?;
     let destinations = read_destinations(&args.to_file)?;
-    let relay = Relay::start_on(args.ingest, key, DestinationPolicy::default()).await?;
+    let peers = if args.ingest.ip().is_loopback() { crate::relay::Peers::Loopback } else { crate::relay::Peers::Any };
+    let relay = Relay::listening(args.ingest, key, peers, DestinationPolicy::default()).await?;
     let (added, _) = reconcile(&relay, destinations);
     tracing::info!(listen = %args.ingest, destinations = added, "relay running");
     let stop = crate::shutdown::on_signal();

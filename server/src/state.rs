@@ -184,7 +184,7 @@ impl AppState {
             crate::config::FanoutBackend::Builtin => None,
             crate::config::FanoutBackend::Nimble(nimble) => {
                 tracing::info!(api = %nimble.api, ingest = %nimble.ingest_shown(), "Nimble Streamer fans the lives out");
-                Some(crate::session::nimble::NimbleSetup::new(nimble.client()?, nimble.source(), nimble.ingest_url()))
+                Some(crate::session::nimble::NimbleSetup::new(nimble.client()?, nimble.source(), nimble.ingest_target()))
             }
         };
         let deps = crate::session::runner::SessionDeps {
@@ -198,7 +198,6 @@ impl AppState {
                 yt_dlp: engine.yt_dlp.clone(),
                 mode: engine.pull,
                 profile: engine.transcode,
-                progress: false,
             },
             grace: engine.grace,
             reconcile_every: std::time::Duration::from_secs(5),

@@ -12,13 +12,16 @@ use crate::setup::get_setup_status;
 #[component]
 pub fn AdminLoginPage() -> impl IntoView {
     let query = use_query_map();
-    let (failed, wait, out) = query.with_untracked(|q| (q.get("failed").is_some(), q.get("wait"), q.get("out").is_some()));
+    let (failed, wait, busy, out) =
+        query.with_untracked(|q| (q.get("failed").is_some(), q.get("wait"), q.get("busy"), q.get("out").is_some()));
     // Read through the server function so the browser hydrates what the server rendered.
     let status = OnceResource::new(get_setup_status());
     let message = if failed {
         Some("That name and password do not match. Try again.".to_string())
     } else if let Some(seconds) = wait.and_then(|w| w.parse::<u64>().ok()) {
         Some(format!("Too many failed attempts. Wait {seconds} s, then try again."))
+    } else if let Some(seconds) = busy.and_then(|w| w.parse::<u64>().ok()) {
+        Some(format!("The server is busy checking other sign-ins. Wait {seconds} s, then try again."))
     } else if out {
         Some("You are signed out.".to_string())
     } else {
@@ -56,10 +59,10 @@ fn login_form() -> impl IntoView {
     view! {
         <form method="post" action="/admin/login" class="space-y-3">
             <label class="block">"Name"
-                <input name="name" autocomplete="username" required class=input />
+                <input name="name" autocomplete="username" required maxlength="64" class=input />
             </label>
             <label class="block">"Password"
-                <input name="password" type="password" autocomplete="current-password" required class=input />
+                <input name="password" type="password" autocomplete="current-password" required maxlength="1024" class=input />
             </label>
             <button type="submit" id="sign-in" class="w-full rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white hover:bg-indigo-700">
                 "Sign in"

@@ -38,13 +38,18 @@ pub struct AdminAccess {
     pub sessions: AdminSessions,
     /// Failed logins.
     pub throttle: LoginThrottle,
+    /// The bound on password checks at once.
+    pub checks: login::PasswordChecks,
     /// Whether cookies get `Secure` (the public URL is https).
     pub secure_cookies: bool,
 }
 
 /// Whether `path` is behind the door: the admin pages (but the login), the admin server
 /// functions and the admin streams.
+/// Compared without regard to case, in case a router matches that way: the gate must never be
+/// narrower than the routes behind it.
 pub fn is_admin_path(path: &str) -> bool {
+    let path = path.to_ascii_lowercase();
     let page = path == "/admin" || path.starts_with("/admin/");
     (page && path != LOGIN_PATH) || path.starts_with("/api/admin")
 }
@@ -135,7 +140,7 @@ mod tests {
 
     #[test]
     fn admin_paths_are_behind_the_door_and_the_login_is_not() {
-        for path in ["/admin", "/admin/", "/admin/accounts", "/admin/events/stream", "/api/admin_status", "/admin/logout"] {
+        for path in ["/admin", "/admin/", "/admin/accounts", "/admin/events/stream", "/api/admin_status", "/admin/logout", "/ADMIN", "/Api/Admin_dashboard"] {
             assert!(is_admin_path(path), "{path}");
         }
         for path in ["/admin/login", "/", "/administrator", "/api/start_signup", "/manage/x/pause"] {

@@ -42,13 +42,17 @@ pub struct NimbleSettings {
 }
 
 impl NimbleSettings {
-    /// The URL the ingest publishes to: `rtmp://host:port/app/stream`, or with a login
-    /// `rtmp://host:port/app?rtmpauth=login:password/stream` (the form `fanout-nimble` documents
-    /// for Nimble). A secret: it may carry the password.
-    pub fn ingest_url(&self) -> Secret {
-        let auth =
-            self.login.as_ref().map(|(login, password)| format!("?rtmpauth={login}:{}", password.expose())).unwrap_or_default();
-        Secret::new(format!("rtmp://{}:{}/{}{auth}/{}", self.ingest_host, self.ingest_port, self.app, self.stream))
+    /// Where the relay publishes the live inside Nimble: its RTMP application with the ingest
+    /// login as the application's query (a secret: never shown).
+    pub fn ingest_target(&self) -> crate::relay::RtmpTarget {
+        crate::relay::RtmpTarget {
+            tls: false,
+            host: self.ingest_host.clone(),
+            port: self.ingest_port,
+            app: self.app.clone(),
+            key: Secret::new(self.stream.clone()),
+            app_query: self.login.as_ref().map(|(login, password)| Secret::new(format!("rtmpauth={login}:{}", password.expose()))),
+        }
     }
 
     /// The ingest URL as it may be shown (no password).

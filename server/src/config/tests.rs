@@ -196,7 +196,8 @@ fn the_builtin_relay_is_the_default_and_nimble_needs_its_token() {
     let settings = validated.settings.unwrap_or_else(|| panic!("valid:\n{report}"));
     assert!(!format!("{settings:?}").contains(NIMBLE_TOKEN));
     let FanoutBackend::Nimble(nimble) = settings.engine.fanout else { panic!("nimble chosen") };
-    assert_eq!(nimble.ingest_url().expose(), "rtmp://127.0.0.1:1935/fanout/live");
+    let target = nimble.ingest_target();
+    assert_eq!(format!("{}/{}", target.tc_url(), target.key.expose()), "rtmp://127.0.0.1:1935/fanout/live");
     assert_eq!(nimble.api.as_str(), "http://127.0.0.1:8082/");
     assert_eq!(nimble.source(), fanout_nimble::Source { app: "fanout".into(), stream: "live".into() });
 }
@@ -232,7 +233,8 @@ fn an_ingest_login_rides_in_the_url_and_never_in_the_report() {
     let validated = validate(&args);
     assert!(!validated.findings.to_string().contains("h7Gq2"), "{}", validated.findings);
     let settings = nimble_settings(&args).unwrap_or_else(|f| panic!("valid:\n{f}"));
-    assert_eq!(settings.ingest_url().expose(), "rtmp://10.0.0.5:1936/fanout?rtmpauth=fanout-ingest:h7Gq2-Lm9xR4tVb8Kc/live");
+    let target = settings.ingest_target();
+    assert_eq!(format!("{}/{}", target.tc_url(), target.key.expose()), "rtmp://10.0.0.5:1936/fanout?rtmpauth=fanout-ingest:h7Gq2-Lm9xR4tVb8Kc/live");
     let values = settings.template_values().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((values.rtmp_listen_ip.to_string(), values.rtmp_port, values.management_port), ("10.0.0.5".into(), 1936, 8082));
     let rendered = fanout_nimble::render(&values).unwrap_or_else(|e| panic!("{e}"));

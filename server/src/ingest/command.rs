@@ -61,8 +61,9 @@ impl TranscodeProfile {
     }
 }
 
-/// ffmpeg's arguments to read `input` (a manifest URL, or `pipe:0`) and publish to `output`.
-pub fn ffmpeg_args(input: &str, output: &str, profile: TranscodeProfile) -> Vec<String> {
+/// ffmpeg's arguments to read `input` (a manifest URL, or `pipe:0`) and write FLV to its
+/// standard output, which Fanout reads (no address, no key on the command line).
+pub fn ffmpeg_args(input: &str, profile: TranscodeProfile) -> Vec<String> {
     let mut args: Vec<String> = ["-hide_banner", "-nostats", "-loglevel", "warning", "-nostdin"].iter().map(|s| s.to_string()).collect();
     if input != "pipe:0" {
         // Live HLS: start at the newest segment, keep reading through network hiccups.
@@ -78,7 +79,7 @@ pub fn ffmpeg_args(input: &str, output: &str, profile: TranscodeProfile) -> Vec<
     args.push("-re".into());
     args.extend(["-i".to_string(), input.to_string()]);
     args.extend(profile.codec_args());
-    args.extend(["-f".to_string(), "flv".to_string(), output.to_string()]);
+    args.extend(["-f".to_string(), "flv".to_string(), "pipe:1".to_string()]);
     args
 }
 
@@ -128,15 +129,16 @@ mod tests {
 
     #[test]
     fn copy_remuxes_without_reencoding_and_starts_at_the_live_edge() {
-        let args = ffmpeg_args("https://manifest.example/index.m3u8", "rtmp://127.0.0.1:1/ingest/k", TranscodeProfile::Copy);
+        let args = ffmpeg_args("https://manifest.example/index.m3u8", TranscodeProfile::Copy);
         let joined = args.join(" ");
-        assert!(joined.contains("-live_start_index -1 -re -i https://manifest.example/index.m3u8 -c copy -f flv rtmp://127.0.0.1:1/ingest/k"), "{joined}");
+        assert!(joined.contains("-live_start_index -1 -re -i https://manifest.example/index.m3u8 -c copy -f flv pipe:1"), "{joined}");
+        assert!(!joined.contains("rtmp"), "the output is a pipe: no address, no key");
         assert!(!joined.contains("libx264"));
     }
 
     #[test]
     fn profiles_transcode_to_their_height_and_rate() {
-        let joined = ffmpeg_args("pipe:0", "rtmp://x/ingest/k", TranscodeProfile::P480).join(" ");
+        let joined = ffmpeg_args("pipe:0", TranscodeProfile::P480).join(" ");
         assert!(joined.contains("-re -i pipe:0 -vf scale=-2:480 -c:v libx264 -preset veryfast"), "{joined}");
         assert!(joined.contains("-b:v 1200k") && !joined.contains("-nostdin"), "{joined}");
         assert_eq!("720p".parse::<TranscodeProfile>().ok(), Some(TranscodeProfile::P720));

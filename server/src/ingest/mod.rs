@@ -1,30 +1,40 @@
 //! The ingest: one `ffmpeg` per live that pulls the YouTube HLS (or reads `yt-dlp -o -`) and
-//! publishes it as FLV to the relay on loopback — copy-remuxed by default, transcoded to a
+//! writes it as FLV on a pipe into the relay's input — copy-remuxed by default, transcoded to a
 //! profile when configured. Supervised: restarted with backoff (re-resolving the manifest after
-//! a 403/404, since YouTube's manifest URLs expire), its stderr turned into status, and only
-//! ever stopped by its own pid.
+//! a 403/404, since YouTube's manifest URLs expire), restarted with a fresh stream when the
+//! engine asks (its input stalled), its stderr turned into status, and only ever stopped by its
+//! own process group.
 
 pub mod command;
-pub mod progress;
 mod supervise;
 
 use std::sync::Arc;
 
-use app::secrets::Secret;
 use serde::Serialize;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 pub use command::{PullMode, TranscodeProfile};
 
-use crate::relay::InputStatus;
+use crate::relay::Input;
+
+/// Why no manifest could be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// The live is over (the page says so): not a fault.
+    #[error("the live has ended")]
+    Ended,
+    /// It could not be resolved now.
+    #[error("{0}")]
+    Failed(String),
+}
 
 /// Where the live comes from; asked again for a fresh manifest when the old one stops working.
 #[async_trait::async_trait]
 pub trait ManifestSource: Send + Sync {
     /// The HLS manifest URL (with `fresh`, resolved anew rather than reused).
-    async fn manifest(&self, fresh: bool) -> Result<Url, String>;
+    async fn manifest(&self, fresh: bool) -> Result<Url, ResolveError>;
     /// The watch page URL (for `yt-dlp`).
     fn watch_url(&self) -> Url;
 }
@@ -40,6 +50,8 @@ pub enum IngestState {
     Running,
     /// ffmpeg exited; waiting before starting it again.
     Restarting,
+    /// The source's stream ended (not a fault); started again only if the engine asks.
+    Ended,
     /// Stopped on request.
     Stopped,
 }
@@ -66,9 +78,6 @@ pub struct IngestConfig {
     pub mode: PullMode,
     /// Copy, or transcode to a profile.
     pub profile: TranscodeProfile,
-    /// Have ffmpeg report its progress (`-progress pipe:1`) and publish what it writes as
-    /// [`Ingest::output`]: for when Fanout's relay does not receive the live (Nimble does).
-    pub progress: bool,
 }
 
 impl Default for IngestConfig {
@@ -78,7 +87,6 @@ impl Default for IngestConfig {
             yt_dlp: "yt-dlp".into(),
             mode: PullMode::Hls,
             profile: TranscodeProfile::Copy,
-            progress: false,
         }
     }
 }
@@ -86,19 +94,18 @@ impl Default for IngestConfig {
 /// A running ingest. Dropping it does not stop it: call [`Ingest::stop`].
 pub struct Ingest {
     stop: CancellationToken,
+    restart: Arc<Notify>,
     status: watch::Receiver<IngestStatus>,
-    output: watch::Receiver<InputStatus>,
 }
 
 impl Ingest {
-    /// Starts pulling from `source` into the relay at `relay_url`.
-    pub fn start(config: IngestConfig, source: Arc<dyn ManifestSource>, relay_url: Secret, parent: &CancellationToken) -> Self {
+    /// Starts pulling from `source` into the relay's `input`.
+    pub fn start(config: IngestConfig, source: Arc<dyn ManifestSource>, input: Arc<Input>, parent: &CancellationToken) -> Self {
         let stop = parent.child_token();
-        let (status, receiver) =
-            watch::channel(IngestStatus { state: IngestState::Starting, restarts: 0, last_error: None });
-        let (output, output_receiver) = watch::channel(InputStatus::default());
-        tokio::spawn(supervise::run(config, source, relay_url, status, output, stop.clone()));
-        Self { stop, status: receiver, output: output_receiver }
+        let restart = Arc::new(Notify::new());
+        let (status, receiver) = watch::channel(IngestStatus { state: IngestState::Starting, restarts: 0, last_error: None });
+        tokio::spawn(supervise::run(config, source, input, status, Arc::clone(&restart), stop.clone()));
+        Self { stop, restart, status: receiver }
     }
 
     /// Watches its status.
@@ -106,13 +113,12 @@ impl Ingest {
         self.status.clone()
     }
 
-    /// What ffmpeg has written to its output, from its progress report (with
-    /// [`IngestConfig::progress`]; otherwise it stays empty).
-    pub fn output(&self) -> watch::Receiver<InputStatus> {
-        self.output.clone()
+    /// Ends the current run (if any) and starts again at once with a freshly resolved stream.
+    pub fn restart(&self) {
+        self.restart.notify_one();
     }
 
-    /// Stops ffmpeg (and yt-dlp) by pid.
+    /// Stops ffmpeg (and yt-dlp), as process groups.
     pub fn stop(&self) {
         self.stop.cancel();
     }

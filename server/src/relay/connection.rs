@@ -131,7 +131,7 @@ async fn connect_inner(target: &RtmpTarget) -> Result<Publisher, ConnectError> {
     config.tc_url = Some(target.tc_url());
     let (mut session, initial) = ClientSession::new(config)?;
     let mut pending = initial;
-    pending.push(session.request_connection(target.app.clone())?);
+    pending.push(session.request_connection(target.connect_app())?);
     pending.extend(session.handle_input(&leftover)?);
     loop {
         let mut published = false;

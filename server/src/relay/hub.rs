@@ -20,6 +20,12 @@ pub struct Hub {
     newest: AtomicU32,
 }
 
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Hub({} readers)", self.media.receiver_count())
+    }
+}
+
 impl Hub {
     /// A hub whose ring holds `capacity` batches.
     pub fn new(capacity: usize) -> Self {

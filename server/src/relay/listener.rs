@@ -1,10 +1,15 @@
-//! The relay's input: an RTMP server on loopback that accepts one publisher — the ingest
-//! (ffmpeg) — on `rtmp://127.0.0.1:<port>/ingest/<key>`, and turns what it publishes into
-//! media for the hub. Timestamps are rebased so they keep growing when the ingest restarts:
-//! destinations see one continuous stream.
+//! The relay's RTMP input: a listener that accepts a publisher on
+//! `rtmp://<address>/ingest/<key>` — for `fanout relay` (and a broadcaster pushing the live) —
+//! and feeds what it publishes into the [`Input`]. Every connection is served in its own task
+//! under deadlines (the handshake, the publish request, and every read after it), so an idle or
+//! slow peer holds nothing but its own socket; one publisher holds the input at a time, a second
+//! is refused plainly; a wrong key is refused without saying whether a key exists; refused peers
+//! are logged by address. The peer's bytes pass the [`RtmpGuard`] before the session reads
+//! them.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use app::secrets::Secret;
 use bytes::Bytes;
@@ -12,16 +17,34 @@ use rml_rtmp::handshake::PeerType;
 use rml_rtmp::sessions::{ServerSession, ServerSessionConfig, ServerSessionEvent, ServerSessionResult};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use super::guard::{GuardError, RtmpGuard, catching};
 use super::handshake::{HandshakeFailed, handshake};
-use super::batch::{BATCH_WINDOW, Batch};
-use super::hub::SharedHub;
-use super::media::{Media, MediaChunker, MediaKind, SHARED_STREAM_ID};
-use super::status::BitrateMeter;
+use super::input::{Feed, Input};
+use super::media::MediaKind;
 
-/// The RTMP application the ingest publishes to.
+/// The RTMP application a publisher publishes to.
 pub const INGEST_APP: &str = "ingest";
+
+/// How long a connection may take to complete the RTMP handshake.
+pub const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(5);
+/// How long a connected peer may take to ask to publish.
+pub const PUBLISH_DEADLINE: Duration = Duration::from_secs(10);
+/// How long a publisher may send nothing before it is dropped.
+pub const IDLE_DEADLINE: Duration = Duration::from_secs(10);
+/// The most connections served at once (each a task, a socket and a 64 KiB buffer).
+const MAX_CONNECTIONS: usize = 64;
+
+/// Which peers may connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peers {
+    /// Loopback addresses only (the relay's own ingest, the benchmark).
+    Loopback,
+    /// Any address (a broadcaster pushing over the internet).
+    Any,
+}
 
 /// Why a publisher connection ended.
 #[derive(Debug, thiserror::Error)]
@@ -33,71 +56,33 @@ enum PublisherError {
     #[error("RTMP session: {0:?}")]
     Session(rml_rtmp::sessions::ServerSessionError),
     #[error("{0}")]
+    Guard(#[from] GuardError),
+    #[error("{0}")]
     Refused(&'static str),
+    #[error("no {0} within {1} s")]
+    Deadline(&'static str, u64),
     #[error(transparent)]
     Serialize(#[from] super::media::SerializeError),
 }
 
-/// The batch being gathered: media received since the first of it, sent when its window closes.
-#[derive(Default)]
-struct Pending {
-    media: Vec<Media>,
-    since: Option<Instant>,
-}
-
-impl Pending {
-    fn push(&mut self, media: Media) {
-        self.since.get_or_insert_with(Instant::now);
-        self.media.push(media);
-    }
-
-    fn deadline(&self) -> Option<Instant> {
-        self.since.map(|since| since + BATCH_WINDOW)
-    }
-
-    fn due(&self) -> bool {
-        self.deadline().is_some_and(|deadline| Instant::now() >= deadline)
-    }
-
-    fn flush(&mut self, hub: &SharedHub) {
-        self.since = None;
-        if self.media.is_empty() {
-            return;
-        }
-        let media = std::mem::take(&mut self.media);
-        let count = media.len() as u64;
-        hub.update_input(|input| input.messages += count);
-        hub.publish(Batch::new(media));
+impl PublisherError {
+    /// A refusal of the peer (logged as such), not a publisher's stream ending.
+    fn is_refusal(&self) -> bool {
+        !matches!(self, Self::Io(_) | Self::Serialize(_))
     }
 }
 
-/// Keeps outgoing timestamps growing across publishers.
-#[derive(Debug, Default)]
-struct Rebaser {
-    offset: Option<i64>,
-    last_out: u32,
+/// What accepting needs.
+struct Door {
+    key: Secret,
+    input: Arc<Input>,
+    peers: Peers,
 }
 
-impl Rebaser {
-    /// A new publisher starts: its first timestamp will follow the last one sent.
-    fn new_publisher(&mut self) {
-        self.offset = None;
-    }
-
-    fn rebase(&mut self, timestamp: u32) -> u32 {
-        let offset = *self.offset.get_or_insert_with(|| {
-            let next = if self.last_out == 0 { 0 } else { i64::from(self.last_out) + 40 };
-            next - i64::from(timestamp)
-        });
-        let out = (i64::from(timestamp) + offset).clamp(0, i64::from(u32::MAX)) as u32;
-        self.last_out = self.last_out.max(out);
-        out
-    }
-}
-
-/// Accepts ingest publishers (one at a time) until `stop`.
-pub async fn accept(listener: TcpListener, key: Secret, hub: SharedHub, stop: CancellationToken) {
-    let mut rebaser = Rebaser::default();
+/// Accepts publishers until `stop`, each connection in its own task.
+pub async fn accept(listener: TcpListener, key: Secret, input: Arc<Input>, peers: Peers, stop: CancellationToken) {
+    let door = Arc::new(Door { key, input, peers });
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let (stream, peer) = tokio::select! {
             () = stop.cancelled() => return,
@@ -110,134 +95,138 @@ pub async fn accept(listener: TcpListener, key: Secret, hub: SharedHub, stop: Ca
                 }
             },
         };
-        if !peer.ip().is_loopback() {
+        if door.peers == Peers::Loopback && !peer.ip().is_loopback() {
+            tracing::warn!(%peer, "refused an ingest connection from outside loopback");
             continue;
         }
-        rebaser.new_publisher();
-        hub.update_input(|input| input.publishing = true);
-        let result = tokio::select! {
-            () = stop.cancelled() => Ok(()),
-            result = serve_publisher(stream, peer, &key, &hub, &mut rebaser) => result,
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            tracing::warn!(%peer, "refused an ingest connection: too many at once");
+            continue;
         };
-        hub.update_input(|input| {
-            input.publishing = false;
-            input.bitrate_bps = 0;
+        let (door, stop) = (Arc::clone(&door), stop.clone());
+        tokio::spawn(async move {
+            let result = tokio::select! {
+                () = stop.cancelled() => Ok(()),
+                result = serve(stream, peer, &door) => result,
+            };
+            match result {
+                Ok(()) => tracing::info!(%peer, "the publisher stopped publishing"),
+                Err(error) if error.is_refusal() => tracing::warn!(%peer, "refused an ingest connection: {error}"),
+                Err(error) => tracing::warn!(%peer, "the publisher's connection ended: {error}"),
+            }
+            drop(slot);
         });
-        match result {
-            Ok(()) => tracing::info!("the ingest stopped publishing"),
-            Err(error) => tracing::warn!("the ingest connection ended: {error}"),
-        }
     }
 }
 
-async fn serve_publisher(
-    mut stream: TcpStream,
-    peer: SocketAddr,
-    key: &Secret,
-    hub: &SharedHub,
-    rebaser: &mut Rebaser,
-) -> Result<(), PublisherError> {
+/// A connection before and after it holds the input.
+enum Stage {
+    /// Connected; not publishing yet, until the deadline.
+    Waiting(tokio::time::Instant),
+    /// Publishing.
+    Publishing(Feed),
+}
+
+async fn serve(mut stream: TcpStream, peer: SocketAddr, door: &Door) -> Result<(), PublisherError> {
     stream.set_nodelay(true)?;
-    let leftover = match handshake(&mut stream, PeerType::Server).await {
-        Ok(leftover) => leftover,
-        Err(HandshakeFailed::Closed) => return Ok(()),
-        Err(e) => return Err(e.into()),
+    let leftover = match tokio::time::timeout(HANDSHAKE_DEADLINE, handshake(&mut stream, PeerType::Server)).await {
+        Err(_) => return Err(PublisherError::Deadline("RTMP handshake", HANDSHAKE_DEADLINE.as_secs())),
+        Ok(Err(HandshakeFailed::Closed)) => return Ok(()),
+        Ok(result) => result?,
     };
+    tracing::debug!(%peer, "RTMP peer connected");
+    let mut guard = RtmpGuard::new();
     let mut buffer = vec![0u8; 64 * 1024];
-    tracing::debug!(%peer, "ingest connected");
-    let (mut session, results) = ServerSession::new(ServerSessionConfig::new()).map_err(PublisherError::Session)?;
-    let mut chunker = MediaChunker::new(SHARED_STREAM_ID)?;
-    let mut meter = BitrateMeter::new(Duration::from_secs(2));
-    let mut batch = Pending::default();
-    let mut pending = results;
-    pending.extend(session.handle_input(&leftover).map_err(PublisherError::Session)?);
+    let (mut session, mut pending) = ServerSession::new(ServerSessionConfig::new()).map_err(PublisherError::Session)?;
+    let mut stage = Stage::Waiting(tokio::time::Instant::now() + PUBLISH_DEADLINE);
+    guard.check(&leftover)?;
+    pending.extend(catching(|| session.handle_input(&leftover))?.map_err(PublisherError::Session)?);
     loop {
         while !pending.is_empty() {
-            let results = std::mem::take(&mut pending);
-            for result in results {
+            for result in std::mem::take(&mut pending) {
                 match result {
                     ServerSessionResult::OutboundResponse(packet) => stream.write_all(&packet.bytes).await?,
-                    ServerSessionResult::RaisedEvent(event) => {
-                        pending.extend(handle_event(event, &mut session, key, hub, &mut chunker, rebaser, &mut batch)?)
-                    }
+                    ServerSessionResult::RaisedEvent(event) => pending.extend(handle_event(event, &mut session, door, &mut stage)?),
                     ServerSessionResult::UnhandleableMessageReceived(_) => {}
                 }
             }
         }
-        if batch.due() {
-            batch.flush(hub);
-        }
-        // A batch waits for more media until its window closes, never longer.
-        let read = match batch.deadline() {
-            Some(deadline) => match tokio::time::timeout_at(deadline.into(), stream.read(&mut buffer)).await {
+        let read = match &mut stage {
+            Stage::Waiting(deadline) => match tokio::time::timeout_at(*deadline, stream.read(&mut buffer)).await {
                 Ok(read) => read?,
-                Err(_) => {
-                    batch.flush(hub);
-                    continue;
-                }
+                Err(_) => return Err(PublisherError::Deadline("publish request", PUBLISH_DEADLINE.as_secs())),
             },
-            None => stream.read(&mut buffer).await?,
+            Stage::Publishing(feed) => {
+                feed.flush_if_due();
+                // A batch waits for more media until its window closes; the peer, no longer
+                // than the idle deadline.
+                let idle = tokio::time::Instant::now() + IDLE_DEADLINE;
+                let until = feed.deadline().map_or(idle, |batch| tokio::time::Instant::from_std(batch).min(idle));
+                match tokio::time::timeout_at(until, stream.read(&mut buffer)).await {
+                    Ok(read) => read?,
+                    Err(_) if until < idle => {
+                        feed.flush();
+                        continue;
+                    }
+                    Err(_) => return Err(PublisherError::Deadline("media", IDLE_DEADLINE.as_secs())),
+                }
+            }
         };
         if read == 0 {
-            batch.flush(hub);
             return Ok(());
         }
-        hub.update_input(|input| {
-            input.bytes_received += read as u64;
-            if let Some(bps) = meter.add(read, Instant::now()) {
-                input.bitrate_bps = bps;
-            }
-        });
-        pending = session.handle_input(&buffer[..read]).map_err(PublisherError::Session)?;
+        let bytes = &buffer[..read];
+        if let Stage::Publishing(feed) = &mut stage {
+            feed.received(read);
+        }
+        guard.check(bytes)?;
+        pending = catching(|| session.handle_input(bytes))?.map_err(PublisherError::Session)?;
     }
 }
 
 fn handle_event(
     event: ServerSessionEvent,
     session: &mut ServerSession,
-    key: &Secret,
-    hub: &SharedHub,
-    chunker: &mut MediaChunker,
-    rebaser: &mut Rebaser,
-    batch: &mut Pending,
+    door: &Door,
+    stage: &mut Stage,
 ) -> Result<Vec<ServerSessionResult>, PublisherError> {
-    let mut media = |kind, data: Bytes, timestamp: u32, chunker: &mut MediaChunker, rebaser: &mut Rebaser| {
-        batch.push(chunker.media(kind, data, rebaser.rebase(timestamp))?);
-        Ok::<_, PublisherError>(Vec::new())
+    let mut media = |kind, data: Bytes, timestamp: u32| match stage {
+        Stage::Publishing(feed) => feed.media(kind, data, timestamp).map(|()| Vec::new()).map_err(PublisherError::from),
+        Stage::Waiting(_) => Err(PublisherError::Refused("media before a publish request")),
     };
     match event {
         ServerSessionEvent::ConnectionRequested { request_id, app_name } if app_name == INGEST_APP => {
             session.accept_request(request_id).map_err(PublisherError::Session)
         }
         ServerSessionEvent::ConnectionRequested { .. } => Err(PublisherError::Refused("connection to an unknown application")),
-        ServerSessionEvent::PublishStreamRequested { request_id, stream_key, .. } if stream_key == key.expose() => {
+        ServerSessionEvent::PublishStreamRequested { request_id, stream_key, .. } => {
+            // Compared whole and in constant time; a wrong key and a right key while another
+            // publishes are told apart only in Fanout's own log.
+            if !constant_time_eq(stream_key.as_bytes(), door.key.expose().as_bytes()) {
+                return Err(PublisherError::Refused("publish refused (wrong stream key)"));
+            }
+            if matches!(stage, Stage::Publishing(_)) {
+                return Err(PublisherError::Refused("a second publish on one connection"));
+            }
+            let Some(feed) = door.input.claim() else {
+                return Err(PublisherError::Refused("publish refused: another publisher holds the input"));
+            };
+            *stage = Stage::Publishing(feed);
             session.accept_request(request_id).map_err(PublisherError::Session)
         }
-        ServerSessionEvent::PublishStreamRequested { .. } => Err(PublisherError::Refused("publish with a wrong key")),
         ServerSessionEvent::PlayStreamRequested { .. } => Err(PublisherError::Refused("playback is not offered")),
         ServerSessionEvent::StreamMetadataChanged { metadata, .. } => {
-            hub.set_metadata(metadata);
+            if let Stage::Publishing(feed) = stage {
+                feed.metadata(metadata);
+            }
             Ok(Vec::new())
         }
-        ServerSessionEvent::VideoDataReceived { data, timestamp, .. } => media(MediaKind::Video, data, timestamp.value, chunker, rebaser),
-        ServerSessionEvent::AudioDataReceived { data, timestamp, .. } => media(MediaKind::Audio, data, timestamp.value, chunker, rebaser),
+        ServerSessionEvent::VideoDataReceived { data, timestamp, .. } => media(MediaKind::Video, data, timestamp.value),
+        ServerSessionEvent::AudioDataReceived { data, timestamp, .. } => media(MediaKind::Audio, data, timestamp.value),
         _ => Ok(Vec::new()),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Rebaser;
-
-    #[test]
-    fn timestamps_keep_growing_when_the_ingest_restarts() {
-        let mut rebaser = Rebaser::default();
-        assert_eq!((rebaser.rebase(0), rebaser.rebase(33), rebaser.rebase(10_000)), (0, 33, 10_000));
-        rebaser.new_publisher();
-        let restarted = rebaser.rebase(0);
-        assert_eq!(restarted, 10_040, "the second publisher continues after the first");
-        assert_eq!(rebaser.rebase(33), 10_073);
-        rebaser.new_publisher();
-        assert_eq!(rebaser.rebase(5_000), 10_113, "whatever the new publisher starts at");
-    }
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -1,5 +1,6 @@
 //! Fanout's built-in RTMP relay (on `rml_rtmp`; no hand-written chunk parser): receives the one
-//! ingest stream on loopback and sends it to N destinations. Each media message is prepared
+//! live — the ingest's FLV on a pipe ([`pipe`]), or an RTMP publisher ([`listener`]) — into its
+//! [`Input`] and sends it to N destinations. Each media message is prepared
 //! once — its chunks serialized once and shared (`bytes::Bytes`) — and every destination reads
 //! it from one bounded ring at its own pace, so a slow or dead destination costs the others
 //! nothing and memory never grows. Destinations join and leave while the live runs; each
@@ -8,10 +9,14 @@
 pub mod batch;
 pub mod connection;
 pub mod destination;
+pub mod flv;
+pub mod guard;
 pub mod handshake;
 pub mod hub;
+pub mod input;
 pub mod listener;
 pub mod media;
+pub mod pipe;
 pub mod status;
 pub mod target;
 
@@ -27,6 +32,8 @@ use tokio_util::sync::CancellationToken;
 pub use destination::DestinationPolicy;
 use destination::DestinationHandle;
 use hub::Hub;
+pub use input::{Feed, Input};
+pub use listener::Peers;
 pub use status::{DestinationState, DestinationStatus, InputStatus};
 pub use target::{RtmpTarget, TargetError};
 
@@ -43,11 +50,18 @@ pub enum RelayError {
     Listen(#[from] std::io::Error),
 }
 
+/// An RTMP listener in front of the relay's input.
+#[derive(Debug)]
+struct Listening {
+    address: SocketAddr,
+    key: Secret,
+}
+
 /// A running relay. Dropping it does not stop it: call [`Relay::shutdown`].
 pub struct Relay {
     hub: Arc<Hub>,
-    address: SocketAddr,
-    key: Secret,
+    input: Arc<Input>,
+    listening: Option<Listening>,
     policy: DestinationPolicy,
     destinations: Mutex<BTreeMap<String, DestinationHandle>>,
     stop: CancellationToken,
@@ -55,31 +69,45 @@ pub struct Relay {
 
 impl std::fmt::Debug for Relay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Relay(ingest on {})", self.address)
+        match &self.listening {
+            Some(listening) => write!(f, "Relay(listening on {})", listening.address),
+            None => f.write_str("Relay"),
+        }
     }
 }
 
 impl Relay {
-    /// Opens the ingest listener on a free loopback port and starts accepting the ingest.
-    pub async fn start(policy: DestinationPolicy) -> Result<Self, RelayError> {
-        let key = Secret::new(format!("{:032x}", rand::random::<u128>()));
-        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), key, policy).await
+    /// A relay whose input is fed in-process (the ingest's pipe): no listener at all.
+    pub fn new(policy: DestinationPolicy) -> Self {
+        let hub = Arc::new(Hub::new(RING_BATCHES));
+        Self { input: Input::new(Arc::clone(&hub)), hub, listening: None, policy, destinations: Mutex::new(BTreeMap::new()), stop: CancellationToken::new() }
     }
 
-    /// Opens the ingest listener on `address`, accepting a publisher that knows `key`.
-    pub async fn start_on(address: SocketAddr, key: Secret, policy: DestinationPolicy) -> Result<Self, RelayError> {
+    /// A relay that also accepts an RTMP publisher on a free loopback port, with a random key.
+    pub async fn on_loopback(policy: DestinationPolicy) -> Result<Self, RelayError> {
+        let key = Secret::new(format!("{:032x}", rand::random::<u128>()));
+        Self::listening(SocketAddr::from(([127, 0, 0, 1], 0)), key, Peers::Loopback, policy).await
+    }
+
+    /// A relay that accepts an RTMP publisher from `peers` on `address` that knows `key`.
+    pub async fn listening(address: SocketAddr, key: Secret, peers: Peers, policy: DestinationPolicy) -> Result<Self, RelayError> {
         let listener = TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
-        let hub = Arc::new(Hub::new(RING_BATCHES));
-        let stop = CancellationToken::new();
-        tokio::spawn(listener::accept(listener, key.clone(), Arc::clone(&hub), stop.clone()));
-        tracing::info!(%address, "relay ready for the ingest");
-        Ok(Self { hub, address, key, policy, destinations: Mutex::new(BTreeMap::new()), stop })
+        let mut relay = Self::new(policy);
+        tokio::spawn(listener::accept(listener, key.clone(), Arc::clone(&relay.input), peers, relay.stop.clone()));
+        tracing::info!(%address, "relay listening for a publisher");
+        relay.listening = Some(Listening { address, key });
+        Ok(relay)
     }
 
-    /// Where the ingest publishes (holds a per-relay key: never log it).
-    pub fn ingest_url(&self) -> Secret {
-        Secret::new(format!("rtmp://{}/{}/{}", self.address, listener::INGEST_APP, self.key.expose()))
+    /// Where a publisher publishes, when the relay listens (holds the key: never log it).
+    pub fn ingest_url(&self) -> Option<Secret> {
+        self.listening.as_ref().map(|l| Secret::new(format!("rtmp://{}/{}/{}", l.address, listener::INGEST_APP, l.key.expose())))
+    }
+
+    /// The relay's input, for an in-process publisher (the ingest's pipe).
+    pub fn feed(&self) -> Arc<Input> {
+        Arc::clone(&self.input)
     }
 
     fn destinations(&self) -> MutexGuard<'_, BTreeMap<String, DestinationHandle>> {
@@ -113,11 +141,6 @@ impl Relay {
     /// Every destination's status now.
     pub fn statuses(&self) -> BTreeMap<String, DestinationStatus> {
         self.destinations().iter().map(|(id, handle)| (id.clone(), handle.status.borrow().clone())).collect()
-    }
-
-    /// Watches one destination's status.
-    pub fn watch(&self, id: &str) -> Option<watch::Receiver<DestinationStatus>> {
-        self.destinations().get(id).map(|handle| handle.status.clone())
     }
 
     /// Watches the input.

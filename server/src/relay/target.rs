@@ -36,6 +36,9 @@ pub struct RtmpTarget {
     pub app: String,
     /// The stream key (everything after the application, query included).
     pub key: Secret,
+    /// A query the application is connected with (`?rtmpauth=login:password` for Nimble or
+    /// Wowza): a secret, sent in `connect` and `tcUrl`, never shown.
+    pub app_query: Option<Secret>,
 }
 
 impl RtmpTarget {
@@ -58,20 +61,31 @@ impl RtmpTarget {
         if app.is_empty() || key.is_empty() {
             return Err(TargetError::NoStreamKey);
         }
-        Ok(Self { tls, host, port, app: app.to_string(), key: Secret::new(key) })
+        Ok(Self { tls, host, port, app: app.to_string(), key: Secret::new(key), app_query: None })
     }
 
-    /// `rtmp[s]://host:port/app`: the `tcUrl` a publisher announces.
+    /// The application as `connect` names it (with its query, if any: holds a secret).
+    pub fn connect_app(&self) -> String {
+        match &self.app_query {
+            Some(query) => format!("{}?{}", self.app, query.expose()),
+            None => self.app.clone(),
+        }
+    }
+
+    /// `rtmp[s]://host:port/app[?query]`: the `tcUrl` a publisher announces (may hold a secret).
     pub fn tc_url(&self) -> String {
-        let scheme = if self.tls { "rtmps" } else { "rtmp" };
-        format!("{scheme}://{}:{}/{}", self.host, self.port, self.app)
+        format!("{}://{}:{}/{}", self.scheme(), self.host, self.port, self.connect_app())
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.tls { "rtmps" } else { "rtmp" }
     }
 }
 
-/// Shows the URL with the key hidden: `rtmp://host:port/app/***`.
+/// Shows the URL with the key (and any application query) hidden: `rtmp://host:port/app/***`.
 impl fmt::Display for RtmpTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/***", self.tc_url())
+        write!(f, "{}://{}:{}/{}/***", self.scheme(), self.host, self.port, self.app)
     }
 }
 
@@ -96,6 +110,12 @@ mod tests {
         let tls = RtmpTarget::parse("rtmps://global-live.mux.com/app/k/with/slashes?x=1").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((tls.tls, tls.port, tls.key.expose()), (true, 443, "k/with/slashes?x=1"));
         assert_eq!(RtmpTarget::parse("rtmp://127.0.0.1:19350/live/key").map(|t| t.port), Ok(19350));
+
+        let mut nimble = RtmpTarget::parse("rtmp://10.0.0.5:1936/fanout/live").unwrap_or_else(|e| panic!("{e}"));
+        nimble.app_query = Some(Secret::new("rtmpauth=ingest:pw-h7Gq2"));
+        assert_eq!(nimble.connect_app(), "fanout?rtmpauth=ingest:pw-h7Gq2");
+        assert_eq!(nimble.tc_url(), "rtmp://10.0.0.5:1936/fanout?rtmpauth=ingest:pw-h7Gq2");
+        assert!(!nimble.to_string().contains("pw-h7Gq2") && !format!("{nimble:?}").contains("pw-h7Gq2"), "{nimble}");
     }
 
     #[test]

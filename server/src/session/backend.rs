@@ -1,55 +1,68 @@
 //! What fans a live out: Fanout's built-in relay (the default) or an existing Nimble Streamer
-//! (`FANOUT_RELAY=nimble`), behind the few operations a session needs — where the ingest
-//! publishes, add / replace / remove a destination by id, the ids, their statuses, the input,
-//! and shutdown. The session, the dashboard and `/metrics` do not care which one runs.
+//! (`FANOUT_RELAY=nimble`), behind the few operations a session needs — the input the ingest
+//! feeds, add / replace / remove a destination by id, the ids, their statuses, the input's
+//! status, and shutdown. The session, the dashboard and `/metrics` do not care which one runs.
+//!
+//! The ingest always feeds a relay in this process (its FLV on a pipe): with Nimble, that relay
+//! has one destination — Nimble's RTMP ingest, its login sent in `connect` — and Nimble's
+//! republish rules fan out from there. So no address or password is ever on a command line,
+//! and the input's status is what Fanout itself receives in both cases.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use app::model::EventKind;
-use app::secrets::Secret;
 use tokio::sync::watch;
 
 use super::nimble::{NimbleEvents, NimbleFanout};
 use super::runner::SessionDeps;
-use crate::ingest::{Ingest, IngestConfig};
-use crate::relay::{DestinationStatus, InputStatus, Relay, RelayError, RtmpTarget};
+use crate::relay::{DestinationStatus, Input, InputStatus, Relay, RtmpTarget};
+
+/// The id of the relay's one destination in front of Nimble.
+const NIMBLE_INGEST: &str = "nimble-ingest";
 
 /// The fan-out of one live.
 #[derive(Debug)]
 pub enum Fanout {
     /// Fanout's built-in RTMP relay.
     Relay(Relay),
-    /// Nimble Streamer's republish rules.
-    Nimble(NimbleFanout),
+    /// Nimble Streamer's republish rules, fed by a relay whose one destination is Nimble.
+    Nimble {
+        /// The relay that publishes to Nimble's ingest.
+        relay: Relay,
+        /// The rules.
+        nimble: NimbleFanout,
+    },
 }
 
 impl Fanout {
     /// Starts the fan-out `deps` configure: Nimble when set up, else the built-in relay.
-    pub async fn start(deps: &SessionDeps) -> Result<Self, RelayError> {
+    pub fn start(deps: &SessionDeps) -> Self {
+        let relay = Relay::new(deps.policy);
         match &deps.nimble {
-            Some(setup) => Ok(Self::Nimble(NimbleFanout::new(setup.clone()))),
-            None => Ok(Self::Relay(Relay::start(deps.policy).await?)),
+            Some(setup) => {
+                relay.add(NIMBLE_INGEST, setup.ingest().clone());
+                Self::Nimble { relay, nimble: NimbleFanout::new(setup.clone()) }
+            }
+            None => Self::Relay(relay),
         }
     }
 
-    /// Where the ingest publishes (holds a key or a password: never log it).
-    pub fn ingest_url(&self) -> Secret {
+    fn relay(&self) -> &Relay {
         match self {
-            Self::Relay(relay) => relay.ingest_url(),
-            Self::Nimble(nimble) => nimble.ingest_url(),
+            Self::Relay(relay) | Self::Nimble { relay, .. } => relay,
         }
     }
 
-    /// The ingest's configuration for this fan-out: with Nimble, ffmpeg reports its progress,
-    /// since that is what tells the input is alive (see [`Fanout::input`]).
-    pub fn ingest_config(&self, config: IngestConfig) -> IngestConfig {
-        IngestConfig { progress: matches!(self, Self::Nimble(_)), ..config }
+    /// The input the ingest feeds.
+    pub fn feed(&self) -> Arc<Input> {
+        self.relay().feed()
     }
 
     /// The destinations are known (the first reconcile is done): Nimble starts syncing its
     /// rules now, so leftover rules of a resumed live are adopted, not removed first.
     pub fn begin(&self) {
-        if let Self::Nimble(nimble) = self {
+        if let Self::Nimble { nimble, .. } = self {
             nimble.begin();
         }
     }
@@ -58,7 +71,7 @@ impl Fanout {
     pub fn add(&self, id: &str, target: RtmpTarget) {
         match self {
             Self::Relay(relay) => relay.add(id, target),
-            Self::Nimble(nimble) => nimble.add(id, target),
+            Self::Nimble { nimble, .. } => nimble.add(id, target),
         }
     }
 
@@ -66,7 +79,7 @@ impl Fanout {
     pub fn remove(&self, id: &str) -> bool {
         match self {
             Self::Relay(relay) => relay.remove(id),
-            Self::Nimble(nimble) => nimble.remove(id),
+            Self::Nimble { nimble, .. } => nimble.remove(id),
         }
     }
 
@@ -74,7 +87,7 @@ impl Fanout {
     pub fn ids(&self) -> Vec<String> {
         match self {
             Self::Relay(relay) => relay.ids(),
-            Self::Nimble(nimble) => nimble.ids(),
+            Self::Nimble { nimble, .. } => nimble.ids(),
         }
     }
 
@@ -82,24 +95,20 @@ impl Fanout {
     pub fn statuses(&self) -> BTreeMap<String, DestinationStatus> {
         match self {
             Self::Relay(relay) => relay.statuses(),
-            Self::Nimble(nimble) => nimble.statuses(),
+            Self::Nimble { nimble, .. } => nimble.statuses(),
         }
     }
 
-    /// Watches the input: what the relay receives, or — with Nimble, where Fanout sees no media
-    /// — what the ingest's ffmpeg reports it has written to Nimble (`-progress`).
-    pub fn input(&self, ingest: &Ingest) -> watch::Receiver<InputStatus> {
-        match self {
-            Self::Relay(relay) => relay.input(),
-            Self::Nimble(_) => ingest.output(),
-        }
+    /// Watches the input: what the relay receives from the ingest.
+    pub fn input(&self) -> watch::Receiver<InputStatus> {
+        self.relay().input()
     }
 
     /// What the fan-out reports for the live's event log, from now on.
     pub fn events(&self) -> FanoutEvents {
         match self {
             Self::Relay(_) => FanoutEvents(None),
-            Self::Nimble(nimble) => FanoutEvents(nimble.events()),
+            Self::Nimble { nimble, .. } => FanoutEvents(nimble.events()),
         }
     }
 
@@ -108,7 +117,10 @@ impl Fanout {
     pub async fn shutdown(&self) {
         match self {
             Self::Relay(relay) => relay.shutdown(),
-            Self::Nimble(nimble) => nimble.shutdown().await,
+            Self::Nimble { relay, nimble } => {
+                nimble.shutdown().await;
+                relay.shutdown();
+            }
         }
     }
 }

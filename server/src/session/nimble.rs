@@ -6,17 +6,15 @@
 //! relay reports, its failures (a refused token, an unreachable API) become events and each
 //! destination's last error.
 //!
-//! The input: Fanout sees no media on this path, so the session reads what the ingest's ffmpeg
-//! reports it has written to Nimble (its `-progress` output: bytes and how they grow, see
-//! `ingest::progress`). Nimble's own view of its incoming stream is not used: the stats the
-//! client reads are the republish ones, and ffmpeg's count is what the grace logic needs —
-//! it stands still when the pull stalls and stops when ffmpeg cannot publish.
+//! The input: the ingest feeds Fanout's relay in this process, whose one destination is
+//! Nimble's RTMP ingest (see `backend`), so the session reads the input as it does with the
+//! built-in relay. Nimble's own view of its incoming stream is not used: the stats the client
+//! reads are the republish ones.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use app::model::EventKind;
-use app::secrets::Secret;
 use fanout_nimble::{
     BackendConfig, BackendEvent, Destination, NimbleBackend, NimbleClient, RepublishState, RepublishStatus, Source, StatusMap,
 };
@@ -30,14 +28,19 @@ use crate::relay::{DestinationState, DestinationStatus, RtmpTarget};
 pub struct NimbleSetup {
     client: NimbleClient,
     backend: BackendConfig,
-    ingest_url: Secret,
+    ingest: RtmpTarget,
 }
 
 impl NimbleSetup {
-    /// Nimble's API through `client`; the ingest publishes to `ingest_url`, which is the
-    /// rules' `source` inside Nimble.
-    pub fn new(client: NimbleClient, source: Source, ingest_url: Secret) -> Self {
-        Self { client, backend: BackendConfig::new(source), ingest_url }
+    /// Nimble's API through `client`; the live is published to `ingest`, which is the rules'
+    /// `source` inside Nimble.
+    pub fn new(client: NimbleClient, source: Source, ingest: RtmpTarget) -> Self {
+        Self { client, backend: BackendConfig::new(source), ingest }
+    }
+
+    /// Where the live is published inside Nimble (its login is a secret of the target).
+    pub fn ingest(&self) -> &RtmpTarget {
+        &self.ingest
     }
 }
 
@@ -76,11 +79,6 @@ impl NimbleFanout {
             problem: Arc::default(),
             cancel: CancellationToken::new(),
         }
-    }
-
-    /// Where the ingest publishes (may hold the ingest password: never log it).
-    pub fn ingest_url(&self) -> Secret {
-        self.setup.ingest_url.clone()
     }
 
     /// Starts syncing Nimble's rules with the destinations (once).
@@ -353,7 +351,7 @@ mod tests {
         let client = NimbleClient::new("http://127.0.0.1:9", fanout_nimble::Secret::new("a-long-enough-token"))
             .unwrap_or_else(|e| panic!("{e}"));
         let setup =
-            NimbleSetup::new(client, Source { app: "fanout".into(), stream: "live".into() }, Secret::new("rtmp://x/fanout/live"));
+            NimbleSetup::new(client, Source { app: "fanout".into(), stream: "live".into() }, target("rtmp://x/fanout/live"));
         let fanout = NimbleFanout::new(setup);
         fanout.add("a", target("rtmp://h/live/ka"));
         fanout.add("b", target("rtmp://h/live/kb"));
@@ -381,7 +379,7 @@ mod tests {
         let stand_in = fanout_testworld::nimble::NimbleStandIn::start(TOKEN).await.unwrap_or_else(|e| panic!("{e}"));
         let client = NimbleClient::new(&stand_in.url(), fanout_nimble::Secret::new(TOKEN)).unwrap_or_else(|e| panic!("{e}"));
         let setup =
-            NimbleSetup::new(client, Source { app: "fanout".into(), stream: "live".into() }, Secret::new("rtmp://x/fanout/live"));
+            NimbleSetup::new(client, Source { app: "fanout".into(), stream: "live".into() }, target("rtmp://x/fanout/live"));
         let fanout = NimbleFanout::new(setup);
         let rule_ids = || stand_in.rules().iter().filter_map(|r| r["id"].as_str().map(String::from)).collect::<Vec<_>>();
         fanout.add("a", target("rtmp://h/live/ka"));

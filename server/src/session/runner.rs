@@ -30,6 +30,26 @@ use crate::youtube::resolve::LiveStream;
 /// live HLS that stopped growing leaves ffmpeg connected and waiting).
 const INPUT_STALL: Duration = Duration::from_secs(5);
 
+/// While the input is lost, how often the ingest starts again from a fresh stream.
+const INPUT_RESTART_EVERY: Duration = Duration::from_secs(20);
+
+/// When the ingest was last asked to start again.
+struct Restarts(Instant);
+
+impl Restarts {
+    fn now(&mut self, ingest: &Ingest) {
+        tracing::info!("the input stalled; restarting the ingest with a fresh stream");
+        ingest.restart();
+        self.0 = Instant::now();
+    }
+
+    fn every(&mut self, every: Duration, ingest: &Ingest) {
+        if self.0.elapsed() >= every {
+            self.now(ingest);
+        }
+    }
+}
+
 /// Tells whether the input is alive: a publisher connected and media arriving.
 struct InputWatch {
     messages: u64,
@@ -115,13 +135,7 @@ pub async fn run(
     status: watch::Sender<EngineStatus>,
     stop: CancellationToken,
 ) -> SessionEnd {
-    let fanout = match Fanout::start(&deps).await {
-        Ok(fanout) => fanout,
-        Err(error) => {
-            tracing::error!("cannot start the fan-out: {error}");
-            return SessionEnd::Interrupted;
-        }
-    };
+    let fanout = Fanout::start(&deps);
     let at = now();
     let (stored, kind, message) = match opening {
         Opening::New => (None, EventKind::LiveDetected, format!("Live detected: “{}” ({})", detected.title, watch_url(&detected.video_id))),
@@ -172,11 +186,12 @@ pub async fn run(
     let manifest = detected.hls_manifest_url.as_deref().and_then(|u| Url::parse(u).ok());
     let source = LiveStream::new(&detected.video_id, deps.live_page.clone(), deps.youtube.clone(), &deps.ingest.yt_dlp, manifest);
     let ingest_config = IngestConfig { profile: control::next_profile(&deps.store, deps.ingest.profile).await, ..deps.ingest.clone() };
-    let ingest = Ingest::start(session.fanout.ingest_config(ingest_config), Arc::new(source), session.fanout.ingest_url(), &stop);
+    let ingest = Ingest::start(ingest_config, Arc::new(source), session.fanout.feed(), &stop);
     session.happen(Happening::Prepared).await;
 
-    let input = session.fanout.input(&ingest);
+    let input = session.fanout.input();
     let mut watch_input = InputWatch { messages: 0, changed_at: Instant::now() };
+    let mut restarts = Restarts(Instant::now());
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut reconcile = tokio::time::interval(deps.reconcile_every);
     let end = loop {
@@ -184,7 +199,15 @@ pub async fn run(
             () = stop.cancelled() => break SessionEnd::Interrupted,
             _ = tick.tick() => {
                 let alive = watch_input.alive(&input.borrow(), Instant::now());
-                if session.happen(Happening::Input(alive)).await == Effect::End { break SessionEnd::Ended; }
+                match session.happen(Happening::Input(alive)).await {
+                    Effect::End => break SessionEnd::Ended,
+                    // A stalled pull (ffmpeg still connected, nothing new) is not waited out:
+                    // the ingest starts again from a freshly resolved stream, and again now and
+                    // then while the grace lasts.
+                    Effect::InputLost => restarts.now(&ingest),
+                    _ if !alive => restarts.every(INPUT_RESTART_EVERY, &ingest),
+                    _ => {}
+                }
                 if session.happen(Happening::Tick).await == Effect::End { break SessionEnd::Ended; }
                 session.publish(&status, &ingest);
             }
@@ -335,7 +358,7 @@ impl Session<'_> {
             phase: self.live.state,
             phase_secs: self.phase_since.elapsed().as_secs(),
         };
-        let input = self.fanout.input(ingest).borrow().clone();
+        let input = self.fanout.input().borrow().clone();
         let ingest = ingest.status().borrow().clone();
         status.send_modify(|s| {
             s.live = Some(live);

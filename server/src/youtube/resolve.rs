@@ -1,15 +1,15 @@
 //! Resolving a live's stream for the ingest: the HLS manifest the `/live` page gave, until it
 //! stops working; then a fresh one from the page again, and `yt-dlp -g` when the page has none.
 
+use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::process::Command;
 use tokio::sync::Mutex;
 use url::Url;
 
 use super::detect::{Observation, look};
 use super::page::watch_url;
-use crate::ingest::ManifestSource;
+use crate::ingest::{ManifestSource, ResolveError};
 
 /// A live's stream, as the ingest asks for it.
 pub struct LiveStream {
@@ -27,16 +27,19 @@ impl LiveStream {
         Self { video_id: video_id.to_string(), page, http, yt_dlp: yt_dlp.to_string(), current: Mutex::new(manifest) }
     }
 
-    async fn manifest_on_page(&self) -> Option<Url> {
+    /// The manifest the page gives now; `Err(Ended)` when the page says this live is over.
+    async fn manifest_on_page(&self) -> Result<Option<Url>, ResolveError> {
         match look(&self.http, &self.page).await {
-            Ok(Observation::Live(live)) if live.video_id == self.video_id => live.hls_manifest_url.and_then(|u| Url::parse(&u).ok()),
-            _ => None,
+            Ok(Observation::Live(live)) if live.video_id == self.video_id => Ok(live.hls_manifest_url.and_then(|u| Url::parse(&u).ok())),
+            Ok(Observation::Ended(ended)) if ended.video_id == self.video_id => Err(ResolveError::Ended),
+            Ok(Observation::NotLive(_)) => Err(ResolveError::Ended),
+            _ => Ok(None),
         }
     }
 
     async fn manifest_from_yt_dlp(&self) -> Result<Url, String> {
-        let mut command = Command::new(&self.yt_dlp);
-        command.args(["--quiet", "--no-warnings", "-g", "-f", "best", &watch_url(&self.video_id)]).kill_on_drop(true);
+        let mut command = crate::child::command(&self.yt_dlp, &[]);
+        command.args(["--quiet", "--no-warnings", "-g", "-f", "best", &watch_url(&self.video_id)]).stdin(Stdio::null());
         let output = tokio::time::timeout(Duration::from_secs(60), command.output())
             .await
             .map_err(|_| "yt-dlp did not answer within 60 s".to_string())?
@@ -52,14 +55,14 @@ impl LiveStream {
 
 #[async_trait::async_trait]
 impl ManifestSource for LiveStream {
-    async fn manifest(&self, fresh: bool) -> Result<Url, String> {
+    async fn manifest(&self, fresh: bool) -> Result<Url, ResolveError> {
         let mut current = self.current.lock().await;
         if let (false, Some(url)) = (fresh, current.as_ref()) {
             return Ok(url.clone());
         }
-        let url = match self.manifest_on_page().await {
+        let url = match self.manifest_on_page().await? {
             Some(url) => url,
-            None => self.manifest_from_yt_dlp().await?,
+            None => self.manifest_from_yt_dlp().await.map_err(ResolveError::Failed)?,
         };
         *current = Some(url.clone());
         Ok(url)

@@ -11,12 +11,12 @@ use super::*;
 async fn one_ingest_reaches_every_destination_as_h264_and_aac() {
     let dir = temp_dir();
     let sink = NginxSink::start(dir.path(), "a").await.unwrap_or_else(|e| panic!("{e}"));
-    let relay = Relay::start(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    let relay = Relay::on_loopback(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
     let keys = ["one", "two", "three"];
     for key in keys {
         relay.add(key, RtmpTarget::parse(&sink.url(key)).unwrap_or_else(|e| panic!("{e}")));
     }
-    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().expose()).await.unwrap_or_else(|e| panic!("{e}"));
+    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().unwrap_or_else(|| panic!("listening")).expose()).await.unwrap_or_else(|e| panic!("{e}"));
 
     for key in keys {
         eventually(30, &format!("sink stream {key} receives"), || async { sink.bytes_in(key).await > 100_000 }).await;
@@ -46,7 +46,7 @@ impl PullWorld {
         let sink = NginxSink::start(dir.path(), "a").await.unwrap_or_else(|e| panic!("{e}"));
         let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
         let playlist = url::Url::parse(&source.hls_url().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
-        let relay = Relay::start(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
+        let relay = Relay::on_loopback(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
         relay.add("only", RtmpTarget::parse(&sink.url("only")).unwrap_or_else(|e| panic!("{e}")));
         Self { _dir: dir, sink, _source: source, playlist, relay }
     }
@@ -57,7 +57,7 @@ struct FixedManifest(url::Url);
 
 #[async_trait::async_trait]
 impl server::ingest::ManifestSource for FixedManifest {
-    async fn manifest(&self, _fresh: bool) -> Result<url::Url, String> {
+    async fn manifest(&self, _fresh: bool) -> Result<url::Url, server::ingest::ResolveError> {
         Ok(self.0.clone())
     }
     fn watch_url(&self) -> url::Url {
@@ -70,7 +70,7 @@ async fn a_live_hls_is_pulled_copy_remuxed_into_the_relay_and_reaches_a_sink() {
     use server::ingest::{Ingest, IngestConfig, IngestState};
     let PullWorld { sink, playlist, relay, .. } = &PullWorld::start().await;
     let stop = tokio_util::sync::CancellationToken::new();
-    let ingest = Ingest::start(IngestConfig::default(), std::sync::Arc::new(FixedManifest(playlist.clone())), relay.ingest_url(), &stop);
+    let ingest = Ingest::start(IngestConfig::default(), std::sync::Arc::new(FixedManifest(playlist.clone())), relay.feed(), &stop);
 
     eventually(40, "the sink receives the pulled live", || async { sink.bytes_in("only").await > 100_000 }).await;
     assert_eq!(probe_codecs(&sink.url("only")).await.unwrap_or_default(), ["aac", "h264"]);
@@ -96,11 +96,11 @@ async fn destinations_that_never_read_cost_the_others_nothing_and_memory_stays_b
     let sink = NginxSink::start(dir.path(), "healthy").await.unwrap_or_else(|e| panic!("{e}"));
     let silent = StallingSink::start(Stall::Silent).await.unwrap_or_else(|e| panic!("{e}"));
     let stuck = StallingSink::start(Stall::AfterPublish).await.unwrap_or_else(|e| panic!("{e}"));
-    let relay = Relay::start(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    let relay = Relay::on_loopback(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
     relay.add("healthy", RtmpTarget::parse(&sink.url("healthy")).unwrap_or_else(|e| panic!("{e}")));
     relay.add("silent", RtmpTarget::parse(&format!("{}/key", silent.ingest_base())).unwrap_or_else(|e| panic!("{e}")));
     relay.add("stuck", RtmpTarget::parse(&format!("{}/key", stuck.ingest_base())).unwrap_or_else(|e| panic!("{e}")));
-    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().expose()).await.unwrap_or_else(|e| panic!("{e}"));
+    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().unwrap_or_else(|| panic!("listening")).expose()).await.unwrap_or_else(|e| panic!("{e}"));
     eventually(30, "the healthy sink receives", || async { sink.bytes_in("healthy").await > 100_000 }).await;
 
     let start_memory = resident_kib();
@@ -135,7 +135,7 @@ async fn the_yt_dlp_pull_mode_feeds_ffmpeg_through_a_pipe() {
     let stop = tokio_util::sync::CancellationToken::new();
     let config = IngestConfig { mode: PullMode::YtDlp, yt_dlp, ..IngestConfig::default() };
     // yt-dlp's generic extractor reads the HLS playlist given as the "watch" URL.
-    let ingest = Ingest::start(config, std::sync::Arc::new(FixedManifest(playlist.clone())), relay.ingest_url(), &stop);
+    let ingest = Ingest::start(config, std::sync::Arc::new(FixedManifest(playlist.clone())), relay.feed(), &stop);
     eventually(60, "the sink receives what yt-dlp pulled", || async { sink.bytes_in("only").await > 100_000 }).await;
     assert_eq!(probe_codecs(&sink.url("only")).await.unwrap_or_default(), ["aac", "h264"]);
     ingest.stop();
@@ -151,7 +151,7 @@ struct ExpiringManifest {
 
 #[async_trait::async_trait]
 impl server::ingest::ManifestSource for ExpiringManifest {
-    async fn manifest(&self, fresh: bool) -> Result<url::Url, String> {
+    async fn manifest(&self, fresh: bool) -> Result<url::Url, server::ingest::ResolveError> {
         if fresh {
             self.fresh_asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             Ok(self.fresh.clone())
@@ -171,7 +171,7 @@ async fn an_expired_manifest_is_resolved_again_and_the_pull_goes_on() {
     let expired = playlist.join("expired/live.m3u8").unwrap_or_else(|e| panic!("{e}"));
     let manifest = std::sync::Arc::new(ExpiringManifest { expired, fresh: playlist.clone(), fresh_asked: Default::default() });
     let stop = tokio_util::sync::CancellationToken::new();
-    let ingest = Ingest::start(IngestConfig::default(), manifest.clone(), relay.ingest_url(), &stop);
+    let ingest = Ingest::start(IngestConfig::default(), manifest.clone(), relay.feed(), &stop);
     eventually(60, "the sink receives after the manifest was renewed", || async { sink.bytes_in("only").await > 100_000 }).await;
     assert!(manifest.fresh_asked.load(std::sync::atomic::Ordering::SeqCst) >= 1, "a fresh manifest was asked for");
     let status = ingest.status().borrow().clone();
@@ -187,10 +187,10 @@ async fn a_slow_destination_skips_to_keyframes_while_the_others_keep_their_pace(
     let sink = NginxSink::start(dir.path(), "healthy").await.unwrap_or_else(|e| panic!("{e}"));
     // About a sixth of the stream's rate.
     let slow = StallingSink::start(Stall::Slow(20_000)).await.unwrap_or_else(|e| panic!("{e}"));
-    let relay = Relay::start(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    let relay = Relay::on_loopback(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
     relay.add("healthy", RtmpTarget::parse(&sink.url("healthy")).unwrap_or_else(|e| panic!("{e}")));
     relay.add("slow", RtmpTarget::parse(&format!("{}/key", slow.ingest_base())).unwrap_or_else(|e| panic!("{e}")));
-    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().expose()).await.unwrap_or_else(|e| panic!("{e}"));
+    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().unwrap_or_else(|| panic!("listening")).expose()).await.unwrap_or_else(|e| panic!("{e}"));
     eventually(30, "the healthy sink receives", || async { sink.bytes_in("healthy").await > 100_000 }).await;
     let mut last = sink.bytes_in("healthy").await;
     for _ in 0..15 {

@@ -1,6 +1,9 @@
 //! The HTTP face: the router (health endpoints, the sign-up's form post and OAuth callback,
 //! manage actions, Leptos pages and server functions, static files), the layers every request
-//! passes, and [`render_page`] for handlers that answer with a page.
+//! passes — first of all [`canonical`], which refuses paths that routers could read two ways —
+//! and [`render_page`] for handlers that answer with a page.
+
+pub mod canonical;
 
 use std::time::Duration;
 
@@ -67,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), admin::gate))
         .layer(middleware::from_fn_with_state(state.clone(), guard::same_origin))
         .layer(Extension(TrustForwardedFor(state.settings.trust_forwarded_for)))
+        // Before the gate, the guards and every route: one reading of the path for all of them.
+        .layer(middleware::from_fn(canonical::refuse_non_canonical))
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
@@ -91,6 +96,7 @@ pub fn engine_router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::render))
+        .layer(middleware::from_fn(canonical::refuse_non_canonical))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .with_state(state)
 }
