@@ -207,7 +207,7 @@ pub async fn admin_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
                 .map(|c| format!("{} {} ({})", c.platform, c.display_name, if c.enabled { "enabled" } else { "off" }))
                 .collect(),
             manage_link: (a.status == crate::model::AccountStatus::NeedsReconnect)
-                .then(|| base.join(&format!("/manage/{}", signer.issue(&a.id, at)))),
+                .then(|| base.join(&format!("/manage/{}", signer.issue(&a.id, a.link_epoch, at)))),
             status: a.status.to_string(),
             connected_since: a.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
         })

@@ -1,16 +1,42 @@
-//! The manage page's actions — pause, resume, disconnect — as plain form posts to
-//! `/manage/<link>/<action>`. Each checks the signed link, changes the account, records an
-//! event, and sends the volunteer back to their page saying what was done.
+//! The manage page's actions — pause, resume, disconnect, a new link, delete my data — as plain
+//! form posts to `/manage/<link>/<action>`. Each checks the signed link (and that its generation
+//! is the account's current one), changes the account, records an event, and sends the
+//! volunteer back to their page — under a new link when the old ones were just revoked —
+//! saying what was done. The admin dashboard does the same through [`apply`].
 
 use app::manage::ManageAction;
 use app::model::{AccountStatus, EventKind};
 use app::secrets::Purpose;
-use app::store::{Account, NewEvent, StoreError, now};
+use app::store::{Account, AccountId, NewEvent, StoreError, now};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::state::AppState;
+
+/// What an action did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The account changed; the word its confirmation is keyed by.
+    Changed(&'static str),
+    /// It already was as asked.
+    Unchanged,
+    /// Links moved on to this generation (a new link, or a disconnect): old links are dead.
+    NewLinks(&'static str, u32),
+    /// The account and everything naming the volunteer are gone.
+    Deleted,
+}
+
+impl Applied {
+    /// The word the confirmation is keyed by.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Changed(word) | Self::NewLinks(word, _) => word,
+            Self::Unchanged => "unchanged",
+            Self::Deleted => "deleted",
+        }
+    }
+}
 
 /// `POST /manage/{link}/{action}`.
 pub async fn act(State(state): State<AppState>, Path((link, action)): Path<(String, String)>) -> Response {
@@ -18,22 +44,27 @@ pub async fn act(State(state): State<AppState>, Path((link, action)): Path<(Stri
     let Ok(action) = action.parse::<ManageAction>() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    // An invalid or stale link, or a vanished account: the page itself explains.
-    let Ok(account_id) = state.links.verify(&link, now()) else {
+    // An invalid, stale or replaced link, or a vanished account: the page itself explains.
+    let Ok(claim) = state.links.verify(&link, now()) else {
         return Redirect::to(&page).into_response();
     };
-    let account = match state.store.account(&account_id).await {
-        Ok(Some(account)) => account,
-        Ok(None) => return Redirect::to(&page).into_response(),
+    let account = match state.store.account(&claim.account).await {
+        Ok(Some(account)) if claim.clone().current(account.link_epoch).is_ok() => account,
+        Ok(_) => return Redirect::to(&page).into_response(),
         Err(error) => {
             tracing::error!(%error, "could not read an account for a manage action");
             return (StatusCode::SERVICE_UNAVAILABLE, "The server could not read your connection; please try again.").into_response();
         }
     };
-    match apply(&state, &account, action, "from the manage page").await {
-        Ok(done) => {
+    match apply(&state, &account.id, action, "from the manage page").await {
+        Ok(applied) => {
             state.nudge_engine();
-            Redirect::to(&format!("{page}?done={done}")).into_response()
+            let to = match applied {
+                Applied::Deleted => "/signup/problem?reason=deleted".to_string(),
+                Applied::NewLinks(word, epoch) => format!("/manage/{}?done={word}", state.links.issue(&account.id, epoch, now())),
+                other => format!("{page}?done={}", other.word()),
+            };
+            Redirect::to(&to).into_response()
         }
         Err(error) => {
             tracing::error!(%error, account = %account.id, %action, "a manage action failed");
@@ -42,26 +73,58 @@ pub async fn act(State(state): State<AppState>, Path((link, action)): Path<(Stri
     }
 }
 
-/// Applies `action` (done `from` where, for the event); returns the word the confirmation is
-/// keyed by. Shared by the manage page and the admin dashboard.
-pub async fn apply(state: &AppState, account: &Account, action: ManageAction, from: &str) -> Result<&'static str, StoreError> {
-    let (to, done) = match (action, account.status) {
-        (ManageAction::Pause, AccountStatus::Active) => (AccountStatus::Paused, "paused"),
-        (ManageAction::Resume, AccountStatus::Paused) => (AccountStatus::Active, "resumed"),
-        (ManageAction::Disconnect, status) if status != AccountStatus::Disconnected => {
-            revoke_on_restream(state, account).await;
-            state.store.set_account_tokens(&account.id, None, now()).await?;
-            (AccountStatus::Disconnected, "disconnected")
+/// Applies `action` to the account `id` (done `from` where, for the event). Runs under the
+/// account's token lock, on the account as it is then: a token refresh racing a disconnect or a
+/// deletion either finishes first (and its new pair is the one revoked) or finds no tokens.
+/// Shared by the manage page and the admin dashboard.
+pub async fn apply(state: &AppState, id: &AccountId, action: ManageAction, from: &str) -> Result<Applied, StoreError> {
+    let _tokens = state.account_locks.lock(id).await;
+    let Some(account) = state.store.account(id).await? else { return Ok(Applied::Unchanged) };
+    let at = now();
+    let applied = match (action, account.status) {
+        (ManageAction::Pause, AccountStatus::Active) => {
+            state.store.set_account_status(id, AccountStatus::Paused, at).await?;
+            Applied::Changed("paused")
         }
-        _ => return Ok("unchanged"),
+        (ManageAction::Resume, AccountStatus::Paused) => {
+            state.store.set_account_status(id, AccountStatus::Active, at).await?;
+            Applied::Changed("resumed")
+        }
+        (ManageAction::Disconnect, status) if status != AccountStatus::Disconnected => {
+            revoke_on_restream(state, &account).await;
+            state.store.set_account_tokens(id, None, at).await?;
+            state.store.set_account_status(id, AccountStatus::Disconnected, at).await?;
+            let epoch = state.store.bump_link_epoch(id, at).await?.unwrap_or(account.link_epoch);
+            Applied::NewLinks("disconnected", epoch)
+        }
+        (ManageAction::NewLink, _) => {
+            let epoch = state.store.bump_link_epoch(id, at).await?.unwrap_or(account.link_epoch);
+            Applied::NewLinks("new_link", epoch)
+        }
+        (ManageAction::Delete, _) => {
+            revoke_on_restream(state, &account).await;
+            state.store.forget_account(id).await?;
+            // The event names nobody: it is the anonymous trace that a deletion happened.
+            let message = format!("A volunteer's data was deleted {from}");
+            tracing::info!("{message}");
+            record(state, NewEvent::now(EventKind::AccountStatusChanged, message)).await;
+            return Ok(Applied::Deleted);
+        }
+        _ => return Ok(Applied::Unchanged),
     };
-    state.store.set_account_status(&account.id, to, now()).await?;
-    let message = format!("{} {done} {from}", account.display_name);
+    let message = match applied {
+        Applied::NewLinks("new_link", _) => format!("{} got a new manage link {from} (older links revoked)", account.display_name),
+        other => format!("{} {} {from}", account.display_name, other.word()),
+    };
     tracing::info!(account = %account.id, "{message}");
-    if let Err(error) = state.store.append_event(NewEvent::now(EventKind::AccountStatusChanged, message).for_account(&account.id)).await {
+    record(state, NewEvent::now(EventKind::AccountStatusChanged, message).for_account(id)).await;
+    Ok(applied)
+}
+
+async fn record(state: &AppState, event: NewEvent) {
+    if let Err(error) = state.store.append_event(event).await {
         tracing::warn!(%error, "could not record a manage action");
     }
-    Ok(done)
 }
 
 /// Best effort: asks Restream to revoke the account's grant before Fanout forgets it.

@@ -106,9 +106,9 @@ impl ConnectProblem {
 /// manage page (`?connected=1`), or to the page explaining the problem.
 pub async fn callback(State(state): State<AppState>, Query(query): Query<CallbackQuery>) -> Redirect {
     match connect(&state, query).await {
-        Ok(account) => {
+        Ok((account, epoch)) => {
             state.nudge_engine();
-            Redirect::to(&format!("/manage/{}?connected=1", state.links.issue(&account, now())))
+            Redirect::to(&format!("/manage/{}?connected=1", state.links.issue(&account, epoch, now())))
         }
         Err(problem) => {
             match &problem {
@@ -125,7 +125,7 @@ pub async fn callback(State(state): State<AppState>, Query(query): Query<Callbac
 
 /// The callback's work: claim the pending sign-up, exchange the code, read who the volunteer
 /// is on Restream, and create or update their account (one per Restream user).
-async fn connect(state: &AppState, query: CallbackQuery) -> Result<AccountId, ConnectProblem> {
+async fn connect(state: &AppState, query: CallbackQuery) -> Result<(AccountId, u32), ConnectProblem> {
     let oauth = state.restream_oauth.as_ref().ok_or(ConnectProblem::NotOpen)?;
     if let Some(error) = query.error {
         return Err(if error == "access_denied" { ConnectProblem::Denied } else { ConnectProblem::RestreamSaid(error) });
@@ -160,7 +160,6 @@ async fn connect(state: &AppState, query: CallbackQuery) -> Result<AccountId, Co
     };
 
     let at = now();
-    let expires_in = time::Duration::try_from(tokens.expires_in).unwrap_or(time::Duration::hours(1));
     let upsert = AccountUpsert {
         display_name: pending.details.display_name,
         email: pending.details.email,
@@ -170,10 +169,27 @@ async fn connect(state: &AppState, query: CallbackQuery) -> Result<AccountId, Co
         tokens: SealedTokens {
             access: state.cipher.seal_secret(Purpose::AccessToken, &tokens.access),
             refresh: state.cipher.seal_secret(Purpose::RefreshToken, &tokens.refresh),
-            access_expires_at: at + expires_in,
+            access_expires_at: tokens.expires_at(at),
         },
     };
+    // A reconnection replaces the account's tokens: under its token lock, so a refresh running
+    // for it now finishes first; the grant it replaces is revoked (best effort).
+    let existing = state.store.account_by_restream_user(upsert.restream.user_id).await?;
+    let _tokens = match &existing {
+        Some(account) => Some(state.account_locks.lock(&account.id).await),
+        None => None,
+    };
+    let previous = match &existing {
+        Some(account) => state.store.account(&account.id).await?.and_then(|a| a.tokens),
+        None => None,
+    };
     let upserted = state.store.upsert_account(upsert, at).await?;
+    if let Some(previous) = previous
+        && let Ok(refresh) = state.cipher.open_secret(Purpose::RefreshToken, &previous.refresh)
+        && let Err(error) = oauth.revoke(&refresh).await
+    {
+        tracing::warn!("could not revoke the grant a reconnection replaced: {error}");
+    }
     let (kind, verb) = match &upserted {
         Upserted::Created(_) => (EventKind::AccountConnected, "connected"),
         Upserted::Updated(_) => (EventKind::AccountReconnected, "reconnected"),
@@ -190,5 +206,5 @@ async fn connect(state: &AppState, query: CallbackQuery) -> Result<AccountId, Co
     if let Err(error) = state.store.append_event(NewEvent::now(kind, message).for_account(&account.id)).await {
         tracing::warn!(%error, "could not record the connection event");
     }
-    Ok(account.id.clone())
+    Ok((account.id.clone(), account.link_epoch))
 }

@@ -80,6 +80,9 @@ pub struct AppState {
     pub setup: SetupStatus,
     /// The admin dashboard's door (users, sessions, failed logins).
     pub admin: crate::admin::AdminAccess,
+    /// One lock per account, held by whatever replaces its tokens (refresh, disconnect,
+    /// reconnection, deletion).
+    pub account_locks: crate::restream::tokens::AccountLocks,
     /// The validated configuration.
     pub settings: Arc<Settings>,
     /// The configuration report made at start (secrets masked), for the dashboard.
@@ -160,6 +163,7 @@ impl AppState {
             },
             settings: Arc::new(settings),
             report: Arc::default(),
+            account_locks: crate::restream::tokens::AccountLocks::default(),
         })
     }
 
@@ -171,7 +175,7 @@ impl AppState {
         let detector = crate::youtube::detect::DetectorConfig { base: engine.youtube_url.clone(), channel, poll: engine.poll };
         let preparer = self.restream_oauth.clone().map(|oauth| crate::session::prepare::Preparer {
             store: self.store.clone(),
-            tokens: crate::restream::tokens::TokenKeeper::new(self.store.clone(), Arc::clone(&self.cipher), oauth),
+            tokens: crate::restream::tokens::TokenKeeper::new(self.store.clone(), Arc::clone(&self.cipher), oauth, self.account_locks.clone()),
             api: self.restream_api.clone(),
             templates: crate::restream::titles::TitleTemplates {
                 title: engine.title_template.clone(),

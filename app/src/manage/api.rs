@@ -39,6 +39,10 @@ pub enum ManageAction {
     Resume,
     /// Forget the account's tokens; nothing is streamed until they connect again.
     Disconnect,
+    /// Issue a new manage link; every link given before stops working.
+    NewLink,
+    /// Delete the account and everything that names the volunteer (tokens revoked first).
+    Delete,
 }
 
 /// Why the manage page cannot be shown.
@@ -50,6 +54,9 @@ pub enum ManageFnError {
     /// The link is too old.
     #[error("this manage link has expired")]
     ExpiredLink,
+    /// A newer link replaced this one.
+    #[error("this manage link was replaced by a newer one")]
+    RevokedLink,
     /// The account no longer exists.
     #[error("this account no longer exists")]
     Gone,
@@ -79,19 +86,22 @@ pub async fn manage_view(token: String) -> Result<ManageView, ManageFnError> {
     let store = use_context::<SharedStore>().ok_or(ManageFnError::Unavailable)?;
     let base = use_context::<crate::setup::PublicUrl>().ok_or(ManageFnError::Unavailable)?;
     let at = now();
-    let account_id = signer.verify(&token, at).map_err(|e| match e {
+    let refused = |e| match e {
         LinkError::Invalid => ManageFnError::InvalidLink,
         LinkError::Expired => ManageFnError::ExpiredLink,
-    })?;
+        LinkError::Revoked => ManageFnError::RevokedLink,
+    };
+    let claim = signer.verify(&token, at).map_err(refused)?;
     let account = store
-        .account(&account_id)
+        .account(&claim.account)
         .await
         .map_err(|error| {
             tracing::error!(%error, "could not read an account for its manage page");
             ManageFnError::Unavailable
         })?
         .ok_or(ManageFnError::Gone)?;
-    let manage_path = format!("/manage/{}", signer.issue(&account.id, at));
+    claim.current(account.link_epoch).map_err(refused)?;
+    let manage_path = format!("/manage/{}", signer.issue(&account.id, account.link_epoch, at));
     Ok(ManageView {
         display_name: account.display_name,
         restream_username: account.restream.username,

@@ -70,7 +70,8 @@ fn done_message(done: &str) -> Option<&'static str> {
     Some(match done {
         "paused" => "Paused: lives will not be streamed to you until you resume.",
         "resumed" => "Resumed: the next live will be streamed to you.",
-        "disconnected" => "Disconnected: Fanout deleted your Restream.io tokens.",
+        "disconnected" => "Disconnected: Fanout deleted your Restream.io tokens. Links to this page given before no longer work; this one does.",
+        "new_link" => "Here is your new link: every link given before no longer works. Bookmark this one.",
         "unchanged" => "Nothing to change: your connection was already like that.",
         _ => return None,
     })
@@ -180,7 +181,26 @@ fn Actions(status: AccountStatus, path: String) -> impl IntoView {
             </div>
         </details>
     });
-    view! { <div class="flex flex-wrap items-start gap-3">{pause}{resume}{disconnect}</div> }
+    let delete = view! {
+        <details class="w-full rounded-md border border-red-200 p-3 sm:w-auto">
+            <summary class="cursor-pointer font-medium text-red-800">"Delete my data…"</summary>
+            <p class="mt-2 text-sm text-slate-700">
+                "Fanout asks Restream.io to revoke its access, then deletes your name, e-mail, channels, tokens and \
+                 every event that mentions you. Only anonymous counts (how many destinations a live had) remain. \
+                 This cannot be undone."
+            </p>
+            <div class="mt-2">
+                <ActionButton path=path.clone() action="delete" label="Yes, delete my data" colours="bg-red-700 hover:bg-red-800 focus-visible:ring-red-600" />
+            </div>
+        </details>
+    };
+    view! {
+        <div class="flex flex-wrap items-start gap-3">
+            {pause}{resume}
+            <ActionButton path=path.clone() action="new_link" label="Get a new link" colours="bg-slate-600 hover:bg-slate-700 focus-visible:ring-slate-500" />
+            {disconnect}{delete}
+        </div>
+    }
 }
 
 /// A one-button form posting `action` for the manage link at `path` (works without scripting).
@@ -203,6 +223,7 @@ fn ActionButton(path: String, action: &'static str, label: &'static str, colours
 fn LinkProblem(error: ManageFnError) -> impl IntoView {
     let (status, title, text) = match &error {
         ManageFnError::InvalidLink => (403, "This link does not work", "It was changed or cut short. Use the whole link you were given, or sign up again to get a new one."),
+        ManageFnError::RevokedLink => (403, "This link was replaced", "A newer link to your page replaced it. Use the newest link you were given, or sign up again to get a new one."),
         ManageFnError::ExpiredLink => (410, "This link has expired", "Sign up again on the front page: your connection is kept and you get a fresh link."),
         ManageFnError::Gone => (404, "This connection no longer exists", "Sign up again on the front page to connect."),
         ManageFnError::Unavailable | ManageFnError::Request(_) => (503, "Something went wrong", "The server could not read your connection. Please try again in a moment."),

@@ -50,6 +50,9 @@ fn explain(reason: &str) -> (u16, &'static str, &'static str) {
             "Fanout could not talk to Restream.io just now. Please try again in a few minutes."),
         "rate_limited" => (429, "Too many attempts",
             "Too many attempts came from your address in a short time. Wait a minute, then try again."),
+        "deleted" => (200, "Your data is deleted",
+            "Fanout revoked its access to your Restream.io account and deleted your name, e-mail, channels, tokens and \
+             every event that mentioned you. Thank you for helping; you can sign up again any time."),
         "not_open" => (503, "Sign-up is not open yet",
             "This Fanout is not connected to a Restream.io application yet. Please come back later."),
         _ => (500, "Something went wrong",

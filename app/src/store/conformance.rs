@@ -87,7 +87,104 @@ conformance!(
     titles_set_for_a_live_are_remembered_once_per_account,
     meta_is_replaced_and_deleted,
     direct_destinations_create_replace_list_delete,
+    tokens_are_replaced_only_over_the_refresh_token_they_replace,
+    link_epochs_move_on_one_at_a_time,
+    forgetting_an_account_removes_everything_that_names_it,
+    a_declined_signup_is_deleted_at_once,
+    repeated_events_are_counted_not_repeated,
+    events_beyond_their_retention_are_purged,
 );
+
+async fn tokens_are_replaced_only_over_the_refresh_token_they_replace(store: SharedStore) {
+    let cipher = cipher();
+    let account = ok(store.upsert_account(upsert(8101, "ana", &cipher), now())).await.account().clone();
+    let first = account.tokens.clone().unwrap_or_else(|| panic!("tokens"));
+    let mut second = upsert(8101, "ana", &cipher).tokens;
+    second.access = cipher.seal_secret(Purpose::AccessToken, &Secret::new("access-2"));
+    second.refresh = cipher.seal_secret(Purpose::RefreshToken, &Secret::new("refresh-2"));
+    assert!(ok(store.replace_account_tokens(&account.id, &first.refresh, second.clone(), now())).await);
+    assert_eq!(ok(store.account(&account.id)).await.and_then(|a| a.tokens), Some(second.clone()));
+    // A second refresh that read the first pair loses: its swap finds another refresh token.
+    let third = upsert(8101, "ana", &cipher).tokens;
+    assert!(!ok(store.replace_account_tokens(&account.id, &first.refresh, third.clone(), now())).await);
+    assert_eq!(ok(store.account(&account.id)).await.and_then(|a| a.tokens), Some(second.clone()));
+    // A disconnect before it: nothing is stored over it.
+    assert!(ok(store.set_account_tokens(&account.id, None, now())).await);
+    assert!(!ok(store.replace_account_tokens(&account.id, &second.refresh, third, now())).await);
+    assert_eq!(ok(store.account(&account.id)).await.and_then(|a| a.tokens), None);
+    assert!(!ok(store.replace_account_tokens(&AccountId::from_stored("nobody"), &second.refresh, second.clone(), now())).await);
+}
+
+async fn link_epochs_move_on_one_at_a_time(store: SharedStore) {
+    let cipher = cipher();
+    let account = ok(store.upsert_account(upsert(8201, "ben", &cipher), now())).await.account().clone();
+    assert_eq!(account.link_epoch, 0);
+    assert_eq!(ok(store.bump_link_epoch(&account.id, now())).await, Some(1));
+    assert_eq!(ok(store.bump_link_epoch(&account.id, now())).await, Some(2));
+    assert_eq!(ok(store.account(&account.id)).await.map(|a| a.link_epoch), Some(2));
+    let again = ok(store.upsert_account(upsert(8201, "ben", &cipher), now())).await;
+    assert_eq!(again.account().link_epoch, 2, "a reconnection keeps the generation");
+    assert_eq!(ok(store.bump_link_epoch(&AccountId::from_stored("nobody"), now())).await, None);
+}
+
+async fn forgetting_an_account_removes_everything_that_names_it(store: SharedStore) {
+    let cipher = cipher();
+    let ana = ok(store.upsert_account(upsert(8301, "ana", &cipher), now())).await.account().clone();
+    let ben = ok(store.upsert_account(upsert(8302, "ben", &cipher), now())).await.account().clone();
+    let live = VideoId("live-forget".into());
+    for who in [&ana, &ben] {
+        ok(store.record_titles_set(&live, &who.id, now())).await;
+        ok(store.append_event(NewEvent::now(EventKind::AccountConnected, format!("{} connected", who.display_name)).for_account(&who.id))).await;
+    }
+    ok(store.append_event(NewEvent::now(EventKind::LiveDetected, "Live detected"))).await;
+    assert!(ok(store.forget_account(&ana.id)).await);
+    assert!(!ok(store.forget_account(&ana.id)).await);
+    assert_eq!(ok(store.account(&ana.id)).await, None);
+    assert_eq!(ok(store.titled_accounts(&live)).await, vec![ben.id.clone()]);
+    let left: Vec<String> = ok(store.events(&EventQuery::newest(50))).await.events.into_iter().map(|e| e.event.message).collect();
+    assert_eq!(left, ["Live detected", "ben connected"], "nothing names ana any more; the rest stays");
+}
+
+async fn a_declined_signup_is_deleted_at_once(store: SharedStore) {
+    let cipher = cipher();
+    ok(store.insert_pending_signup(&pending("declined-state", now(), Duration::minutes(15), &cipher))).await;
+    assert!(ok(store.delete_pending_signup("declined-state")).await);
+    assert!(!ok(store.delete_pending_signup("declined-state")).await);
+    assert_eq!(ok(store.take_pending_signup("declined-state", now())).await, PendingTake::Unknown);
+}
+
+async fn repeated_events_are_counted_not_repeated(store: SharedStore) {
+    let account = AccountId::from_stored("a-failing-account");
+    let failed = |at| NewEvent { at, ..NewEvent::now(EventKind::DestinationFailed, "Ana could not be prepared: 500").for_account(&account) };
+    let t0 = now();
+    let first = ok(store.record_event(failed(t0), Duration::minutes(10))).await;
+    let again = ok(store.record_event(failed(t0 + Duration::minutes(1)), Duration::minutes(10))).await;
+    assert_eq!((again.id, again.repeats, again.last_at), (first.id, 2, t0 + Duration::minutes(1)));
+    // Another message, another account, or too long after: a new event.
+    let other = NewEvent::now(EventKind::DestinationFailed, "Ana could not be prepared: 401").for_account(&account);
+    assert_ne!(ok(store.record_event(other, Duration::minutes(10))).await.id, first.id);
+    let later = ok(store.record_event(failed(t0 + Duration::minutes(30)), Duration::minutes(10))).await;
+    assert_eq!(later.repeats, 1);
+    let page = ok(store.events(&EventQuery::newest(10))).await;
+    assert_eq!(page.events.len(), 3);
+    let counted = page.events.iter().find(|e| e.id == first.id).map(|e| (e.repeats, e.last_at));
+    assert_eq!(counted, Some((2, t0 + Duration::minutes(1))), "the count is kept");
+}
+
+async fn events_beyond_their_retention_are_purged(store: SharedStore) {
+    let t0 = now();
+    for day in 0..5 {
+        let event = NewEvent { at: t0 - Duration::days(100 - day), ..NewEvent::now(EventKind::LiveDetected, format!("old {day}")) };
+        ok(store.append_event(event)).await;
+    }
+    for n in 0..5 {
+        ok(store.append_event(NewEvent { at: t0, ..NewEvent::now(EventKind::LiveDetected, format!("new {n}")) })).await;
+    }
+    let purged = ok(store.purge_events(Retention { max_age: Duration::days(90), max_count: 3 }, t0)).await;
+    assert_eq!(purged, 7, "five too old, then two over the count");
+    let left: Vec<String> = ok(store.events(&EventQuery::newest(50))).await.events.into_iter().map(|e| e.event.message).collect();
+    assert_eq!(left, ["new 4", "new 3", "new 2"]);
+}
 
 fn cipher() -> Cipher {
     Cipher::new(&MasterKey::generate())

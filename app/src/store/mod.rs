@@ -99,8 +99,22 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces (or, with `None`, deletes) an account's tokens; `false` when there is no such account.
     async fn set_account_tokens(&self, id: &AccountId, tokens: Option<SealedTokens>, now: OffsetDateTime) -> Result<bool, StoreError>;
 
+    /// Replaces an account's tokens only if its stored refresh token is still `expected` (a
+    /// compare-and-swap: a refresh never overwrites a disconnect or another refresh that came
+    /// first); `false` when it is not. Durable when it returns.
+    async fn replace_account_tokens(&self, id: &AccountId, expected: &Sealed, tokens: SealedTokens, now: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// Moves an account's manage links on to a new generation (every link issued before stops
+    /// working); the new generation, or `None` when there is no such account.
+    async fn bump_link_epoch(&self, id: &AccountId, now: OffsetDateTime) -> Result<Option<u32>, StoreError>;
+
     /// Deletes an account; `false` when there was none.
     async fn delete_account(&self, id: &AccountId) -> Result<bool, StoreError>;
+
+    /// Deletes an account with everything that names it — its tokens, its personal fields, its
+    /// events, its title records — keeping only the anonymous tallies of past lives; `false`
+    /// when there was none.
+    async fn forget_account(&self, id: &AccountId) -> Result<bool, StoreError>;
 
     /// Records a sign-up waiting for its OAuth callback.
     async fn insert_pending_signup(&self, pending: &PendingSignup) -> Result<(), StoreError>;
@@ -110,6 +124,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes pending sign-ups that expired before `before`; returns how many.
     async fn purge_pending_signups(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Deletes the pending sign-up of `state` (the volunteer declined); `false` when none.
+    async fn delete_pending_signup(&self, state: &str) -> Result<bool, StoreError>;
 
     /// Creates or replaces a live, by video id.
     async fn put_live(&self, live: &Live) -> Result<(), StoreError>;
@@ -128,6 +145,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends an event; ids grow with each append.
     async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError>;
+
+    /// Records an event — or, when the newest event of the same kind, account and live has the
+    /// same message and last happened within `within`, counts it there instead (a failure
+    /// repeated every few seconds is one event with a count, not thousands).
+    async fn record_event(&self, event: NewEvent, within: time::Duration) -> Result<Event, StoreError>;
+
+    /// Deletes the events `retention` does not keep; returns how many.
+    async fn purge_events(&self, retention: Retention, now: OffsetDateTime) -> Result<u64, StoreError>;
 
     /// A page of events, newest first.
     async fn events(&self, query: &EventQuery) -> Result<EventPage, StoreError>;

@@ -107,6 +107,9 @@ pub struct Account {
     pub tokens: Option<SealedTokens>,
     /// Whether it takes part in lives.
     pub status: AccountStatus,
+    /// The generation of its manage links: only links issued for the current one work (a
+    /// disconnect, or the volunteer asking for a new link, moves it on).
+    pub link_epoch: u32,
     /// When it was first connected.
     pub created_at: OffsetDateTime,
     /// When it last changed.
@@ -306,8 +309,29 @@ impl NewEvent {
 pub struct Event {
     /// Its id (newer events have larger ids).
     pub id: EventId,
-    /// What was recorded.
+    /// What was recorded (`at` is the first time it happened).
     pub event: NewEvent,
+    /// How many times it happened (the same event again soon after is counted, not repeated).
+    pub repeats: u32,
+    /// When it last happened.
+    pub last_at: OffsetDateTime,
+}
+
+impl Event {
+    /// A newly recorded event, once.
+    pub(crate) fn once(id: EventId, event: NewEvent) -> Self {
+        Self { id, last_at: event.at, event, repeats: 1 }
+    }
+}
+
+/// How long events are kept: those older than `max_age`, and all but the newest `max_count`,
+/// are deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// The oldest an event may be.
+    pub max_age: time::Duration,
+    /// The most events kept.
+    pub max_count: u64,
 }
 
 /// Which events to list: newest first, older than `before`, optionally filtered.

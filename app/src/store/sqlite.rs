@@ -41,9 +41,10 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(create)
             .journal_mode(SqliteJournalMode::Wal)
-            // With WAL, NORMAL loses no committed transaction when the process dies; only a power
-            // cut can lose the last ones, and never corrupts the file.
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: a commit is on disk when it returns, power cut or not. Token writes need
+            // that (Restream has already invalidated the previous pair), and Fanout writes
+            // rarely enough that the fsync per commit costs nothing that matters.
+            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
@@ -147,6 +148,7 @@ fn account_from(row: &SqliteRow) -> Result<Account, StoreError> {
         restream_channels: json(row, "restream_channels")?,
         tokens,
         status: word(row, "status")?,
+        link_epoch: count(row, "link_epoch")?,
         created_at: time_at(row, "created_at")?,
         updated_at: time_at(row, "updated_at")?,
     })
@@ -196,10 +198,13 @@ fn direct_from(row: &SqliteRow) -> Result<DirectDestination, StoreError> {
 fn event_from(row: &SqliteRow) -> Result<Event, StoreError> {
     let account: Option<String> = row.try_get("account_id")?;
     let video: Option<String> = row.try_get("video_id")?;
+    let at = time_at(row, "at")?;
     Ok(Event {
         id: EventId(row.try_get("id")?),
+        repeats: count(row, "repeats")?,
+        last_at: optional_time_at(row, "last_at")?.unwrap_or(at),
         event: NewEvent {
-            at: time_at(row, "at")?,
+            at,
             kind: word::<EventKind>(row, "kind")?,
             account_id: account.map(AccountId::from_stored),
             video_id: video.map(VideoId),
@@ -300,6 +305,39 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn replace_account_tokens(&self, id: &AccountId, expected: &Sealed, tokens: SealedTokens, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE accounts SET access_token = ?, refresh_token = ?, access_expires_at = ?, updated_at = ? WHERE id = ? AND refresh_token = ?",
+        )
+        .bind(tokens.access.as_bytes())
+        .bind(tokens.refresh.as_bytes())
+        .bind(to_millis(tokens.access_expires_at))
+        .bind(to_millis(now))
+        .bind(id.as_str())
+        .bind(expected.as_bytes())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn bump_link_epoch(&self, id: &AccountId, now: OffsetDateTime) -> Result<Option<u32>, StoreError> {
+        let epoch: Option<i64> = sqlx::query_scalar("UPDATE accounts SET link_epoch = link_epoch + 1, updated_at = ? WHERE id = ? RETURNING link_epoch")
+            .bind(to_millis(now))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        epoch.map(|e| u32::try_from(e).map_err(|_| corrupt("link_epoch", e))).transpose()
+    }
+
+    async fn forget_account(&self, id: &AccountId) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM events WHERE account_id = ?").bind(id.as_str()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM live_titles WHERE account_id = ?").bind(id.as_str()).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM accounts WHERE id = ?").bind(id.as_str()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn delete_account(&self, id: &AccountId) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM accounts WHERE id = ?").bind(id.as_str()).execute(&self.pool).await?;
         Ok(done.rows_affected() == 1)
@@ -349,6 +387,11 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn delete_pending_signup(&self, state: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM pending_signups WHERE state = ?").bind(state).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn put_live(&self, live: &Live) -> Result<(), StoreError> {
@@ -414,7 +457,57 @@ impl Store for SqliteStore {
         .bind(&event.message)
         .fetch_one(&self.pool)
         .await?;
-        Ok(Event { id: EventId(id), event })
+        Ok(Event::once(EventId(id), event))
+    }
+
+    async fn record_event(&self, event: NewEvent, within: time::Duration) -> Result<Event, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let newest = sqlx::query(
+            "SELECT * FROM events WHERE kind = ? AND account_id IS ? AND video_id IS ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(event.kind.to_string())
+        .bind(event.account_id.as_ref().map(AccountId::as_str))
+        .bind(event.video_id.as_ref().map(|v| v.0.as_str()))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = newest {
+            let mut same = event_from(&row)?;
+            if same.event.message == event.message && event.at - same.last_at <= within {
+                same.repeats = same.repeats.saturating_add(1);
+                same.last_at = same.last_at.max(event.at);
+                sqlx::query("UPDATE events SET repeats = ?, last_at = ? WHERE id = ?")
+                    .bind(i64::from(same.repeats))
+                    .bind(to_millis(same.last_at))
+                    .bind(same.id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Ok(same);
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO events (at, kind, account_id, video_id, message) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(to_millis(event.at))
+        .bind(event.kind.to_string())
+        .bind(event.account_id.as_ref().map(AccountId::as_str))
+        .bind(event.video_id.as_ref().map(|v| v.0.as_str()))
+        .bind(&event.message)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Event::once(EventId(id), event))
+    }
+
+    async fn purge_events(&self, retention: Retention, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let oldest = now.checked_sub(retention.max_age).map_or(i64::MIN, to_millis);
+        let by_age = sqlx::query("DELETE FROM events WHERE COALESCE(last_at, at) < ?").bind(oldest).execute(&self.pool).await?;
+        let keep = i64::try_from(retention.max_count).unwrap_or(i64::MAX);
+        let by_count = sqlx::query("DELETE FROM events WHERE id <= (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?)")
+            .bind(keep)
+            .execute(&self.pool)
+            .await?;
+        Ok(by_age.rows_affected() + by_count.rows_affected())
     }
 
     async fn events(&self, query: &EventQuery) -> Result<EventPage, StoreError> {

@@ -1,4 +1,4 @@
-//! `POST /admin/accounts/{id}/{pause|resume|disconnect}`: what a volunteer can do from their
+//! `POST /admin/accounts/{id}/{pause|resume|disconnect|new_link|delete}`: what a volunteer can do from their
 //! manage page, done by an admin from the dashboard (the gate has checked the session and the
 //! CSRF token). The change is recorded as an event naming the admin, and the engine is nudged
 //! so a live in progress follows at once.
@@ -26,10 +26,14 @@ pub async fn act(State(state): State<AppState>, Extension(admin): Extension<Admi
             return (StatusCode::SERVICE_UNAVAILABLE, "The store could not be read; please try again.").into_response();
         }
     };
-    match crate::manage::apply(&state, &account, action, &format!("by admin {} from the dashboard", admin.user)).await {
-        Ok(done) => {
+    match crate::manage::apply(&state, &account.id, action, &format!("by admin {} from the dashboard", admin.user)).await {
+        Ok(applied) => {
             state.nudge_engine();
-            back(&state, &admin, "accounts", Ok(format!("{} {done}", account.display_name)))
+            let text = match applied {
+                crate::manage::Applied::Deleted => format!("{}'s data was deleted", account.display_name),
+                other => format!("{} {}", account.display_name, other.word().replace('_', " ")),
+            };
+            back(&state, &admin, "accounts", Ok(text))
         }
         Err(error) => {
             tracing::error!(%error, account = %account.id, %action, "an admin account action failed");

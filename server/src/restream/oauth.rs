@@ -178,6 +178,19 @@ pub struct TokenPair {
     pub expires_in: Duration,
 }
 
+impl TokenPair {
+    /// The shortest and longest lifetimes believed: an `expires_in` outside them (0, or one that
+    /// would overflow a date) is taken as the nearest bound.
+    const LIFETIME: (Duration, Duration) = (Duration::from_secs(60), Duration::from_secs(365 * 24 * 3600));
+
+    /// When the access token expires, counted from `at`.
+    pub fn expires_at(&self, at: time::OffsetDateTime) -> time::OffsetDateTime {
+        let lifetime = self.expires_in.clamp(Self::LIFETIME.0, Self::LIFETIME.1);
+        let lifetime = time::Duration::try_from(lifetime).unwrap_or(time::Duration::HOUR);
+        at.checked_add(lifetime).unwrap_or(at)
+    }
+}
+
 /// Fanout's Restream.io OAuth client.
 #[derive(Clone)]
 pub struct RestreamOAuth {
@@ -303,6 +316,11 @@ mod tests {
         assert_eq!(tokens.access_token().secret(), "a1");
         assert_eq!(tokens.refresh_token().map(|r| r.secret().as_str()), Some("r1"));
         assert_eq!(tokens.expires_in(), Some(Duration::from_secs(3600)));
+        let at = time::OffsetDateTime::UNIX_EPOCH;
+        let pair = |secs| TokenPair { access: Secret::new("a"), refresh: Secret::new("r"), expires_in: Duration::from_secs(secs) };
+        assert_eq!(pair(3600).expires_at(at), at + time::Duration::HOUR);
+        assert_eq!(pair(u64::MAX).expires_at(at), at + time::Duration::days(365), "an absurd lifetime does not overflow");
+        assert_eq!(pair(0).expires_at(at), at + time::Duration::MINUTE);
         assert_eq!(tokens.scopes().map(Vec::len), Some(2));
         let minimal: RestreamTokens = serde_json::from_str(r#"{"access_token":"a","scope":["x"]}"#).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(minimal.token_type(), &BasicTokenType::Bearer);

@@ -4,6 +4,11 @@
 //! be sent to are still listed (paused, needs reconnect, failed), so the dashboard shows every
 //! destination of the live. Also keeps the live's tally: the most destinations streaming at once
 //! and how many times one failed.
+//!
+//! Preparing an account (titles, stream key) takes Restream calls that may be slow; it never
+//! runs here. [`Destinations::reconcile`] hands back the accounts to prepare, the runner
+//! prepares them beside the live's loop, and each outcome comes back through
+//! [`Destinations::prepared`].
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -13,7 +18,7 @@ use app::secrets::{Cipher, Purpose};
 use app::store::{Account, AccountId, DirectDestination, DirectId, NewEvent, SharedStore};
 
 use super::backend::Fanout;
-use super::prepare::{LiveFor, Preparer};
+use super::prepare::Prepared;
 use super::status::{DestinationKind, DestinationView, Held};
 use crate::relay::{DestinationState, DestinationStatus, RtmpTarget};
 
@@ -35,6 +40,10 @@ struct Joined {
 pub struct Destinations {
     joined: HashMap<String, Joined>,
     failed: HashMap<AccountId, (Instant, String)>,
+    /// Accounts being prepared now (handed out by `reconcile`, not back yet).
+    preparing: HashSet<AccountId>,
+    /// The accounts the last reconcile wanted in the fan-out.
+    wanted: HashSet<String>,
     held: Vec<DestinationView>,
     reconnects_seen: HashMap<String, u32>,
     /// The most destinations streaming at once.
@@ -49,40 +58,35 @@ impl Destinations {
         Self { peak, failures, ..Self::default() }
     }
 
-    /// Brings the relay in line with the store; returns the events to record (the caller adds
-    /// the live's video id).
-    pub async fn reconcile(
-        &mut self,
-        store: &SharedStore,
-        cipher: &Cipher,
-        preparer: Option<&Preparer>,
-        live: &LiveFor,
-        relay: &Fanout,
-    ) -> Vec<NewEvent> {
+    /// Brings the fan-out in line with the store: removes what left, adds direct destinations,
+    /// and returns the events to record (the caller adds the live's video id) and the accounts
+    /// to prepare (`restream_ready`: a Restream app is configured), which are then counted as
+    /// being prepared until [`Destinations::prepared`] hears of them.
+    pub async fn reconcile(&mut self, store: &SharedStore, cipher: &Cipher, restream_ready: bool, fanout: &Fanout) -> (Vec<NewEvent>, Vec<Account>) {
         let mut events = Vec::new();
         let accounts = match store.accounts().await {
             Ok(accounts) => accounts,
             Err(error) => {
                 tracing::warn!(%error, "cannot read the accounts");
-                return events;
+                return (events, Vec::new());
             }
         };
         let directs = match store.direct_destinations().await {
             Ok(directs) => directs,
             Err(error) => {
                 tracing::warn!(%error, "cannot read the direct destinations");
-                return events;
+                return (events, Vec::new());
             }
         };
         let wanted_accounts: HashMap<String, &Account> = accounts
             .iter()
-            .filter(|a| preparer.is_some() && a.status == AccountStatus::Active && a.tokens.is_some())
+            .filter(|a| restream_ready && a.status == AccountStatus::Active && a.tokens.is_some())
             .map(|a| (a.id.as_str().to_string(), a))
             .collect();
         let wanted_directs: HashMap<String, RtmpTarget> =
             directs.iter().filter(|d| d.enabled).filter_map(|d| direct_target(d, cipher).map(|t| (d.id.relay_id(), t))).collect();
 
-        for gone in relay.ids() {
+        for gone in fanout.ids() {
             let keep = match DirectId::from_relay_id(&gone) {
                 Some(_) => wanted_directs.get(&gone).is_some_and(|t| self.joined.get(&gone).is_some_and(|j| j.target == *t)),
                 None => wanted_accounts.contains_key(&gone),
@@ -90,7 +94,7 @@ impl Destinations {
             if keep {
                 continue;
             }
-            relay.remove(&gone);
+            fanout.remove(&gone);
             let name = self.joined.remove(&gone).map_or_else(|| "A destination".to_string(), |j| j.name);
             let why = match accounts.iter().find(|a| a.id.as_str() == gone) {
                 Some(account) => account.status.to_string().replace('_', " "),
@@ -110,31 +114,47 @@ impl Destinations {
                 joined.name.clone_from(&direct.label);
                 continue;
             }
-            relay.add(&id, target.clone());
+            fanout.add(&id, target.clone());
             let joined = Joined { name: direct.label.clone(), kind: DestinationKind::Direct, channels: Vec::new(), titles: None, target: target.clone() };
             events.push(event(EventKind::DestinationJoined, format!("{} joined the live ({target})", direct.label), &id));
             self.joined.insert(id, joined);
         }
 
-        let in_relay: HashSet<String> = relay.ids().into_iter().collect();
+        let in_fanout: HashSet<String> = fanout.ids().into_iter().collect();
         let joining: Vec<Account> = wanted_accounts
             .values()
-            .filter(|a| !in_relay.contains(a.id.as_str()))
+            .filter(|a| !in_fanout.contains(a.id.as_str()) && !self.preparing.contains(&a.id))
             .filter(|a| self.failed.get(&a.id).is_none_or(|(at, _)| at.elapsed() >= RETRY_FAILED_AFTER))
             .map(|a| (*a).clone())
             .collect();
-        if let Some(preparer) = preparer.filter(|_| !joining.is_empty()) {
-            let prepared = preparer.prepare_all(live, joining).await;
-            for (account, why) in prepared.failed {
-                self.failures += 1;
+        self.preparing.extend(joining.iter().map(|a| a.id.clone()));
+        self.wanted = wanted_accounts.keys().cloned().collect();
+        self.held = held_rows(&accounts, &self.failed, restream_ready);
+        (events, joining)
+    }
+
+    /// Whether any account is being prepared now.
+    pub fn is_preparing(&self) -> bool {
+        !self.preparing.is_empty()
+    }
+
+    /// One account's preparation came back: it joins the fan-out (if it is still wanted), or is
+    /// held as failed, to be tried again later. Returns the event to record, if any.
+    pub fn prepared(&mut self, account: AccountId, outcome: Result<Prepared, String>, fanout: &Fanout) -> Option<NewEvent> {
+        self.preparing.remove(&account);
+        match outcome {
+            Err(why) => {
+                self.failures = self.failures.saturating_add(1);
                 self.failed.insert(account, (Instant::now(), why));
+                None
             }
-            for destination in prepared.ready {
+            // Paused or disconnected while it was prepared: the next reconcile decides.
+            Ok(_) if !self.wanted.contains(account.as_str()) => None,
+            Ok(destination) => {
                 let id = destination.account.as_str().to_string();
                 self.failed.remove(&destination.account);
-                relay.add(&id, destination.target.clone());
+                fanout.add(&id, destination.target.clone());
                 let message = format!("{} joined the live ({})", destination.name, destination.target);
-                events.push(event(EventKind::DestinationJoined, message, &id));
                 let joined = Joined {
                     name: destination.name,
                     kind: DestinationKind::Restream,
@@ -142,11 +162,10 @@ impl Destinations {
                     titles: Some(destination.titles),
                     target: destination.target,
                 };
-                self.joined.insert(id, joined);
+                self.joined.insert(id.clone(), joined);
+                Some(event(EventKind::DestinationJoined, message, &id))
             }
         }
-        self.held = held_rows(&accounts, &self.failed, preparer.is_some());
-        events
     }
 
     /// Forgets why an account failed, so the next reconcile prepares it at once.

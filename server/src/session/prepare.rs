@@ -48,15 +48,6 @@ pub struct Prepared {
     pub titles: String,
 }
 
-/// What a round of preparation gave.
-#[derive(Debug, Default)]
-pub struct Preparation {
-    /// The destinations ready to stream to.
-    pub ready: Vec<Prepared>,
-    /// The accounts that could not be prepared, and why.
-    pub failed: Vec<(AccountId, String)>,
-}
-
 /// How many of an account's enabled channels got their titles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Titled {
@@ -104,8 +95,10 @@ pub struct Preparer {
 }
 
 impl Preparer {
-    /// Prepares every account given; the ones that fail are recorded as events and left out.
-    pub async fn prepare_all(&self, live: &LiveFor, accounts: Vec<Account>) -> Preparation {
+    /// Prepares every account given, many at once, and sends each one's outcome on `done` as
+    /// soon as it is known (the first destinations join while the rest are still prepared);
+    /// failures are recorded as events. Runs beside the live's loop, never inside it.
+    pub async fn prepare_each(&self, live: &LiveFor, accounts: Vec<Account>, done: tokio::sync::mpsc::Sender<(AccountId, Result<Prepared, String>)>) {
         let titled: HashSet<AccountId> = match self.store.titled_accounts(&live.video_id).await {
             Ok(ids) => ids.into_iter().collect(),
             Err(error) => {
@@ -114,8 +107,9 @@ impl Preparer {
             }
         };
         futures::stream::iter(accounts)
-            .map(|account| {
+            .for_each_concurrent(self.concurrency.max(1), |account| {
                 let skip_titles = titled.contains(&account.id);
+                let done = done.clone();
                 async move {
                     let result = self.prepare(live, &account, skip_titles).await;
                     if let Err(error) = &result {
@@ -123,18 +117,11 @@ impl Preparer {
                         tracing::warn!(account = %account.id, "{message}");
                         self.event(EventKind::DestinationFailed, message, &account.id, &live.video_id).await;
                     }
-                    (account.id, result)
+                    // The live may have ended meanwhile: nobody listens then, and that is fine.
+                    let _ = done.send((account.id, result.map_err(|e| e.to_string()))).await;
                 }
             })
-            .buffer_unordered(self.concurrency.max(1))
-            .fold(Preparation::default(), |mut done, (account, result)| {
-                match result {
-                    Ok(prepared) => done.ready.push(prepared),
-                    Err(error) => done.failed.push((account, error.to_string())),
-                }
-                std::future::ready(done)
-            })
-            .await
+            .await;
     }
 
     /// Prepares one account (titles unless `skip_titles`).

@@ -31,7 +31,7 @@ use crate::youtube::resolve::LiveStream;
 const INPUT_STALL: Duration = Duration::from_secs(5);
 
 /// While the input is lost, how often the ingest starts again from a fresh stream.
-const INPUT_RESTART_EVERY: Duration = Duration::from_secs(20);
+const INPUT_RESTART_EVERY: Duration = Duration::from_secs(30);
 
 /// When the ingest was last asked to start again.
 struct Restarts(Instant);
@@ -50,19 +50,36 @@ impl Restarts {
     }
 }
 
-/// Tells whether the input is alive: a publisher connected and media arriving.
+/// After a loss, media must flow this long before the input counts as back: a restarted pull
+/// replays the newest segment of a stale playlist once, which must not reset the grace.
+const RESTORE_AFTER: Duration = Duration::from_secs(10);
+
+/// Tells whether the input is alive: a publisher connected and media arriving (steadily, when
+/// it is coming back after a loss).
 struct InputWatch {
     messages: u64,
     changed_at: Instant,
+    flowing_since: Option<Instant>,
 }
 
 impl InputWatch {
-    fn alive(&mut self, input: &crate::relay::InputStatus, now: Instant) -> bool {
+    fn new(now: Instant) -> Self {
+        Self { messages: 0, changed_at: now, flowing_since: None }
+    }
+
+    fn alive(&mut self, input: &crate::relay::InputStatus, now: Instant, returning: bool) -> bool {
         if input.messages != self.messages {
             self.messages = input.messages;
             self.changed_at = now;
+            self.flowing_since.get_or_insert(now);
         }
-        input.publishing && now.saturating_duration_since(self.changed_at) < INPUT_STALL
+        let fresh = input.publishing && now.saturating_duration_since(self.changed_at) < INPUT_STALL;
+        if !fresh {
+            self.flowing_since = None;
+            return false;
+        }
+        let needed = if returning { RESTORE_AFTER } else { Duration::ZERO };
+        self.flowing_since.is_some_and(|since| now.saturating_duration_since(since) >= needed)
     }
 }
 
@@ -111,6 +128,10 @@ struct Session<'a> {
     fanout: Fanout,
     destinations: Destinations,
     stored_tally: (u32, u32),
+    /// Where preparation tasks send each account's outcome.
+    prepared_sender: mpsc::Sender<(AccountId, Result<super::prepare::Prepared, String>)>,
+    /// Ends the preparation tasks with the live.
+    preparing_stop: CancellationToken,
 }
 
 /// How a session begins.
@@ -166,6 +187,7 @@ pub async fn run(
         date: detected.started_at.unwrap_or(at).date().to_string(),
     };
     let stored_tally = (live.peak_destinations, live.failures);
+    let (prepared_sender, mut prepared) = mpsc::channel(64);
     let mut session = Session {
         deps: &deps,
         live,
@@ -176,11 +198,15 @@ pub async fn run(
         fanout,
         destinations: Destinations::with_tally(stored_tally.0, stored_tally.1),
         stored_tally,
+        prepared_sender,
+        preparing_stop: stop.child_token(),
     };
     session.event(kind, message).await;
     session.happen(Happening::PreparationStarted).await;
     session.reconcile().await;
-    session.fanout.begin();
+    if !session.destinations.is_preparing() {
+        session.fanout.begin();
+    }
     let mut fanout_events = session.fanout.events();
 
     let manifest = detected.hls_manifest_url.as_deref().and_then(|u| Url::parse(u).ok());
@@ -190,7 +216,7 @@ pub async fn run(
     session.happen(Happening::Prepared).await;
 
     let input = session.fanout.input();
-    let mut watch_input = InputWatch { messages: 0, changed_at: Instant::now() };
+    let mut watch_input = InputWatch::new(Instant::now());
     let mut restarts = Restarts(Instant::now());
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut reconcile = tokio::time::interval(deps.reconcile_every);
@@ -198,7 +224,8 @@ pub async fn run(
         tokio::select! {
             () = stop.cancelled() => break SessionEnd::Interrupted,
             _ = tick.tick() => {
-                let alive = watch_input.alive(&input.borrow(), Instant::now());
+                let returning = matches!(session.machine.phase(), Phase::Grace { had_input: true, .. });
+                let alive = watch_input.alive(&input.borrow(), Instant::now(), returning);
                 match session.happen(Happening::Input(alive)).await {
                     Effect::End => break SessionEnd::Ended,
                     // A stalled pull (ffmpeg still connected, nothing new) is not waited out:
@@ -213,6 +240,7 @@ pub async fn run(
             }
             _ = reconcile.tick() => session.reconcile().await,
             () = nudge.notified() => session.reconcile().await,
+            Some((account, outcome)) = prepared.recv() => session.prepared(account, outcome).await,
             (kind, message) = fanout_events.next() => session.event(kind, message).await,
             Some(request) = requests.recv() => {
                 if request.control == Control::Stop {
@@ -229,6 +257,7 @@ pub async fn run(
         session.event(EventKind::LiveStateChanged, format!("Live ended: “{}”", session.live.title)).await;
     }
     ingest.stop();
+    session.preparing_stop.cancel();
     session.shut_down(&mut fanout_events).await;
     session.store_tally().await;
     status.send_modify(|s| {
@@ -269,16 +298,39 @@ impl Session<'_> {
         effect
     }
 
-    /// Brings the relay's destinations in line with the store.
+    /// Brings the fan-out's destinations in line with the store; the accounts that must be
+    /// prepared first are prepared by a task beside the loop, each outcome coming back on
+    /// `self.prepared`.
     async fn reconcile(&mut self) {
-        let live = self.live_for();
         let deps = self.deps;
-        let events = self.destinations.reconcile(&deps.store, &deps.cipher, deps.preparer.as_ref(), &live, &self.fanout).await;
+        let (events, joining) = self.destinations.reconcile(&deps.store, &deps.cipher, deps.preparer.is_some(), &self.fanout).await;
         for event in events {
             self.record(event).await;
         }
+        if let Some(preparer) = deps.preparer.clone().filter(|_| !joining.is_empty()) {
+            let (live, done) = (self.live_for(), self.prepared_sender.clone());
+            let stop = self.preparing_stop.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = stop.cancelled() => {}
+                    () = preparer.prepare_each(&live, joining, done) => {}
+                }
+            });
+        }
         if (self.destinations.peak, self.destinations.failures) != self.stored_tally {
             self.store_tally().await;
+        }
+    }
+
+    /// One account's preparation came back.
+    async fn prepared(&mut self, account: AccountId, outcome: Result<super::prepare::Prepared, String>) {
+        if let Some(event) = self.destinations.prepared(account, outcome, &self.fanout) {
+            self.record(event).await;
+        }
+        if !self.destinations.is_preparing() {
+            // The first round is done: Nimble may sync its rules now (a resumed live's leftover
+            // rules are adopted rather than removed first). Later calls do nothing.
+            self.fanout.begin();
         }
     }
 
@@ -404,4 +456,34 @@ pub async fn close(store: &SharedStore, mut live: Live, at: OffsetDateTime) {
     let mut event = NewEvent::now(EventKind::LiveStateChanged, format!("The live “{}” ended while Fanout was not watching", live.title));
     event.video_id = Some(live.video_id.clone());
     let _ = store.append_event(event).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::relay::InputStatus;
+
+    fn input(messages: u64) -> InputStatus {
+        InputStatus { publishing: true, messages, ..InputStatus::default() }
+    }
+
+    #[test]
+    fn input_is_alive_while_media_arrives_and_must_flow_steadily_to_count_as_back() {
+        let start = Instant::now();
+        let mut watch = InputWatch::new(start);
+        assert!(watch.alive(&input(1), start, false), "the first media counts at once");
+        assert!(!watch.alive(&input(1), start + INPUT_STALL, false), "nothing new for the stall time: lost");
+        // Back after a loss: a short burst (a replayed segment) is not enough.
+        let back = start + INPUT_STALL + Duration::from_secs(1);
+        assert!(!watch.alive(&input(2), back, true));
+        assert!(!watch.alive(&input(3), back + Duration::from_secs(3), true));
+        assert!(!watch.alive(&input(3), back + Duration::from_secs(3) + INPUT_STALL, true), "it stopped again");
+        // Steady media for the restore time is.
+        let steady = back + Duration::from_secs(20);
+        for second in 0..=RESTORE_AFTER.as_secs() {
+            let alive = watch.alive(&input(10 + second), steady + Duration::from_secs(second), true);
+            assert_eq!(alive, second >= RESTORE_AFTER.as_secs(), "after {second} s of steady media");
+        }
+        assert!(!watch.alive(&InputStatus { publishing: false, ..input(99) }, steady + RESTORE_AFTER, false), "no publisher: lost");
+    }
 }

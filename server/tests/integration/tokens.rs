@@ -24,7 +24,7 @@ async fn keeper(world: &World) -> (TokenKeeper, RestreamApi, SharedStore, Arc<Ci
     let http = http_client().unwrap_or_else(|e| panic!("{e}"));
     let secret = app::secrets::Secret::new("fanout-it-secret-9f2c");
     let oauth = RestreamOAuth::new(&endpoints, "fanout-it-client", &secret, &redirect, http.clone()).unwrap_or_else(|e| panic!("{e}"));
-    (TokenKeeper::new(store.clone(), Arc::clone(&cipher), oauth), RestreamApi::new(endpoints, http), store, cipher)
+    (TokenKeeper::new(store.clone(), Arc::clone(&cipher), oauth, Default::default()), RestreamApi::new(endpoints, http), store, cipher)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -58,6 +58,8 @@ pub(super) struct AccountDoc {
     pub(super) restream_channels: Vec<RestreamChannel>,
     pub(super) tokens: Option<TokensDoc>,
     pub(super) status: String,
+    #[serde(default)]
+    pub(super) link_epoch: u32,
     pub(super) created_at: BsonDateTime,
     pub(super) updated_at: BsonDateTime,
 }
@@ -96,6 +98,7 @@ impl TryFrom<AccountDoc> for Account {
             restream_channels: doc.restream_channels,
             tokens,
             status: parse_word(&doc.status, "status")?,
+            link_epoch: doc.link_epoch,
             created_at: undate(doc.created_at, "created_at")?,
             updated_at: undate(doc.updated_at, "updated_at")?,
         })
@@ -166,15 +169,42 @@ pub(super) struct EventDoc {
     pub(super) account_id: Option<String>,
     pub(super) video_id: Option<String>,
     pub(super) message: String,
+    #[serde(default = "once")]
+    pub(super) repeats: u32,
+    #[serde(default)]
+    pub(super) last_at: Option<BsonDateTime>,
+}
+
+fn once() -> u32 {
+    1
+}
+
+impl EventDoc {
+    /// A new event's document.
+    pub(super) fn new(id: i64, event: &NewEvent) -> Self {
+        Self {
+            id,
+            at: date(event.at),
+            kind: event.kind.to_string(),
+            account_id: event.account_id.as_ref().map(|a| a.as_str().to_string()),
+            video_id: event.video_id.as_ref().map(|v| v.0.clone()),
+            message: event.message.clone(),
+            repeats: 1,
+            last_at: None,
+        }
+    }
 }
 
 impl TryFrom<EventDoc> for Event {
     type Error = StoreError;
     fn try_from(doc: EventDoc) -> Result<Self, StoreError> {
+        let at = undate(doc.at, "at")?;
         Ok(Event {
             id: EventId(doc.id),
+            repeats: doc.repeats,
+            last_at: doc.last_at.map(|t| undate(t, "last_at")).transpose()?.unwrap_or(at),
             event: NewEvent {
-                at: undate(doc.at, "at")?,
+                at,
                 kind: parse_word::<EventKind>(&doc.kind, "kind")?,
                 account_id: doc.account_id.map(AccountId::from_stored),
                 video_id: doc.video_id.map(VideoId),

@@ -190,6 +190,34 @@ impl Store for MongoStore {
         Ok(done.matched_count == 1)
     }
 
+    async fn replace_account_tokens(&self, id: &AccountId, expected: &Sealed, tokens: SealedTokens, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let durable = mongodb::options::WriteConcern::builder().w(mongodb::options::Acknowledgment::Majority).journal(true).build();
+        let done = self
+            .accounts()
+            .update_one(
+                doc! { "_id": id.as_str(), "tokens.refresh": binary(expected) },
+                doc! { "$set": { "tokens": to_bson(&tokens_doc(&tokens))?, "updated_at": date(now) } },
+            )
+            .write_concern(durable)
+            .await?;
+        Ok(done.matched_count == 1)
+    }
+
+    async fn bump_link_epoch(&self, id: &AccountId, now: OffsetDateTime) -> Result<Option<u32>, StoreError> {
+        let updated = self
+            .accounts()
+            .find_one_and_update(doc! { "_id": id.as_str() }, doc! { "$inc": { "link_epoch": 1 }, "$set": { "updated_at": date(now) } })
+            .return_document(ReturnDocument::After)
+            .await?;
+        Ok(updated.map(|account| account.link_epoch))
+    }
+
+    async fn forget_account(&self, id: &AccountId) -> Result<bool, StoreError> {
+        self.events_collection().delete_many(doc! { "account_id": id.as_str() }).await?;
+        self.db.collection::<Document>("live_titles").delete_many(doc! { "account_id": id.as_str() }).await?;
+        Ok(self.accounts().delete_one(doc! { "_id": id.as_str() }).await?.deleted_count == 1)
+    }
+
     async fn delete_account(&self, id: &AccountId) -> Result<bool, StoreError> {
         Ok(self.accounts().delete_one(doc! { "_id": id.as_str() }).await?.deleted_count == 1)
     }
@@ -227,6 +255,10 @@ impl Store for MongoStore {
 
     async fn purge_pending_signups(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
         Ok(self.pending().delete_many(doc! { "expires_at": { "$lt": date(before) } }).await?.deleted_count)
+    }
+
+    async fn delete_pending_signup(&self, state: &str) -> Result<bool, StoreError> {
+        Ok(self.pending().delete_one(doc! { "_id": state }).await?.deleted_count == 1)
     }
 
     async fn put_live(&self, live: &Live) -> Result<(), StoreError> {
@@ -289,16 +321,46 @@ impl Store for MongoStore {
 
     async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError> {
         let id = self.next_event_id().await?;
-        let doc = EventDoc {
-            id,
-            at: date(event.at),
-            kind: event.kind.to_string(),
-            account_id: event.account_id.as_ref().map(|a| a.as_str().to_string()),
-            video_id: event.video_id.as_ref().map(|v| v.0.clone()),
-            message: event.message.clone(),
+        self.events_collection().insert_one(EventDoc::new(id, &event)).await?;
+        Ok(Event::once(EventId(id), event))
+    }
+
+    async fn record_event(&self, event: NewEvent, within: time::Duration) -> Result<Event, StoreError> {
+        let same = doc! {
+            "kind": event.kind.to_string(),
+            "account_id": event.account_id.as_ref().map(|a| a.as_str()),
+            "video_id": event.video_id.as_ref().map(|v| v.0.as_str()),
         };
-        self.events_collection().insert_one(doc).await?;
-        Ok(Event { id: EventId(id), event })
+        let newest = self.events_collection().find_one(same).sort(doc! { "_id": -1 }).await?;
+        if let Some(newest) = newest {
+            let mut counted = Event::try_from(newest)?;
+            if counted.event.message == event.message && event.at - counted.last_at <= within {
+                counted.repeats = counted.repeats.saturating_add(1);
+                counted.last_at = counted.last_at.max(event.at);
+                self.events_collection()
+                    .update_one(doc! { "_id": counted.id.0 }, doc! { "$inc": { "repeats": 1 }, "$max": { "last_at": date(event.at) } })
+                    .await?;
+                return Ok(counted);
+            }
+        }
+        self.append_event(event).await
+    }
+
+    async fn purge_events(&self, retention: Retention, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        if let Some(oldest) = now.checked_sub(retention.max_age) {
+            let filter = doc! { "$or": [
+                { "last_at": { "$lt": date(oldest) } },
+                { "last_at": Bson::Null, "at": { "$lt": date(oldest) } },
+            ] };
+            deleted += self.events_collection().delete_many(filter).await?.deleted_count;
+        }
+        let skip = retention.max_count;
+        let cut = self.events_collection().find(doc! {}).sort(doc! { "_id": -1 }).skip(skip).limit(1).await?.try_next().await?;
+        if let Some(cut) = cut {
+            deleted += self.events_collection().delete_many(doc! { "_id": { "$lte": cut.id } }).await?.deleted_count;
+        }
+        Ok(deleted)
     }
 
     async fn events(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
