@@ -122,9 +122,7 @@ pub async fn apply(state: &AppState, id: &AccountId, action: ManageAction, from:
 }
 
 async fn record(state: &AppState, event: NewEvent) {
-    if let Err(error) = state.store.append_event(event).await {
-        tracing::warn!(%error, "could not record a manage action");
-    }
+    app::store::note(state.store.as_ref(), event).await;
 }
 
 /// Best effort: asks Restream to revoke the account's grant before Fanout forgets it.

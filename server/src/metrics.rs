@@ -1,24 +1,35 @@
 //! Prometheus metrics at `/metrics` (the `metrics` facade and its Prometheus exporter): the
 //! engine's status is copied into gauges and counters once a second — never from the relay's
-//! per-message path. Destinations are labelled by account id, never by stream key.
+//! per-message path. Destinations are labelled by account id, never by stream key; a series
+//! not updated for [`IDLE`] (a destination that left, a live that ended) is dropped. With
+//! `FANOUT_METRICS_TOKEN`, `/metrics` needs it as a bearer token.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use metrics::{counter, gauge};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_util::MetricKindMask;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::relay::DestinationState;
 use crate::session::EngineStatus;
+use crate::state::AppState;
+
+/// A series not updated for this long is no longer exported.
+const IDLE: Duration = Duration::from_secs(60);
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// Installs the process-wide recorder (once); its handle renders the metrics.
 pub fn handle() -> Option<PrometheusHandle> {
     HANDLE
-        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+        .get_or_init(|| match PrometheusBuilder::new().idle_timeout(MetricKindMask::ALL, Some(IDLE)).install_recorder() {
             Ok(handle) => Some(handle),
             Err(error) => {
                 tracing::warn!(%error, "metrics are unavailable");
@@ -28,9 +39,17 @@ pub fn handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// `GET /metrics`: the text exposition format.
-pub async fn render() -> String {
-    handle().map(|h| h.render()).unwrap_or_default()
+/// `GET /metrics`: the text exposition format (401 without the configured bearer token).
+pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.settings.metrics_token {
+        let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let expected = token.expose().as_bytes();
+        let matches = sent.is_some_and(|sent| sent.len() == expected.len() && sent.bytes().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0);
+        if !matches {
+            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "/metrics needs its bearer token").into_response();
+        }
+    }
+    handle().map(|h| h.render()).unwrap_or_default().into_response()
 }
 
 /// Copies the engine's status into the metrics every second until `stop`.
@@ -54,7 +73,11 @@ fn record(status: &EngineStatus) {
     if let Some(ingest) = &status.ingest {
         counter!("fanout_ingest_restarts_total").absolute(u64::from(ingest.restarts));
     }
-    let mut by_state = [0u32; 4];
+    let mut by_state: BTreeMap<String, u32> =
+        [DestinationState::Connecting, DestinationState::Streaming, DestinationState::Retrying, DestinationState::Stopped]
+            .into_iter()
+            .map(|state| (state.to_string(), 0))
+            .collect();
     for destination in status.destinations.iter().filter(|d| d.held.is_none()) {
         let s = &destination.status;
         let account = destination.id.clone();
@@ -63,12 +86,10 @@ fn record(status: &EngineStatus) {
         counter!("fanout_destination_bytes_total", "account" => account.clone()).absolute(s.bytes_sent);
         counter!("fanout_destination_reconnects_total", "account" => account.clone()).absolute(u64::from(s.reconnects));
         counter!("fanout_destination_skips_total", "account" => account).absolute(u64::from(s.skips));
-        by_state[s.state as usize] += 1;
+        let count = by_state.entry(s.state.to_string()).or_default();
+        *count = count.saturating_add(1);
     }
-    for (state, count) in [DestinationState::Connecting, DestinationState::Streaming, DestinationState::Retrying, DestinationState::Stopped]
-        .into_iter()
-        .zip(by_state)
-    {
-        gauge!("fanout_destinations", "state" => state.to_string()).set(f64::from(count));
+    for (state, count) in by_state {
+        gauge!("fanout_destinations", "state" => state).set(f64::from(count));
     }
 }

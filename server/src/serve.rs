@@ -82,12 +82,15 @@ pub async fn run(args: &ConfigArgs, face: Face) -> anyhow::Result<()> {
 
 /// How often expired sign-ups and idle rate-limit entries are cleared.
 const JANITOR_PERIOD: Duration = Duration::from_secs(60);
+/// How often retention runs (every this many janitor rounds).
+const RETENTION_EVERY: u32 = 60;
 
 /// Clears expired pending sign-ups (a day after expiry, so a late callback is still told it
-/// expired) and forgets idle rate-limit entries, until `stop`.
+/// expired) and forgets idle rate-limit entries every minute; every hour, deletes the events
+/// and the disconnected accounts older than the retention (at start too), until `stop`.
 async fn janitor(state: AppState, stop: tokio_util::sync::CancellationToken) {
     let mut tick = tokio::time::interval(JANITOR_PERIOD);
-    loop {
+    for round in 0u32.. {
         tokio::select! {
             () = stop.cancelled() => return,
             _ = tick.tick() => {}
@@ -99,12 +102,37 @@ async fn janitor(state: AppState, stop: tokio_util::sync::CancellationToken) {
             Ok(purged) => tracing::debug!(purged, "cleared expired sign-ups"),
             Err(error) => tracing::warn!(%error, "could not clear expired sign-ups"),
         }
+        if round % RETENTION_EVERY == 0 {
+            retain(&state).await;
+        }
+    }
+}
+
+/// Deletes what the retention does not keep: old events, and accounts disconnected longer ago
+/// than it (with everything that names the volunteer).
+async fn retain(state: &AppState) {
+    let retention = state.settings.retention;
+    let at = app::store::now();
+    match state.store.purge_events(retention, at).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "deleted events past their retention"),
+        Err(error) => tracing::warn!(%error, "could not delete old events"),
+    }
+    let accounts = match state.store.accounts().await {
+        Ok(accounts) => accounts,
+        Err(error) => return tracing::warn!(%error, "could not read the accounts for retention"),
+    };
+    let stale = at.checked_sub(retention.max_age).unwrap_or(at);
+    for account in accounts.iter().filter(|a| a.status == app::model::AccountStatus::Disconnected && a.updated_at < stale) {
+        let _tokens = state.account_locks.lock(&account.id).await;
+        match state.store.forget_account(&account.id).await {
+            Ok(_) => tracing::info!(account = %account.id, "deleted an account disconnected longer than the retention"),
+            Err(error) => tracing::warn!(%error, account = %account.id, "could not delete an old disconnected account"),
+        }
     }
 }
 
 /// Records an event; a store failure is logged, never fatal.
 async fn record(state: &AppState, kind: EventKind, message: String) {
-    if let Err(error) = state.store.append_event(NewEvent::now(kind, message)).await {
-        tracing::warn!(%error, ?kind, "could not record an event");
-    }
+    app::store::note(state.store.as_ref(), NewEvent::now(kind, message)).await;
 }

@@ -5,12 +5,13 @@
 use app::model::EventKind;
 use app::secrets::Purpose;
 use app::signup::attempt::SignupAttempt;
-use app::signup::start::StartError;
+use app::signup::start::{StartError, clear_signup_cookie, signup_cookie, signup_state_from};
 use app::signup::validate::SignupForm;
 use app::store::{AccountId, AccountUpsert, NewEvent, PendingTake, RestreamProfile, SealedTokens, StoreError, Upserted, now};
 use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -23,10 +24,27 @@ use crate::state::AppState;
 pub const CALLBACK_PATH: &str = "/oauth/restream/callback";
 
 /// `POST /`: the sign-up form posted without JavaScript. A valid form goes on to Restream.io
-/// (303); otherwise the page comes back with what was typed and every message (422).
-pub async fn submit_form(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<SignupForm>) -> Response {
+/// (303, with the sign-up's state in a short-lived cookie, so a volunteer who declines there
+/// has their details deleted at once); otherwise the page comes back with what was typed and
+/// every message (422) — or, for a body too large to read, the empty form saying so (413).
+pub async fn submit_form(State(state): State<AppState>, headers: HeaderMap, form: Result<Form<SignupForm>, FormRejection>) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => {
+            let (status, problem) = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                (StatusCode::PAYLOAD_TOO_LARGE, "The form was too large to read (no field needs more than a few hundred characters). Please check it and send it again.")
+            } else {
+                (StatusCode::BAD_REQUEST, "The form could not be read. Please fill it in again.")
+            };
+            tracing::info!(status = status.as_u16(), "refused an unreadable sign-up form");
+            let attempt = SignupAttempt { form: SignupForm::default(), errors: Default::default(), problem: Some(problem.to_string()) };
+            let mut response = render_page(&state, "/", headers, move || leptos::prelude::provide_context(attempt.clone())).await;
+            *response.status_mut() = status;
+            return response;
+        }
+    };
     let (status, errors, problem) = match state.signup.start(&form).await {
-        Ok(url) => return Redirect::to(url.as_str()).into_response(),
+        Ok(url) => return with_signup_cookie(Redirect::to(url.as_str()).into_response(), &url, state.admin.secure_cookies),
         Err(StartError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, None),
         Err(StartError::NotOpen) => (StatusCode::SERVICE_UNAVAILABLE, Default::default(), Some("Sign-up is not open yet.".to_string())),
         Err(StartError::Store(error)) => {
@@ -102,10 +120,37 @@ impl ConnectProblem {
     }
 }
 
+/// Adds the sign-up cookie for `authorize` to `response`.
+fn with_signup_cookie(mut response: Response, authorize: &url::Url, secure: bool) -> Response {
+    if let Some(value) = signup_cookie(authorize, secure).and_then(|cookie| HeaderValue::from_str(&cookie).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
 /// `GET /oauth/restream/callback`: connects the account and sends the volunteer to their
-/// manage page (`?connected=1`), or to the page explaining the problem.
-pub async fn callback(State(state): State<AppState>, Query(query): Query<CallbackQuery>) -> Redirect {
-    match connect(&state, query).await {
+/// manage page (`?connected=1`), or to the page explaining the problem. A volunteer who
+/// declined has their pending sign-up deleted at once (found by the callback's `state`, or the
+/// sign-up cookie when Restream sent no parameters); the cookie is cleared either way.
+pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<CallbackQuery>) -> Response {
+    let declined_state = query.state.clone().or_else(|| signup_state_from(&headers));
+    let outcome = connect(&state, query).await;
+    if let (Err(ConnectProblem::Denied), Some(declined)) = (&outcome, declined_state) {
+        match state.store.delete_pending_signup(&declined).await {
+            Ok(true) => tracing::info!("deleted a declined sign-up's details"),
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "could not delete a declined sign-up"),
+        }
+    }
+    let mut response = redirect_after(&state, outcome).into_response();
+    if let Ok(value) = HeaderValue::from_str(&clear_signup_cookie(state.admin.secure_cookies)) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn redirect_after(state: &AppState, outcome: Result<(AccountId, u32), ConnectProblem>) -> Redirect {
+    match outcome {
         Ok((account, epoch)) => {
             state.nudge_engine();
             Redirect::to(&format!("/manage/{}?connected=1", state.links.issue(&account, epoch, now())))
@@ -203,8 +248,6 @@ async fn connect(state: &AppState, query: CallbackQuery) -> Result<(AccountId, u
         account.restream_channels.len()
     );
     tracing::info!(account = %account.id, restream_user = %account.restream.user_id, "{message}");
-    if let Err(error) = state.store.append_event(NewEvent::now(kind, message).for_account(&account.id)).await {
-        tracing::warn!(%error, "could not record the connection event");
-    }
+    app::store::note(state.store.as_ref(), NewEvent::now(kind, message).for_account(&account.id)).await;
     Ok((account.id.clone(), account.link_epoch))
 }

@@ -53,5 +53,12 @@ pub async fn start_signup(form: SignupForm) -> Result<String, SignupFnError> {
         let client: ClientAddress = leptos_axum::extract().await.map_err(|_| SignupFnError::Unavailable)?;
         limit.check(client).map_err(|wait| SignupFnError::RateLimited { retry_after_secs: wait.as_secs().max(1) })?;
     }
-    service.start(&form).await.map(|url| url.to_string()).map_err(SignupFnError::from)
+    let url = service.start(&form).await.map_err(SignupFnError::from)?;
+    let secure = use_context::<crate::setup::PublicUrl>().is_some_and(|base| base.0.starts_with("https://"));
+    if let (Some(response), Some(cookie)) = (use_context::<leptos_axum::ResponseOptions>(), crate::signup::start::signup_cookie(&url, secure))
+        && let Ok(value) = http::HeaderValue::from_str(&cookie)
+    {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
+    Ok(url.to_string())
 }

@@ -17,6 +17,37 @@ use crate::store::{PendingSignup, SharedStore, StoreError, now};
 /// How long a volunteer may spend on Restream.io's pages before the sign-up expires.
 pub const PENDING_TTL: Duration = Duration::minutes(15);
 
+/// The cookie that carries a sign-up's `state` through Restream.io's dialog and back: Restream
+/// sends a volunteer who declines back with no parameters at all, and this is how Fanout knows
+/// which pending sign-up (their name, e-mail and channels) to delete at once.
+pub const SIGNUP_COOKIE: &str = "fanout_signup";
+
+/// The `Set-Cookie` value for the sign-up going to `authorize` (its `state`), scoped to the
+/// callback path; `Lax`, so the browser sends it on the navigation back from Restream.io.
+pub fn signup_cookie(authorize: &Url, secure: bool) -> Option<String> {
+    let (_, state) = authorize.query_pairs().find(|(name, _)| name == "state")?;
+    let secure = if secure { "; Secure" } else { "" };
+    Some(format!("{SIGNUP_COOKIE}={state}; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", PENDING_TTL.whole_seconds()))
+}
+
+/// The `Set-Cookie` value that clears [`SIGNUP_COOKIE`].
+pub fn clear_signup_cookie(secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SIGNUP_COOKIE}=; Path=/oauth/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}
+
+/// The sign-up `state` a request's [`SIGNUP_COOKIE`] carries.
+pub fn signup_state_from(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(SIGNUP_COOKIE).and_then(|rest| rest.strip_prefix('=')))
+        .filter(|state| !state.is_empty() && state.len() <= 128)
+        .map(str::to_string)
+}
+
 /// Builds the authorize URL the volunteer is sent to (implemented with the OAuth client).
 pub trait AuthorizeUrl: Send + Sync {
     /// The URL for a sign-up with this `state`.

@@ -116,6 +116,17 @@ impl Field {
         }
     }
 
+    /// The most characters the field takes (its input's `maxlength`); `None` for the group and
+    /// the checkbox.
+    pub const fn max_chars(self) -> Option<usize> {
+        match self {
+            Field::DisplayName => Some(MAX_NAME_CHARS),
+            Field::Email => Some(MAX_EMAIL_CHARS),
+            Field::Youtube | Field::Twitch | Field::X | Field::Facebook => Some(MAX_URL_CHARS),
+            Field::Channels | Field::Consent => None,
+        }
+    }
+
     /// The id of the input (or group) in the page.
     pub fn input_id(self) -> String {
         format!("signup-{}", self.name())

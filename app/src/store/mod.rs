@@ -176,6 +176,18 @@ pub trait Store: Send + Sync + 'static {
     async fn set_meta(&self, key: &str, value: Option<&[u8]>) -> Result<(), StoreError>;
 }
 
+/// How close together the same event must happen to be counted rather than recorded again.
+pub const REPEAT_WINDOW: time::Duration = time::Duration::minutes(10);
+
+/// Records `event` (the same one again within [`REPEAT_WINDOW`] is counted on the first); a
+/// store failure is logged, never fatal — the one way Fanout writes its event log.
+pub async fn note(store: &dyn Store, event: NewEvent) {
+    let kind = event.kind;
+    if let Err(error) = store.record_event(event, REPEAT_WINDOW).await {
+        tracing::warn!(%error, ?kind, "could not record an event");
+    }
+}
+
 /// Where the store lives, as configured.
 #[derive(Debug, Clone)]
 pub enum StoreLocation {

@@ -60,8 +60,6 @@ pub async fn profile(State(state): State<AppState>, Extension(admin): Extension<
         return back(&state, &admin, "controls", Err("The profile could not be saved; please try again.".into()));
     }
     let message = format!("Transcode profile for the next live set to {profile} by admin {}", admin.user);
-    if let Err(error) = state.store.append_event(NewEvent::now(EventKind::AdminAction, message)).await {
-        tracing::warn!(%error, "could not record an admin action");
-    }
+    app::store::note(state.store.as_ref(), NewEvent::now(EventKind::AdminAction, message)).await;
     back(&state, &admin, "controls", Ok(format!("The next live will use the {profile} profile")))
 }

@@ -7,11 +7,13 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use app::dashboard::{DashboardSource, DashboardStatus, DestinationRow, LiveSummary};
+use axum::Extension;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 
 use crate::session::status::EngineStatus;
+use crate::admin::AdminSession;
 use crate::state::AppState;
 
 /// The shared view of the engine's status.
@@ -70,27 +72,36 @@ pub fn source(state: &AppState) -> DashboardSource {
     DashboardSource(std::sync::Arc::new(move || current(&state)))
 }
 
+/// How often an open stream checks that its admin is still signed in, at the least.
+const SESSION_CHECK: Duration = Duration::from_secs(5);
+
 /// `GET /admin/status/stream`: the dashboard's state as Server-Sent Events (`status` events,
-/// JSON), first at once, then on every change, at most once a second.
-pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+/// JSON), first at once, then on every change, at most once a second — until the admin's
+/// session ends (signed out, or idle: an open stream does not count as use).
+pub async fn stream(State(state): State<AppState>, Extension(admin): Extension<AdminSession>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut changes = state.engine.as_ref().map(|engine| engine.status());
     let events = async_stream(move |mut send| async move {
         loop {
+            if !state.admin.sessions.is_live(&admin) {
+                return;
+            }
             let status = current(&state);
             if let Ok(event) = Event::default().event("status").json_data(&status)
                 && !send(event)
             {
                 return;
             }
-            match changes.as_mut() {
-                Some(receiver) => {
-                    if receiver.changed().await.is_err() {
-                        return;
-                    }
+            let changed = async {
+                match changes.as_mut() {
+                    Some(receiver) => receiver.changed().await.is_ok(),
+                    None => std::future::pending().await,
                 }
-                None => tokio::time::sleep(Duration::from_secs(5)).await,
+            };
+            match tokio::time::timeout(SESSION_CHECK, changed).await {
+                Ok(false) => return,
+                Ok(true) => tokio::time::sleep(Duration::from_secs(1)).await,
+                Err(_) => {}
             }
-            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
     Sse::new(events).keep_alive(KeepAlive::default())

@@ -113,9 +113,7 @@ async fn save(state: &AppState, admin: &AdminSession, destination: &DirectDestin
 
 async fn done(state: &AppState, admin: &AdminSession, message: String) -> Response {
     tracing::info!("{message}");
-    if let Err(error) = state.store.append_event(NewEvent::now(EventKind::AdminAction, message.clone())).await {
-        tracing::warn!(%error, "could not record an admin action");
-    }
+    app::store::note(state.store.as_ref(), NewEvent::now(EventKind::AdminAction, message.clone())).await;
     state.nudge_engine();
     back(state, admin, SECTION, Ok(message))
 }

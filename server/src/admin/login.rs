@@ -116,7 +116,7 @@ pub async fn login(State(state): State<AppState>, client: ClientAddress, headers
 
 /// Ends the session (the gate has checked it and its CSRF token) and goes to the login page.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = session::token_from(&headers) {
+    if let Some(token) = session::token_from(&headers, state.admin.secure_cookies) {
         state.admin.sessions.end(&token);
     }
     with_cookie(redirect(&format!("{LOGIN_PATH}?out=1")), &AdminSessions::clear_cookie(state.admin.secure_cookies)).into_response()

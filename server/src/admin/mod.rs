@@ -83,7 +83,7 @@ pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -
     if !is_admin_path(request.uri().path()) {
         return next.run(request).await;
     }
-    let session = session::token_from(request.headers()).and_then(|token| state.admin.sessions.get(&token));
+    let session = session::token_from(request.headers(), state.admin.secure_cookies).and_then(|token| state.admin.sessions.get(&token));
     let reading = matches!(*request.method(), Method::GET | Method::HEAD);
     let Some(session) = session else {
         return if reading && !request.uri().path().starts_with("/api/") {

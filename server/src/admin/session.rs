@@ -1,5 +1,6 @@
-//! Admin sessions: a random token in an `HttpOnly`, `SameSite=Strict` cookie (`Secure` when the
-//! public URL is https), held in memory with its user, its CSRF token and when it was last used.
+//! Admin sessions: a random token in an `HttpOnly`, `SameSite=Strict` cookie (`Secure` and named
+//! with the `__Host-` prefix when the public URL is https, so no subdomain can set or shadow it),
+//! held in memory with its user, its CSRF token and when it was last used.
 //! A session unused for [`IDLE`] is gone; a restart logs everyone out (nothing to steal at rest).
 
 use std::collections::HashMap;
@@ -9,8 +10,15 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// The cookie's name.
+/// The cookie's name over plain http.
 pub const COOKIE: &str = "fanout_admin";
+/// The cookie's name over https: the browser accepts it only `Secure`, for `/`, from this host.
+pub const SECURE_COOKIE: &str = "__Host-fanout_admin";
+
+/// The cookie's name for the scheme.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { SECURE_COOKIE } else { COOKIE }
+}
 /// How long an unused session lives.
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
 
@@ -92,6 +100,13 @@ impl AdminSessions {
         Some(entry.session.clone())
     }
 
+    /// Whether `session` is still live (signed out, idle past [`IDLE`]: not), without counting
+    /// as a use — a stream left open does not keep a session alive.
+    pub fn is_live(&self, session: &AdminSession) -> bool {
+        let now = Instant::now();
+        self.entries().get(&session.token).is_some_and(|entry| now.saturating_duration_since(entry.last_used) < IDLE)
+    }
+
     /// Ends the session of `token`.
     pub fn end(&self, token: &str) {
         self.entries().remove(token);
@@ -100,7 +115,8 @@ impl AdminSessions {
     /// The `Set-Cookie` value that starts a session.
     pub fn cookie(token: &str, secure: bool) -> String {
         format!(
-            "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+            "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+            cookie_name(secure),
             IDLE.as_secs() * 48,
             if secure { "; Secure" } else { "" }
         )
@@ -108,18 +124,19 @@ impl AdminSessions {
 
     /// The `Set-Cookie` value that ends one.
     pub fn clear_cookie(secure: bool) -> String {
-        format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", if secure { "; Secure" } else { "" })
+        format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", cookie_name(secure), if secure { "; Secure" } else { "" })
     }
 }
 
-/// The session token in a request's `Cookie` header.
-pub fn token_from(headers: &axum::http::HeaderMap) -> Option<String> {
+/// The session token in a request's `Cookie` header (the cookie named for the scheme).
+pub fn token_from(headers: &axum::http::HeaderMap, secure: bool) -> Option<String> {
+    let name = cookie_name(secure);
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(COOKIE).and_then(|rest| rest.strip_prefix('=')))
+        .find_map(|pair| pair.trim().strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
         .filter(|token| !token.is_empty())
         .map(str::to_string)
 }
@@ -150,10 +167,12 @@ mod tests {
     #[test]
     fn the_cookie_is_http_only_strict_and_secure_on_https() {
         let cookie = AdminSessions::cookie("abc", true);
-        for part in ["fanout_admin=abc", "HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        for part in ["__Host-fanout_admin=abc", "HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
             assert!(cookie.contains(part), "{cookie}");
         }
         assert!(!AdminSessions::cookie("abc", false).contains("Secure"));
+        assert!(AdminSessions::cookie("abc", false).starts_with("fanout_admin=abc;"));
+        assert!(!AdminSessions::cookie("abc", true).contains("Domain"), "__Host- cookies carry no Domain");
         assert!(AdminSessions::clear_cookie(false).contains("Max-Age=0"));
     }
 
@@ -161,8 +180,11 @@ mod tests {
     fn the_token_is_read_among_other_cookies() {
         let mut headers = axum::http::HeaderMap::new();
         headers.insert(axum::http::header::COOKIE, axum::http::HeaderValue::from_static("a=1; fanout_admin=tok; b=2"));
-        assert_eq!(token_from(&headers).as_deref(), Some("tok"));
+        assert_eq!(token_from(&headers, false).as_deref(), Some("tok"));
+        assert_eq!(token_from(&headers, true), None, "over https only the __Host- cookie counts");
         headers.insert(axum::http::header::COOKIE, axum::http::HeaderValue::from_static("fanout_admin_x=1; fanout_admin="));
-        assert_eq!(token_from(&headers), None);
+        assert_eq!(token_from(&headers, false), None);
+        headers.insert(axum::http::header::COOKIE, axum::http::HeaderValue::from_static("fanout_admin=plain; __Host-fanout_admin=tok"));
+        assert_eq!(token_from(&headers, true).as_deref(), Some("tok"));
     }
 }

@@ -158,6 +158,19 @@ pub struct ConfigArgs {
     #[arg(long, env = "FANOUT_ADMIN_USERS", hide_env_values = true, global = true)]
     pub admin_users: Option<String>,
 
+    /// How many days events (and disconnected volunteers' accounts) are kept.
+    #[arg(long, env = "FANOUT_RETENTION_DAYS", default_value_t = 90, global = true)]
+    pub retention_days: u32,
+
+    /// The most events kept (the oldest go first).
+    #[arg(long, env = "FANOUT_EVENTS_MAX", default_value_t = 100_000, global = true)]
+    pub events_max: u64,
+
+    /// A bearer token `/metrics` requires (`Authorization: Bearer …`); without it `/metrics` is
+    /// open. Prefer the environment variable.
+    #[arg(long, env = "FANOUT_METRICS_TOKEN", hide_env_values = true, global = true)]
+    pub metrics_token: Option<Secret>,
+
     /// Log filter, e.g. `info` or `server=debug,info` (tracing's EnvFilter syntax).
     #[arg(long, env = "FANOUT_LOG", default_value = "info", global = true)]
     pub log: String,

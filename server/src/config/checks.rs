@@ -295,3 +295,37 @@ pub(super) fn check_port_mbps(port_mbps: Option<u32>, findings: &mut Findings) -
         }
     }
 }
+
+pub(super) fn check_retention(days: u32, events_max: u64, findings: &mut Findings) -> Option<app::store::Retention> {
+    let mut ok = true;
+    if !(1..=3650).contains(&days) {
+        findings.push(Level::Error, "FANOUT_RETENTION_DAYS", format!("{days} is not between 1 and 3650 (days)"));
+        ok = false;
+    }
+    if !(100..=100_000_000).contains(&events_max) {
+        findings.push(Level::Error, "FANOUT_EVENTS_MAX", format!("{events_max} is not between 100 and 100000000"));
+        ok = false;
+    }
+    if !ok {
+        return None;
+    }
+    findings.push(Level::Ok, "FANOUT_RETENTION_DAYS", format!("events and disconnected accounts are kept {days} days (at most {events_max} events)"));
+    Some(app::store::Retention { max_age: time::Duration::days(i64::from(days)), max_count: events_max })
+}
+
+pub(super) fn check_metrics_token(token: Option<&Secret>, findings: &mut Findings) -> Option<Option<Secret>> {
+    match token.filter(|t| !t.expose().is_empty()) {
+        None => {
+            findings.push(Level::Note, "FANOUT_METRICS_TOKEN", "not set: /metrics answers anyone who can reach it (it names no stream key)");
+            Some(None)
+        }
+        Some(token) if token.expose().len() >= 16 && token.expose().chars().all(|c| c.is_ascii_graphic()) => {
+            findings.push(Level::Ok, "FANOUT_METRICS_TOKEN", "set (not shown): /metrics needs it as a bearer token");
+            Some(Some(token.clone()))
+        }
+        Some(_) => {
+            findings.push(Level::Error, "FANOUT_METRICS_TOKEN", "must be at least 16 printable characters without spaces (not shown)");
+            None
+        }
+    }
+}

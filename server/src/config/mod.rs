@@ -94,6 +94,10 @@ pub struct Settings {
     pub admin_users: crate::admin::AdminUsers,
     /// The port's capacity (Mbit/s), when given.
     pub port_mbps: Option<u32>,
+    /// How long events and disconnected accounts are kept.
+    pub retention: app::store::Retention,
+    /// The token `/metrics` requires, when set.
+    pub metrics_token: Option<Secret>,
     /// The log filter.
     pub log: String,
     /// The log format.
@@ -232,6 +236,8 @@ pub fn validate(args: &ConfigArgs) -> Validated {
     }
     let admin_users = check_admin_users(args.admin_users.as_deref(), &mut findings);
     let port_mbps = check_port_mbps(args.port_mbps, &mut findings);
+    let retention = check_retention(args.retention_days, args.events_max, &mut findings);
+    let metrics_token = check_metrics_token(args.metrics_token.as_ref(), &mut findings);
     check_log_filter(&args.log, &mut findings);
 
     let build = || {
@@ -250,6 +256,8 @@ pub fn validate(args: &ConfigArgs) -> Validated {
             trust_forwarded_for: args.trust_forwarded_for,
             admin_users: admin_users?,
             port_mbps: port_mbps?,
+            retention: retention?,
+            metrics_token: metrics_token?,
             log: args.log.clone(),
             log_format: args.log_format,
         })

@@ -143,11 +143,11 @@ async fn connect_inner(target: &RtmpTarget) -> Result<Publisher, ConnectError> {
                         pending.push(session.request_publishing(target.key.expose().to_string(), PublishRequestType::Live)?);
                     }
                     ClientSessionResult::RaisedEvent(ClientSessionEvent::ConnectionRequestRejected { description }) => {
-                        return Err(ConnectError::Rejected(description));
+                        return Err(ConnectError::Rejected(redacted(&description, target)));
                     }
                     ClientSessionResult::RaisedEvent(ClientSessionEvent::PublishRequestAccepted) => published = true,
                     ClientSessionResult::RaisedEvent(ClientSessionEvent::UnhandleableOnStatusCode { code }) => {
-                        return Err(ConnectError::Rejected(code));
+                        return Err(ConnectError::Rejected(redacted(&code, target)));
                     }
                     _ => {}
                 }
@@ -166,6 +166,25 @@ async fn connect_inner(target: &RtmpTarget) -> Result<Publisher, ConnectError> {
     }
 }
 
+/// The longest refusal text kept from a server.
+const MAX_REFUSAL: usize = 200;
+
+/// A server's refusal text as it may be shown and stored: the target's stream key (and any
+/// application query) it may echo cut out, control characters dropped, at most
+/// [`MAX_REFUSAL`] characters.
+pub fn redacted(text: &str, target: &RtmpTarget) -> String {
+    let mut clean: String = text.chars().filter(|c| !c.is_control()).take(MAX_REFUSAL * 2).collect();
+    let mut secrets = vec![target.key.expose().to_string()];
+    secrets.extend(target.app_query.as_ref().map(|q| q.expose().to_string()));
+    // Also the key's parts a server might quote alone (`key?query` → `key`).
+    secrets.extend(target.key.expose().split(['?', '&', '=']).filter(|part| part.len() >= 6).map(str::to_string));
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        clean = clean.replace(secret.as_str(), "***");
+    }
+    clean.chars().take(MAX_REFUSAL).collect()
+}
+
 /// The message stream id the server assigned, read from a packet the session serializes for it
 /// (and that is never sent): a first chunk on a chunk stream has a full (type 0) header, which
 /// carries the message stream id at bytes 8..12, little-endian (RTMP specification, 5.3.1.2.1).
@@ -179,5 +198,19 @@ fn probe_stream_id(session: &mut ClientSession) -> Result<u32, ConnectError> {
         Ok(u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]))
     } else {
         Err(ConnectError::Session("unexpected chunk header while reading the stream id".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_that_echoes_the_key_is_stored_without_it() {
+        let target = RtmpTarget::parse("rtmp://live.example/app/re_123_SECRETKEY?auth=TOKEN123").unwrap_or_else(|e| panic!("{e}"));
+        let text = redacted("NetStream.Publish.BadName: re_123_SECRETKEY?auth=TOKEN123 refused\n(re_123_SECRETKEY)", &target);
+        assert!(!text.contains("SECRETKEY") && !text.contains("TOKEN123") && !text.contains('\n'), "{text}");
+        assert!(text.starts_with("NetStream.Publish.BadName: *** refused"), "{text}");
+        assert_eq!(redacted(&"x".repeat(5000), &target).len(), MAX_REFUSAL);
     }
 }

@@ -1,6 +1,8 @@
 //! Restream.io's REST API, the parts Fanout uses: who the user is, their channels and the public
 //! list of platforms (to name each channel's platform), channel titles, and the stream key.
-//! `429 Too Many Requests` is waited out as `Retry-After` says.
+//! `429 Too Many Requests` is waited out as `Retry-After` says; a 5xx or a network failure is
+//! tried again after 1 s, then 2 s, then 4 s — a transient error on Restream's side should not
+//! cost a volunteer part of the live.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,10 +17,27 @@ use tokio::sync::OnceCell;
 use super::Endpoints;
 use super::oauth::RestreamOAuthError;
 
-/// How many times a call is tried when Restream answers 429.
+/// How many times a call is tried when Restream answers 429 or 5xx, or cannot be reached.
 const MAX_TRIES: u32 = 4;
+
+/// The wait before try `tries + 1` after a 5xx or a network failure: 1 s, 2 s, 4 s.
+fn transient_wait(tries: u32) -> Duration {
+    Duration::from_secs(1 << tries.saturating_sub(1).min(4))
+}
 /// The longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+impl ApiError {
+    /// Whether trying again soon may succeed (Restream failed or could not be reached), as
+    /// opposed to a refusal that needs a person.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Status { status, .. } => *status >= 500 || *status == 429,
+            Self::Unreachable(_) => true,
+            Self::Unauthorized(_) | Self::Unreadable(_) => false,
+        }
+    }
+}
 
 /// Why an API call failed.
 #[derive(Debug, thiserror::Error)]
@@ -96,8 +115,21 @@ impl RestreamApi {
         let mut tries = 0;
         loop {
             tries += 1;
-            let response = build().send().await.map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
+            let response = match build().send().await {
+                Ok(response) => response,
+                Err(error) if tries < MAX_TRIES => {
+                    tracing::info!(path, error = %error.without_url(), "Restream could not be reached; trying again");
+                    tokio::time::sleep(transient_wait(tries)).await;
+                    continue;
+                }
+                Err(error) => return Err(ApiError::Unreachable(error.without_url().to_string())),
+            };
             let status = response.status();
+            if status.is_server_error() && tries < MAX_TRIES {
+                tracing::info!(path, status = status.as_u16(), "Restream failed; trying again");
+                tokio::time::sleep(transient_wait(tries)).await;
+                continue;
+            }
             if status == reqwest::StatusCode::TOO_MANY_REQUESTS && tries < MAX_TRIES {
                 let wait = response
                     .headers()

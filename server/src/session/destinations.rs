@@ -18,12 +18,24 @@ use app::secrets::{Cipher, Purpose};
 use app::store::{Account, AccountId, DirectDestination, DirectId, NewEvent, SharedStore};
 
 use super::backend::Fanout;
-use super::prepare::Prepared;
+use super::prepare::Outcome;
 use super::status::{DestinationKind, DestinationView, Held};
 use crate::relay::{DestinationState, DestinationStatus, RtmpTarget};
 
-/// An account that failed preparation is not tried again before this.
-const RETRY_FAILED_AFTER: Duration = Duration::from_secs(60);
+/// An account refused by Restream (it needs a person) is not tried again before this.
+const RETRY_REFUSED_AFTER: Duration = Duration::from_secs(60);
+/// An account that failed for a moment (Restream 5xx, network) is tried again after this,
+/// doubling with each failure in a row, up to [`RETRY_REFUSED_AFTER`].
+const RETRY_TRANSIENT_AFTER: Duration = Duration::from_secs(5);
+
+/// Why an account is held as failed, and when it may be tried again.
+#[derive(Debug, Clone)]
+struct Failed {
+    at: Instant,
+    why: String,
+    retry_after: Duration,
+    in_a_row: u32,
+}
 
 /// What the dashboard shows of a destination in the relay.
 #[derive(Debug, Clone)]
@@ -39,7 +51,7 @@ struct Joined {
 #[derive(Debug, Default)]
 pub struct Destinations {
     joined: HashMap<String, Joined>,
-    failed: HashMap<AccountId, (Instant, String)>,
+    failed: HashMap<AccountId, Failed>,
     /// Accounts being prepared now (handed out by `reconcile`, not back yet).
     preparing: HashSet<AccountId>,
     /// The accounts the last reconcile wanted in the fan-out.
@@ -124,7 +136,7 @@ impl Destinations {
         let joining: Vec<Account> = wanted_accounts
             .values()
             .filter(|a| !in_fanout.contains(a.id.as_str()) && !self.preparing.contains(&a.id))
-            .filter(|a| self.failed.get(&a.id).is_none_or(|(at, _)| at.elapsed() >= RETRY_FAILED_AFTER))
+            .filter(|a| self.failed.get(&a.id).is_none_or(|f| f.at.elapsed() >= f.retry_after))
             .map(|a| (*a).clone())
             .collect();
         self.preparing.extend(joining.iter().map(|a| a.id.clone()));
@@ -140,12 +152,18 @@ impl Destinations {
 
     /// One account's preparation came back: it joins the fan-out (if it is still wanted), or is
     /// held as failed, to be tried again later. Returns the event to record, if any.
-    pub fn prepared(&mut self, account: AccountId, outcome: Result<Prepared, String>, fanout: &Fanout) -> Option<NewEvent> {
+    pub fn prepared(&mut self, account: AccountId, outcome: Outcome, fanout: &Fanout) -> Option<NewEvent> {
         self.preparing.remove(&account);
         match outcome {
-            Err(why) => {
+            Err(unprepared) => {
                 self.failures = self.failures.saturating_add(1);
-                self.failed.insert(account, (Instant::now(), why));
+                let in_a_row = self.failed.get(&account).map_or(1, |f| f.in_a_row.saturating_add(1));
+                let retry_after = if unprepared.transient {
+                    RETRY_TRANSIENT_AFTER.saturating_mul(1 << in_a_row.saturating_sub(1).min(8)).min(RETRY_REFUSED_AFTER)
+                } else {
+                    RETRY_REFUSED_AFTER
+                };
+                self.failed.insert(account, Failed { at: Instant::now(), why: unprepared.why, retry_after, in_a_row });
                 None
             }
             // Paused or disconnected while it was prepared: the next reconcile decides.
@@ -239,7 +257,7 @@ fn direct_target(direct: &DirectDestination, cipher: &Cipher) -> Option<RtmpTarg
 }
 
 /// The accounts that belong to the live but are not sent to: paused, refused, or failed.
-fn held_rows(accounts: &[Account], failed: &HashMap<AccountId, (Instant, String)>, restream_ready: bool) -> Vec<DestinationView> {
+fn held_rows(accounts: &[Account], failed: &HashMap<AccountId, Failed>, restream_ready: bool) -> Vec<DestinationView> {
     accounts
         .iter()
         .filter_map(|account| {
@@ -247,8 +265,8 @@ fn held_rows(accounts: &[Account], failed: &HashMap<AccountId, (Instant, String)
                 AccountStatus::Paused => (Held::Paused, None),
                 AccountStatus::NeedsReconnect => (Held::NeedsReconnect, Some("Restream refused the account's tokens".to_string())),
                 AccountStatus::Active if restream_ready => {
-                    let (_, why) = failed.get(&account.id)?;
-                    (Held::Failed, Some(why.clone()))
+                    let failure = failed.get(&account.id)?;
+                    (Held::Failed, Some(failure.why.clone()))
                 }
                 _ => return None,
             };

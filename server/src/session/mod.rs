@@ -80,9 +80,7 @@ impl Engine {
 }
 
 async fn record(deps: &SessionDeps, kind: EventKind, message: String) {
-    if let Err(error) = deps.store.append_event(NewEvent::now(kind, message)).await {
-        tracing::warn!(%error, "could not record an event");
-    }
+    app::store::note(deps.store.as_ref(), NewEvent::now(kind, message)).await;
 }
 
 async fn supervise(

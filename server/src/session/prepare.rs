@@ -33,6 +33,31 @@ pub enum PrepareError {
     Store(#[from] StoreError),
 }
 
+impl PrepareError {
+    /// Whether trying again soon may succeed (Restream or the store failed for a moment), as
+    /// opposed to a refusal that needs a person (a revoked grant, a bad key).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Api(error) => error.is_transient(),
+            Self::Token(TokenError::Refresh(crate::restream::oauth::OAuthError::Unreachable(_))) => true,
+            Self::Token(TokenError::Store(_)) | Self::Store(_) => true,
+            Self::Token(_) | Self::Target(_) => false,
+        }
+    }
+}
+
+/// Why an account was not prepared, as the live's destinations keep it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unprepared {
+    /// In words.
+    pub why: String,
+    /// Whether it is worth trying again soon.
+    pub transient: bool,
+}
+
+/// What one account's preparation gave.
+pub type Outcome = Result<Prepared, Unprepared>;
+
 /// A destination ready to be added to the relay.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -98,7 +123,7 @@ impl Preparer {
     /// Prepares every account given, many at once, and sends each one's outcome on `done` as
     /// soon as it is known (the first destinations join while the rest are still prepared);
     /// failures are recorded as events. Runs beside the live's loop, never inside it.
-    pub async fn prepare_each(&self, live: &LiveFor, accounts: Vec<Account>, done: tokio::sync::mpsc::Sender<(AccountId, Result<Prepared, String>)>) {
+    pub async fn prepare_each(&self, live: &LiveFor, accounts: Vec<Account>, done: tokio::sync::mpsc::Sender<(AccountId, Outcome)>) {
         let titled: HashSet<AccountId> = match self.store.titled_accounts(&live.video_id).await {
             Ok(ids) => ids.into_iter().collect(),
             Err(error) => {
@@ -118,7 +143,8 @@ impl Preparer {
                         self.event(EventKind::DestinationFailed, message, &account.id, &live.video_id).await;
                     }
                     // The live may have ended meanwhile: nobody listens then, and that is fine.
-                    let _ = done.send((account.id, result.map_err(|e| e.to_string()))).await;
+                    let outcome = result.map_err(|e| Unprepared { transient: e.is_transient(), why: e.to_string() });
+                    let _ = done.send((account.id, outcome)).await;
                 }
             })
             .await;
@@ -201,8 +227,6 @@ impl Preparer {
     async fn event(&self, kind: EventKind, message: String, account: &AccountId, video: &VideoId) {
         let mut event = NewEvent::now(kind, message).for_account(account);
         event.video_id = Some(video.clone());
-        if let Err(error) = self.store.append_event(event).await {
-            tracing::warn!(%error, "could not record an event");
-        }
+        app::store::note(self.store.as_ref(), event).await;
     }
 }

@@ -129,7 +129,7 @@ struct Session<'a> {
     destinations: Destinations,
     stored_tally: (u32, u32),
     /// Where preparation tasks send each account's outcome.
-    prepared_sender: mpsc::Sender<(AccountId, Result<super::prepare::Prepared, String>)>,
+    prepared_sender: mpsc::Sender<(AccountId, super::prepare::Outcome)>,
     /// Ends the preparation tasks with the live.
     preparing_stop: CancellationToken,
 }
@@ -323,7 +323,7 @@ impl Session<'_> {
     }
 
     /// One account's preparation came back.
-    async fn prepared(&mut self, account: AccountId, outcome: Result<super::prepare::Prepared, String>) {
+    async fn prepared(&mut self, account: AccountId, outcome: super::prepare::Outcome) {
         if let Some(event) = self.destinations.prepared(account, outcome, &self.fanout) {
             self.record(event).await;
         }
@@ -435,9 +435,7 @@ impl Session<'_> {
     /// Records an event of this live.
     async fn record(&self, mut event: NewEvent) {
         event.video_id = Some(self.live.video_id.clone());
-        if let Err(error) = self.deps.store.append_event(event).await {
-            tracing::warn!(%error, "could not record an event");
-        }
+        app::store::note(self.deps.store.as_ref(), event).await;
     }
 }
 
@@ -455,7 +453,7 @@ pub async fn close(store: &SharedStore, mut live: Live, at: OffsetDateTime) {
     }
     let mut event = NewEvent::now(EventKind::LiveStateChanged, format!("The live “{}” ended while Fanout was not watching", live.title));
     event.video_id = Some(live.video_id.clone());
-    let _ = store.append_event(event).await;
+    app::store::note(store.as_ref(), event).await;
 }
 
 #[cfg(test)]

@@ -190,6 +190,7 @@ fn TextField(
                 autocomplete=autocomplete
                 placeholder=placeholder
                 spellcheck="false"
+                maxlength=field.max_chars().map(|n| n.to_string())
                 value=initial
                 class=move || format!(
                     "block w-full rounded-md border px-3 py-2 text-base shadow-sm focus:outline-none focus:ring-2 {}",
