@@ -96,3 +96,54 @@ pub async fn admin_settings() -> Result<AdminSettings, ServerFnError> {
         profile_configured: view.profile_configured,
     })
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use std::sync::Arc;
+
+    use leptos::prelude::*;
+
+    use super::*;
+    use crate::store::{SharedStore, SqliteStore};
+
+    /// Every admin server function, called directly in a request's context: the gate's door
+    /// is bypassed, so only the function's own check stands between a caller and the data.
+    #[tokio::test]
+    async fn every_admin_server_function_refuses_without_the_admins_identity() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store: SharedStore = Arc::new(SqliteStore::open(&dir.path().join("fanout.db")).await.unwrap_or_else(|e| panic!("{e}")));
+        let owner = Owner::new();
+        owner.set();
+        provide_context(store);
+        provide_context(crate::manage::link::LinkSigner::new(&crate::secrets::MasterKey::generate()));
+        provide_context(crate::setup::PublicUrl("http://127.0.0.1:3000".into()));
+        provide_context(crate::dashboard::DashboardSource(Arc::new(crate::dashboard::DashboardStatus::default)));
+        provide_context(SettingsView { rows: Arc::default(), profile_configured: "copy".into() });
+        // Every server function under /api/admin is one of these, so a new one cannot be
+        // forgotten here.
+        let admin_paths: std::collections::BTreeSet<&str> =
+            leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).filter(|p| p.starts_with("/api/admin")).collect();
+        let tested = ["/api/admin_accounts", "/api/admin_dashboard", "/api/admin_direct", "/api/admin_events", "/api/admin_identity", "/api/admin_lives", "/api/admin_settings"];
+        assert_eq!(admin_paths, tested.into_iter().collect(), "every admin server function is tested here");
+
+        async fn outcomes() -> Vec<bool> {
+            vec![
+                crate::dashboard::admin_accounts().await.is_ok(),
+                crate::dashboard::admin_dashboard().await.is_ok(),
+                crate::direct::admin_direct().await.is_ok(),
+                crate::history::admin_events(None, None, None).await.is_ok(),
+                admin_identity().await.is_ok(),
+                crate::history::admin_lives().await.is_ok(),
+                admin_settings().await.is_ok(),
+            ]
+        }
+        let (parts, ()) = http::Request::new(()).into_parts();
+        provide_context(parts);
+        assert_eq!(outcomes().await, [false; 7], "a request without the admin's identity gets nothing");
+
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        parts.extensions.insert(AdminIdentity { user: "ana".into(), csrf: "token".into(), flash: None });
+        provide_context(parts);
+        assert_eq!(outcomes().await, [true; 7], "and the admin gets it all (so the refusals above are the check's)");
+    }
+}

@@ -26,22 +26,11 @@ pub const CALLBACK_PATH: &str = "/oauth/restream/callback";
 /// `POST /`: the sign-up form posted without JavaScript. A valid form goes on to Restream.io
 /// (303, with the sign-up's state in a short-lived cookie, so a volunteer who declines there
 /// has their details deleted at once); otherwise the page comes back with what was typed and
-/// every message (422) — or, for a body too large to read, the empty form saying so (413).
+/// every message (422).
 pub async fn submit_form(State(state): State<AppState>, headers: HeaderMap, form: Result<Form<SignupForm>, FormRejection>) -> Response {
     let form = match form {
         Ok(Form(form)) => form,
-        Err(rejection) => {
-            let (status, problem) = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                (StatusCode::PAYLOAD_TOO_LARGE, "The form was too large to read (no field needs more than a few hundred characters). Please check it and send it again.")
-            } else {
-                (StatusCode::BAD_REQUEST, "The form could not be read. Please fill it in again.")
-            };
-            tracing::info!(status = status.as_u16(), "refused an unreadable sign-up form");
-            let attempt = SignupAttempt { form: SignupForm::default(), errors: Default::default(), problem: Some(problem.to_string()) };
-            let mut response = render_page(&state, "/", headers, move || leptos::prelude::provide_context(attempt.clone())).await;
-            *response.status_mut() = status;
-            return response;
-        }
+        Err(rejection) => return form_refused(&state, headers, rejection.status()).await,
     };
     let (status, errors, problem) = match state.signup.start(&form).await {
         Ok(url) => return with_signup_cookie(Redirect::to(url.as_str()).into_response(), &url, state.admin.secure_cookies),
@@ -57,6 +46,36 @@ pub async fn submit_form(State(state): State<AppState>, headers: HeaderMap, form
     let mut response = render_page(&state, "/", headers, move || leptos::prelude::provide_context(attempt.clone())).await;
     *response.status_mut() = status;
     response
+}
+
+/// The empty form again, saying why the last one could not be read (413: too large; 400).
+async fn form_refused(state: &AppState, headers: HeaderMap, status: StatusCode) -> Response {
+    let problem = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "The form was too large to read (no field needs more than a few hundred characters). Please check it and send it again."
+    } else {
+        "The form could not be read. Please fill it in again."
+    };
+    tracing::info!(status = status.as_u16(), "refused an unreadable sign-up form");
+    let attempt = SignupAttempt { form: SignupForm::default(), errors: Default::default(), problem: Some(problem.to_string()) };
+    let mut response = render_page(state, "/", headers, move || leptos::prelude::provide_context(attempt.clone())).await;
+    *response.status_mut() = if status.is_client_error() { status } else { StatusCode::BAD_REQUEST };
+    response
+}
+
+/// Around the body limit: a sign-up form refused as too large (the limit answers before any
+/// handler runs, in plain text) gets the form page instead, saying so.
+pub async fn form_too_large(State(state): State<AppState>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let is_form = request.method() == axum::http::Method::POST && request.uri().path() == "/";
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    if is_form && response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_html(&response) {
+        return form_refused(&state, headers, StatusCode::PAYLOAD_TOO_LARGE).await;
+    }
+    response
+}
+
+fn is_html(response: &Response) -> bool {
+    response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"))
 }
 
 /// What Restream.io appends to the callback URL.

@@ -210,6 +210,25 @@ async fn record(
         world.throttle_next = world.throttle_next.saturating_sub(1);
         throttle
     };
+    let delay = shared.world().delay;
+    if !delay.is_zero() && (parts.uri.path().starts_with("/v2/") || parts.uri.path().contains("token")) {
+        tokio::time::sleep(delay).await;
+    }
+    let failing = {
+        let mut world = shared.world();
+        match world.fail_next.as_mut() {
+            Some((path, left)) if *left > 0 && parts.uri.path().contains(path.as_str()) => {
+                *left -= 1;
+                true
+            }
+            _ => false,
+        }
+    };
+    if failing {
+        let (method, path, query) = (parts.method.to_string(), parts.uri.path().to_string(), parts.uri.query().map(String::from));
+        shared.world().calls.push(RecordedCall { method, path, query, body: body_value, user_id, status: 500 });
+        return api::error_body(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error");
+    }
     if throttled {
         let (method, path, query) = (parts.method.to_string(), parts.uri.path().to_string(), parts.uri.query().map(String::from));
         shared.world().calls.push(RecordedCall { method, path, query, body: body_value, user_id, status: 429 });
@@ -282,6 +301,17 @@ impl RestreamStandIn {
     /// `Retry-After: 1`, as Restream does when a client goes too fast.
     pub fn throttle_next(&self, calls: usize) {
         self.shared.world().throttle_next = calls;
+    }
+
+    /// Every API call and token request waits `delay` before it is answered (a slow Restream).
+    pub fn slow_down(&self, delay: std::time::Duration) {
+        self.shared.world().delay = delay;
+    }
+
+    /// The next `calls` requests whose path contains `path` answer `500 Internal Server Error`
+    /// in Restream's error shape (a transient failure on Restream's side).
+    pub fn fail_next(&self, path: &str, calls: usize) {
+        self.shared.world().fail_next = Some((path.to_string(), calls));
     }
 
     /// While `true`, `PATCH /v2/user/channel-meta/{id}` fails with a 500.

@@ -85,6 +85,11 @@ pub(super) struct World {
     pub(super) throttle_next: usize,
     /// Whether title updates fail (500).
     pub(super) fail_meta: bool,
+    /// How long every `/v2/` API call and token request waits before it is answered.
+    pub(super) delay: std::time::Duration,
+    /// The next this many calls whose path holds the text answer 500 (Restream failing for a
+    /// moment).
+    pub(super) fail_next: Option<(String, usize)>,
     codes: HashMap<String, Code>,
     pairs: Vec<Pair>,
 }
@@ -106,6 +111,8 @@ impl World {
             refreshes: HashMap::new(),
             throttle_next: 0,
             fail_meta: false,
+            delay: std::time::Duration::ZERO,
+            fail_next: None,
             codes: HashMap::new(),
             pairs: Vec::new(),
         }

@@ -177,7 +177,7 @@ fn interpret(response: PlayerResponse) -> Result<LivePage, PageError> {
             .map(|t| t.thumbnails)
             .unwrap_or_default()
             .into_iter()
-            .max_by_key(|t| t.width.unwrap_or(0) * t.height.unwrap_or(0))
+            .max_by_key(|t| u64::from(t.width.unwrap_or(0)) * u64::from(t.height.unwrap_or(0)))
             .map(|t| t.url);
         return Ok(LivePage::Live(LiveNow {
             video_id,

@@ -7,6 +7,7 @@ mod controls;
 mod bench;
 mod detect;
 mod engine;
+mod hardening;
 mod nimble;
 mod relay;
 mod signup;

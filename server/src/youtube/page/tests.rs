@@ -116,3 +116,10 @@ fn a_live_youtube_refuses_to_play_is_an_error_with_its_reason() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn huge_thumbnail_sizes_do_not_overflow() {
+    let page = fixture("live.html").replacen("\"width\":", "\"width\":4294967295,\"w\":", 1).replacen("\"height\":", "\"height\":4294967295,\"h\":", 1);
+    assert!(page.contains("4294967295"), "the fixture has thumbnail sizes to replace");
+    assert!(matches!(parse_live_page(&page), Ok(LivePage::Live(_))));
+}
