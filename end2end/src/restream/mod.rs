@@ -210,10 +210,7 @@ async fn record(
         world.throttle_next = world.throttle_next.saturating_sub(1);
         throttle
     };
-    let delay = shared.world().delay;
-    if !delay.is_zero() && (parts.uri.path().starts_with("/v2/") || parts.uri.path().contains("token")) {
-        tokio::time::sleep(delay).await;
-    }
+    let delay = shared.world().delay.clone().filter(|(path, _)| parts.uri.path().contains(path.as_str())).map(|(_, d)| d);
     let failing = {
         let mut world = shared.world();
         match world.fail_next.as_mut() {
@@ -239,6 +236,9 @@ async fn record(
     let (method, path, query) = (parts.method.to_string(), parts.uri.path().to_string(), parts.uri.query().map(String::from));
     let response = next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await;
     shared.world().calls.push(RecordedCall { method, path, query, body: body_value, user_id, status: response.status().as_u16() });
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     response
 }
 
@@ -303,9 +303,11 @@ impl RestreamStandIn {
         self.shared.world().throttle_next = calls;
     }
 
-    /// Every API call and token request waits `delay` before it is answered (a slow Restream).
-    pub fn slow_down(&self, delay: std::time::Duration) {
-        self.shared.world().delay = delay;
+    /// Every request whose path contains `path` is answered `delay` late — after it took effect,
+    /// as on a slow network (a refresh has rotated the pair before Fanout hears of it). `None`
+    /// answers at once again.
+    pub fn slow_down(&self, path: &str, delay: Option<std::time::Duration>) {
+        self.shared.world().delay = delay.map(|d| (path.to_string(), d));
     }
 
     /// The next `calls` requests whose path contains `path` answer `500 Internal Server Error`

@@ -85,8 +85,8 @@ pub(super) struct World {
     pub(super) throttle_next: usize,
     /// Whether title updates fail (500).
     pub(super) fail_meta: bool,
-    /// How long every `/v2/` API call and token request waits before it is answered.
-    pub(super) delay: std::time::Duration,
+    /// Calls whose path holds the text are answered this much later (after they took effect).
+    pub(super) delay: Option<(String, std::time::Duration)>,
     /// The next this many calls whose path holds the text answer 500 (Restream failing for a
     /// moment).
     pub(super) fail_next: Option<(String, usize)>,
@@ -111,7 +111,7 @@ impl World {
             refreshes: HashMap::new(),
             throttle_next: 0,
             fail_meta: false,
-            delay: std::time::Duration::ZERO,
+            delay: None,
             fail_next: None,
             codes: HashMap::new(),
             pairs: Vec::new(),

@@ -138,7 +138,14 @@ impl TokenKeeper {
         match self.persist(account, &unsaved).await {
             Persisted::Stored => tracing::info!(%account, "refreshed the Restream tokens"),
             Persisted::Kept => tracing::warn!(%account, "refreshed the Restream tokens; the store did not take them yet (kept in memory)"),
-            Persisted::Superseded => return Err(TokenError::NoTokens),
+            Persisted::Superseded => {
+                // Disconnected (or connected anew) while Restream rotated the pair: the new
+                // grant must not outlive what the volunteer was told.
+                if let Err(error) = self.oauth.revoke(&pair.refresh).await {
+                    tracing::warn!(%account, "could not revoke a grant refreshed after a disconnect: {error}");
+                }
+                return Err(TokenError::NoTokens);
+            }
         }
         Ok(pair.access)
     }

@@ -13,7 +13,7 @@ use super::engine::{LiveWorld, TITLE, VIDEO, events_of};
 use super::*;
 
 /// An admin's browser: the session cookie and the CSRF token its forms carry.
-struct Admin {
+pub(super) struct Admin {
     base: String,
     cookie: String,
     csrf: String,
@@ -21,7 +21,7 @@ struct Admin {
 }
 
 impl Admin {
-    async fn sign_in(live: &LiveWorld) -> Self {
+    pub(super) async fn sign_in(live: &LiveWorld) -> Self {
         let base = live.world.fanout.url().trim_end_matches('/').to_string();
         let cookie = live.admin_cookie().await;
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"));
@@ -39,7 +39,7 @@ impl Admin {
 
     /// Posts a dashboard form; returns what the dashboard then says (`Ok` what was done, `Err`
     /// why not), read once from the session as the page would.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Result<String, String> {
+    pub(super) async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Result<String, String> {
         let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
         form.extend_from_slice(fields);
         let response = self

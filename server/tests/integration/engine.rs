@@ -36,22 +36,29 @@ pub(super) struct LiveWorld {
 
 impl LiveWorld {
     pub(super) async fn start(grace_secs: u64) -> Self {
+        Self::start_with(grace_secs, &[]).await
+    }
+
+    /// The same world, with more settings for Fanout.
+    pub(super) async fn start_with(grace_secs: u64, extra: &[(&str, &str)]) -> Self {
         let dir = temp_dir();
         let youtube = YoutubeStandIn::start().await.unwrap_or_else(|e| panic!("{e}"));
         let sink = NginxSink::start(dir.path(), "sinks").await.unwrap_or_else(|e| panic!("{e}"));
         let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
         let grace = grace_secs.to_string();
-        let world = World::start(&[
+        let (youtube_url, ingest, admins) = (youtube.url(), sink.ingest_base(), admin_users());
+        let mut env = vec![
             ("FANOUT_YOUTUBE_CHANNEL", "@FanoutTestChannel"),
-            ("FANOUT_YOUTUBE_URL", &youtube.url()),
+            ("FANOUT_YOUTUBE_URL", youtube_url.as_str()),
             ("FANOUT_POLL_SECS", "1"),
-            ("FANOUT_GRACE_SECS", &grace),
-            ("FANOUT_RESTREAM_INGEST", &sink.ingest_base()),
+            ("FANOUT_GRACE_SECS", grace.as_str()),
+            ("FANOUT_RESTREAM_INGEST", ingest.as_str()),
             ("FANOUT_RATE_LIMIT", "1000"),
-            ("FANOUT_ADMIN_USERS", &admin_users()),
+            ("FANOUT_ADMIN_USERS", admins.as_str()),
             ("FANOUT_PORT_MBPS", "100"),
-        ])
-        .await;
+        ];
+        env.extend_from_slice(extra);
+        let world = World::start(&env).await;
         std::mem::forget(dir); // the sink and source live in it for the whole test
         Self { world, youtube, source, sink }
     }

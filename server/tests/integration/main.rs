@@ -8,6 +8,7 @@ mod bench;
 mod detect;
 mod engine;
 mod hardening;
+mod hardening_live;
 mod nimble;
 mod relay;
 mod signup;

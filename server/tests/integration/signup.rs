@@ -49,6 +49,11 @@ impl World {
     pub(super) async fn kill_and_restart_fanout(&mut self) {
         self.fanout.process().signal(nix::sys::signal::Signal::SIGKILL).unwrap_or_else(|e| panic!("{e}"));
         assert!(self.fanout.process().wait(std::time::Duration::from_secs(10)).await.is_some(), "fanout died");
+        self.start_fanout_again().await;
+    }
+
+    /// Starts Fanout again (after it stopped) on the same data directory and settings.
+    pub(super) async fn start_fanout_again(&mut self) {
         let world = self._dir.path().join(format!("restart-{}", std::process::id()));
         std::fs::create_dir_all(&world).unwrap_or_else(|e| panic!("{e}"));
         self.fanout = serve(&world, self.options.clone()).await;

@@ -99,3 +99,68 @@ async fn too_many_requests_are_waited_out_as_retry_after_says() {
     let statuses: Vec<u16> = world.restream.calls().iter().filter(|c| c.method == "PATCH").map(|c| c.status).collect();
     assert_eq!(statuses, [429, 429, 200]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_while_a_refresh_is_answered_leaves_no_grant_behind() {
+    let world = World::start(&[]).await;
+    world.user(8401, "Ana");
+    let link = world.connect("Ana", 8401).await;
+    let (keeper, _, store, _) = keeper(&world).await;
+    let account = store.accounts().await.ok().and_then(|a| a.first().map(|a| a.id.clone())).unwrap_or_else(|| panic!("account"));
+    let stale = keeper.access_token(&account, None).await.unwrap_or_else(|e| panic!("{e}"));
+    world.restream.expire_access_tokens(8401);
+    // Restream rotates the pair at once but its answer takes 2 s; meanwhile the volunteer
+    // disconnects (through the running Fanout, which holds its own locks).
+    world.restream.slow_down("/oauth/token", Some(Duration::from_secs(2)));
+    let refresh = tokio::spawn({
+        let (keeper, account) = (keeper.clone(), account.clone());
+        async move { keeper.access_token(&account, Some(&stale)).await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while world.restream.refresh_count(8401) == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    world.restream.slow_down("/oauth/token", None);
+    let disconnected = world.http.post(format!("{}{link}/disconnect", world.fanout.url())).header("origin", world.fanout.url()).send().await;
+    assert_eq!(disconnected.map(|r| r.status().as_u16()).unwrap_or(0), 303);
+    let outcome = refresh.await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(outcome, Err(TokenError::NoTokens)), "the refresh lost to the disconnect: {outcome:?}");
+    let stored = store.account(&account).await.ok().flatten().unwrap_or_else(|| panic!("account"));
+    assert_eq!((stored.tokens, stored.status), (None, AccountStatus::Disconnected), "nothing was stored over the disconnect");
+    let revoked = world.restream.calls().iter().filter(|c| c.path == "/oauth/revoke").count();
+    assert!(revoked >= 2, "the disconnect revoked the old grant and the refresh revoked the new one ({revoked} revocations)");
+    assert!(world.restream.tokens_of(8401).is_none(), "no live grant is left at Restream");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_failure_after_a_refresh_keeps_the_new_pair_until_it_is_stored() {
+    let world = World::start(&[]).await;
+    world.user(8501, "Ben");
+    world.connect("Ben", 8501).await;
+    let (keeper, api, store, cipher) = keeper(&world).await;
+    let account = store.accounts().await.ok().and_then(|a| a.first().map(|a| a.id.clone())).unwrap_or_else(|| panic!("account"));
+    let stale = keeper.access_token(&account, None).await.unwrap_or_else(|e| panic!("{e}"));
+    world.restream.expire_access_tokens(8501);
+    // The store refuses token writes for a while (a trigger stands in for a failing disk).
+    let path = world.store().await.path().to_path_buf();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap_or_else(|e| panic!("{e}"));
+    let trigger = "CREATE TRIGGER fail_token_writes BEFORE UPDATE OF refresh_token ON accounts BEGIN SELECT RAISE(ABORT, 'disk failing'); END";
+    sqlx::query(trigger).execute(&pool).await.unwrap_or_else(|e| panic!("{e}"));
+    let fresh = keeper.access_token(&account, Some(&stale)).await.unwrap_or_else(|e| panic!("a rotated pair is usable even unstored: {e}"));
+    assert!(api.profile(&fresh).await.is_ok(), "the new access token works");
+    let current = world.restream.tokens_of(8501).unwrap_or_else(|| panic!("pair"));
+    let stored_refresh = |store: SharedStore, account| {
+        let cipher = Arc::clone(&cipher);
+        async move {
+            let tokens = store.account(&account).await.ok().flatten().and_then(|a| a.tokens);
+            tokens.and_then(|t| cipher.open_secret(Purpose::RefreshToken, &t.refresh).ok()).map(|s| s.expose().to_string())
+        }
+    };
+    assert_ne!(stored_refresh(store.clone(), account.clone()).await, Some(current.refresh.clone()), "not stored yet");
+    let again = keeper.access_token(&account, None).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again, fresh, "kept in memory, used again without another refresh");
+    assert_eq!(world.restream.refresh_count(8501), 1);
+    sqlx::query("DROP TRIGGER fail_token_writes").execute(&pool).await.unwrap_or_else(|e| panic!("{e}"));
+    keeper.access_token(&account, None).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored_refresh(store.clone(), account.clone()).await, Some(current.refresh), "stored at the next use");
+}
