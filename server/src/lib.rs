@@ -7,6 +7,8 @@
 pub mod admin;
 pub mod check;
 pub mod child;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod config;
 pub mod guard;
 pub mod health;

@@ -1,0 +1,4 @@
+//! Fuzz target: `server::fuzzing::youtube_page`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| server::fuzzing::youtube_page(data));
