@@ -18,6 +18,7 @@ pub mod nimble;
 pub mod ports;
 pub mod process;
 pub mod restream;
+pub mod soak;
 pub mod source;
 pub mod stall;
 pub mod usage;

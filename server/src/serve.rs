@@ -61,14 +61,13 @@ pub async fn run(args: &ConfigArgs, face: Face) -> anyhow::Result<()> {
         Face::Web => http::router(state.clone()),
         Face::EngineOnly => http::engine_router(state.clone()),
     };
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, service).with_graceful_shutdown(stop.clone().cancelled_owned());
+    let server = http::listen::serve(listener, router, stop.clone());
     let drained = async {
         stop.cancelled().await;
         tokio::time::sleep(DRAIN_TIMEOUT).await;
     };
     tokio::select! {
-        result = server => result.context("the web server failed")?,
+        () = server => {}
         () = drained => tracing::warn!("requests still open {} s after the stop signal; closing them", DRAIN_TIMEOUT.as_secs()),
     }
     janitor.abort();

@@ -12,16 +12,13 @@ use crate::setup::get_setup_status;
 #[component]
 pub fn AdminLoginPage() -> impl IntoView {
     let query = use_query_map();
-    let (failed, wait, busy, out) =
-        query.with_untracked(|q| (q.get("failed").is_some(), q.get("wait"), q.get("busy"), q.get("out").is_some()));
+    let (failed, wait, out) = query.with_untracked(|q| (q.get("failed").is_some(), q.get("wait"), q.get("out").is_some()));
     // Read through the server function so the browser hydrates what the server rendered.
     let status = OnceResource::new(get_setup_status());
     let message = if failed {
         Some("That name and password do not match. Try again.".to_string())
     } else if let Some(seconds) = wait.and_then(|w| w.parse::<u64>().ok()) {
         Some(format!("Too many failed attempts. Wait {seconds} s, then try again."))
-    } else if let Some(seconds) = busy.and_then(|w| w.parse::<u64>().ok()) {
-        Some(format!("The server is busy checking other sign-ins. Wait {seconds} s, then try again."))
     } else if out {
         Some("You are signed out.".to_string())
     } else {

@@ -92,6 +92,7 @@ conformance!(
     forgetting_an_account_removes_everything_that_names_it,
     a_declined_signup_is_deleted_at_once,
     repeated_events_are_counted_not_repeated,
+    events_recorded_at_once_are_all_kept,
     events_beyond_their_retention_are_purged,
 );
 
@@ -167,8 +168,27 @@ async fn repeated_events_are_counted_not_repeated(store: SharedStore) {
     assert_eq!(later.repeats, 1);
     let page = ok(store.events(&EventQuery::newest(10))).await;
     assert_eq!(page.events.len(), 3);
+    // Something else in between keeps both: a timeline is not folded.
+    let joined = || NewEvent::now(EventKind::DestinationJoined, "Ana joined the live").for_account(&account);
+    let first_join = ok(store.record_event(joined(), Duration::minutes(10))).await;
+    ok(store.record_event(NewEvent::now(EventKind::DestinationLeft, "Ana left the live (paused)").for_account(&account), Duration::minutes(10))).await;
+    assert_ne!(ok(store.record_event(joined(), Duration::minutes(10))).await.id, first_join.id, "joined, left, joined: three events");
     let counted = page.events.iter().find(|e| e.id == first.id).map(|e| (e.repeats, e.last_at));
     assert_eq!(counted, Some((2, t0 + Duration::minutes(1))), "the count is kept");
+}
+
+async fn events_recorded_at_once_are_all_kept(store: SharedStore) {
+    let writes = (0..40).map(|n| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let event = NewEvent::now(EventKind::DestinationJoined, format!("volunteer {n} joined")).for_account(&AccountId::from_stored(format!("account-{n}")));
+            store.record_event(event, Duration::minutes(10)).await
+        })
+    });
+    for write in futures::future::join_all(writes).await {
+        write.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("a concurrent write failed: {e}"));
+    }
+    assert_eq!(ok(store.events(&EventQuery::newest(100))).await.events.len(), 40);
 }
 
 async fn events_beyond_their_retention_are_purged(store: SharedStore) {

@@ -146,9 +146,10 @@ pub trait Store: Send + Sync + 'static {
     /// Appends an event; ids grow with each append.
     async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError>;
 
-    /// Records an event — or, when the newest event of the same kind, account and live has the
-    /// same message and last happened within `within`, counts it there instead (a failure
-    /// repeated every few seconds is one event with a count, not thousands).
+    /// Records an event — or, when the newest event about the same account and live is the same
+    /// (kind and message) and last happened within `within`, counts it there instead: a failure
+    /// repeated every few seconds is one event with a count, not thousands, while a timeline
+    /// (joined, left, joined) keeps every step.
     async fn record_event(&self, event: NewEvent, within: time::Duration) -> Result<Event, StoreError>;
 
     /// Deletes the events `retention` does not keep; returns how many.

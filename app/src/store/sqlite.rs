@@ -461,18 +461,19 @@ impl Store for SqliteStore {
     }
 
     async fn record_event(&self, event: NewEvent, within: time::Duration) -> Result<Event, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let newest = sqlx::query(
-            "SELECT * FROM events WHERE kind = ? AND account_id IS ? AND video_id IS ? ORDER BY id DESC LIMIT 1",
-        )
-        .bind(event.kind.to_string())
-        .bind(event.account_id.as_ref().map(AccountId::as_str))
+        // IMMEDIATE: the write lock first, so two of these at once wait for each other instead
+        // of the second failing when its read snapshot goes stale.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // The newest event about the same account and live, whatever its kind: a repeat is
+        // counted only when nothing else happened to them in between.
+        let newest = sqlx::query("SELECT * FROM events WHERE account_id IS ? AND video_id IS ? ORDER BY id DESC LIMIT 1")
+            .bind(event.account_id.as_ref().map(AccountId::as_str))
         .bind(event.video_id.as_ref().map(|v| v.0.as_str()))
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(row) = newest {
             let mut same = event_from(&row)?;
-            if same.event.message == event.message && event.at - same.last_at <= within {
+            if same.event.kind == event.kind && same.event.message == event.message && event.at - same.last_at <= within {
                 same.repeats = same.repeats.saturating_add(1);
                 same.last_at = same.last_at.max(event.at);
                 sqlx::query("UPDATE events SET repeats = ?, last_at = ? WHERE id = ?")

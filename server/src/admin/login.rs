@@ -7,9 +7,11 @@
 //! password's length; the failure throttle (per address, and per name *from that address*, so
 //! a stranger's failures never lock the admin out from elsewhere), with the attempt counted as
 //! a failure before it is checked (a burst cannot outrun the count); and a cap on how many
-//! passwords are checked at once ([`PasswordChecks`]), beyond which the answer is 429.
+//! passwords are checked at once ([`PasswordChecks`]), beyond which the answer is 429. Checks
+//! run on two threads of their own: each keeps one argon2 buffer's worth of memory, where
+//! checks spread over a blocking pool of hundreds of threads would keep one each.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use app::abuse::{ClientAddress, PublicRateLimit};
@@ -17,7 +19,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::Semaphore;
+use tokio::sync::mpsc;
 
 use super::{AdminSessions, LOGIN_PATH, redirect, session};
 use crate::state::AppState;
@@ -26,8 +28,10 @@ use crate::state::AppState;
 pub const MAX_NAME: usize = 64;
 /// The longest password checked (argon2 hashes any length; nobody types more).
 pub const MAX_PASSWORD: usize = 1024;
-/// How many passwords are checked at once.
+/// How many passwords are checked at once (threads of their own).
 const CONCURRENT_CHECKS: usize = 2;
+/// How many checks may wait for a thread.
+const QUEUED_CHECKS: usize = 4;
 /// How long a login waits for a free check before it is refused as busy.
 const CHECK_WAIT: Duration = Duration::from_secs(1);
 
@@ -42,13 +46,48 @@ pub struct LoginForm {
     pub password: String,
 }
 
-/// The bound on password checks running at once (each holds argon2's memory).
-#[derive(Debug, Clone)]
-pub struct PasswordChecks(Arc<Semaphore>);
+/// A password to check, and where the answer goes.
+struct Check {
+    users: super::AdminUsers,
+    name: String,
+    password: String,
+    answer: tokio::sync::oneshot::Sender<bool>,
+}
 
-impl Default for PasswordChecks {
-    fn default() -> Self {
-        Self(Arc::new(Semaphore::new(CONCURRENT_CHECKS)))
+/// The threads that check passwords, and the short queue in front of them.
+#[derive(Debug, Clone, Default)]
+pub struct PasswordChecks(Arc<OnceLock<mpsc::Sender<Check>>>);
+
+impl PasswordChecks {
+    fn queue(&self) -> &mpsc::Sender<Check> {
+        self.0.get_or_init(|| {
+            let (sender, receiver) = mpsc::channel::<Check>(QUEUED_CHECKS);
+            let receiver = Arc::new(std::sync::Mutex::new(receiver));
+            for n in 0..CONCURRENT_CHECKS {
+                let receiver = Arc::clone(&receiver);
+                let spawned = std::thread::Builder::new().name(format!("password-check-{n}")).spawn(move || {
+                    // argon2's working memory, allocated once and used for every check.
+                    let mut memory = Vec::new();
+                    loop {
+                        let next = receiver.lock().unwrap_or_else(std::sync::PoisonError::into_inner).blocking_recv();
+                        let Some(check) = next else { return };
+                        let _ = check.answer.send(check.users.verify_with(&check.name, &check.password, &mut memory));
+                    }
+                });
+                if let Err(error) = spawned {
+                    tracing::error!(%error, "cannot start a password-check thread");
+                }
+            }
+            sender
+        })
+    }
+
+    /// Checks `password` for `name`; `None` when the checks are all busy for [`CHECK_WAIT`].
+    async fn check(&self, users: super::AdminUsers, name: String, password: String) -> Option<bool> {
+        let slot = tokio::time::timeout(CHECK_WAIT, self.queue().reserve()).await.ok()?.ok()?;
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        slot.send(Check { users, name, password, answer });
+        answered.await.ok()
     }
 }
 
@@ -59,11 +98,15 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
     response
 }
 
-/// The login page again with status 429 and `Retry-After`, saying to wait.
-async fn too_many(state: &AppState, headers: HeaderMap, wait: Duration, reason: &str) -> Response {
+/// A 429 with `Retry-After`, saying to wait. A short page of its own rather than the rendered
+/// login page: under a flood, refusing must cost next to nothing.
+fn too_many(wait: Duration, why: &str) -> Response {
     let secs = wait.as_secs().max(1);
-    let mut response = crate::http::render_page(state, &format!("{LOGIN_PATH}?{reason}={secs}"), headers, || ()).await;
-    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Try again shortly · Fanout</title></head>\
+         <body><h1>Try again in {secs} s</h1><p>{why}</p><p><a href=\"{LOGIN_PATH}\">Back to the sign-in</a></p></body></html>"
+    );
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
     if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
@@ -72,14 +115,14 @@ async fn too_many(state: &AppState, headers: HeaderMap, wait: Duration, reason: 
 
 /// Checks the password (after the guards above); a success starts a session and goes to
 /// `/admin`, a failure back to the login page with a message.
-pub async fn login(State(state): State<AppState>, client: ClientAddress, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(State(state): State<AppState>, client: ClientAddress, Form(form): Form<LoginForm>) -> Response {
     let access = &state.admin;
     if access.users.is_empty() {
         return redirect(LOGIN_PATH);
     }
     if let Err(wait) = PublicRateLimit::check(&state.rate_limit, client) {
         tracing::warn!(client = %client.0, "admin login over the rate limit");
-        return too_many(&state, headers, wait, "wait").await;
+        return too_many(wait, "Too many sign-in attempts came from your address.");
     }
     let name = form.name.trim().to_string();
     if name.len() > MAX_NAME || form.password.len() > MAX_PASSWORD {
@@ -91,19 +134,10 @@ pub async fn login(State(state): State<AppState>, client: ClientAddress, headers
     if let Err(wait) = access.throttle.attempt(&keys) {
         return redirect(&format!("{LOGIN_PATH}?wait={}", wait.as_secs().max(1)));
     }
-    let Ok(Ok(permit)) = tokio::time::timeout(CHECK_WAIT, Arc::clone(&access.checks.0).acquire_owned()).await else {
+    let Some(valid) = access.checks.check(access.users.clone(), name.clone(), form.password).await else {
         tracing::warn!(client = %client.0, "admin login refused: the password checks are all busy");
-        return too_many(&state, headers, Duration::from_secs(2), "busy").await;
+        return too_many(Duration::from_secs(2), "The server is busy checking other sign-ins.");
     };
-    let users = access.users.clone();
-    let (checked_name, password) = (name.clone(), form.password);
-    let valid = tokio::task::spawn_blocking(move || {
-        let valid = users.verify(&checked_name, &password);
-        drop(permit);
-        valid
-    })
-    .await
-    .unwrap_or(false);
     if !valid {
         tracing::warn!(client = %client.0, "admin login failed");
         return redirect(&format!("{LOGIN_PATH}?failed=1"));

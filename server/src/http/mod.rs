@@ -4,6 +4,7 @@
 //! and [`render_page`] for handlers that answer with a page.
 
 pub mod canonical;
+pub mod listen;
 
 use std::time::Duration;
 

@@ -2,7 +2,9 @@
 //! configuration, then the live from its next keyframe — batches of media chunks shared with
 //! every other destination, each written as it is with one call. A destination that falls more than the allowed lag behind
 //! (or out of the ring) skips to the next keyframe; the source and the others never wait for it.
-//! Lost, it reconnects with backoff (1 s doubling to 30 s, with jitter) until removed.
+//! Lost, it reconnects with backoff until removed: every few seconds at most through the first
+//! minute of an outage (a sink back from a short drop is streamed to again within seconds),
+//! then doubling to 30 s (a destination that stays down is not hammered), with jitter.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,6 +37,10 @@ pub struct DestinationPolicy {
     pub first_backoff: Duration,
     /// The longest wait between attempts.
     pub max_backoff: Duration,
+    /// Through this first part of an outage, waits stay at most [`DestinationPolicy::quick_backoff`].
+    pub quick_for: Duration,
+    /// The longest wait early in an outage.
+    pub quick_backoff: Duration,
 }
 
 impl Default for DestinationPolicy {
@@ -45,15 +51,19 @@ impl Default for DestinationPolicy {
             connect_timeout: Duration::from_secs(10),
             first_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(30),
+            quick_for: Duration::from_secs(60),
+            quick_backoff: Duration::from_secs(2),
         }
     }
 }
 
-/// The wait before attempt `attempt` (1-based): doubling from `first` to `max`, plus up to 25 %
-/// jitter so destinations lost together do not return together.
-pub fn backoff(policy: &DestinationPolicy, attempt: u32) -> Duration {
+/// The wait before attempt `attempt` (1-based) of an outage that began `outage` ago: doubling
+/// from `first`, to at most `quick_backoff` through `quick_for` and to `max_backoff` after, plus
+/// up to 25 % jitter so destinations lost together do not return together.
+pub fn backoff(policy: &DestinationPolicy, attempt: u32, outage: Duration) -> Duration {
     let doubled = policy.first_backoff.saturating_mul(1 << attempt.saturating_sub(1).min(16));
-    let base = doubled.min(policy.max_backoff);
+    let cap = if outage < policy.quick_for { policy.quick_backoff } else { policy.max_backoff };
+    let base = doubled.min(cap);
     base + base.mul_f64(rand::random::<f64>() * 0.25)
 }
 
@@ -74,6 +84,7 @@ pub async fn run(
     stop: CancellationToken,
 ) {
     let mut attempt = 0u32;
+    let mut outage: Option<Instant> = None;
     loop {
         let connected = tokio::select! {
             () = stop.cancelled() => break,
@@ -82,6 +93,7 @@ pub async fn run(
         let ended = match connected {
             Ok(publisher) => {
                 attempt = 0;
+                outage = None;
                 stream(publisher, &hub, &status, &policy, &stop).await
             }
             Err(error) => Ended::Lost(error),
@@ -99,9 +111,10 @@ pub async fn run(
                     s.bitrate_bps = 0;
                     s.last_error = Some(error.to_string());
                 });
+                let down_for = outage.get_or_insert_with(Instant::now).elapsed();
                 tokio::select! {
                     () = stop.cancelled() => break,
-                    () = tokio::time::sleep(backoff(&policy, attempt)) => {}
+                    () = tokio::time::sleep(backoff(&policy, attempt, down_for)) => {}
                 }
             }
         }
@@ -328,16 +341,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_from_one_second_to_thirty_with_jitter() {
+    fn backoff_stays_short_early_in_an_outage_then_doubles_to_thirty_with_jitter() {
         let policy = DestinationPolicy::default();
-        let within = |attempt, low: f64, high: f64| {
-            let wait = backoff(&policy, attempt).as_secs_f64();
-            assert!((low..=high).contains(&wait), "attempt {attempt}: {wait}");
+        let within = |attempt, outage: u64, low: f64, high: f64| {
+            let wait = backoff(&policy, attempt, Duration::from_secs(outage)).as_secs_f64();
+            assert!((low..=high).contains(&wait), "attempt {attempt} after {outage} s: {wait}");
         };
-        within(1, 1.0, 1.25);
-        within(2, 2.0, 2.5);
-        within(3, 4.0, 5.0);
-        within(6, 30.0, 37.5);
-        within(40, 30.0, 37.5);
+        within(1, 0, 1.0, 1.25);
+        within(2, 1, 2.0, 2.5);
+        within(3, 3, 2.0, 2.5);
+        within(9, 50, 2.0, 2.5);
+        within(3, 61, 4.0, 5.0);
+        within(6, 90, 30.0, 37.5);
+        within(40, 600, 30.0, 37.5);
     }
 }

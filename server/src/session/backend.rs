@@ -108,7 +108,7 @@ impl Fanout {
     pub fn events(&self) -> FanoutEvents {
         match self {
             Self::Relay(_) => FanoutEvents(None),
-            Self::Nimble { nimble, .. } => FanoutEvents(nimble.events()),
+            Self::Nimble { nimble, .. } => FanoutEvents(Some(nimble.events())),
         }
     }
 

@@ -54,6 +54,9 @@ pub struct NimbleFanout {
     /// What keeps Nimble from working now (a refused token, an unreachable API), shown as every
     /// destination's last error until it recovers.
     problem: Arc<Mutex<Option<String>>>,
+    /// The backend's reports, forwarded once it runs (so they can be listened to before).
+    events: broadcast::Sender<BackendEvent>,
+    forwarding: Mutex<Option<tokio::task::JoinHandle<()>>>,
     cancel: CancellationToken,
 }
 
@@ -77,6 +80,8 @@ impl NimbleFanout {
             running: Mutex::default(),
             status: OnceLock::new(),
             problem: Arc::default(),
+            events: broadcast::Sender::new(64),
+            forwarding: Mutex::default(),
             cancel: CancellationToken::new(),
         }
     }
@@ -92,6 +97,18 @@ impl NimbleFanout {
                 self.cancel.clone(),
             );
             let _ = self.status.set(backend.status());
+            let (mut reports, forward) = (backend.subscribe(), self.events.clone());
+            *lock(&self.forwarding) = Some(tokio::spawn(async move {
+                loop {
+                    match reports.recv().await {
+                        Ok(report) => {
+                            let _ = forward.send(report);
+                        }
+                        Err(broadcast::error::RecvError::Lagged(missed)) => tracing::warn!(missed, "missed reports of the Nimble backend"),
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            }));
             *running = Some(backend);
         }
     }
@@ -142,9 +159,8 @@ impl NimbleFanout {
     }
 
     /// The backend's reports from now on (`None` before [`NimbleFanout::begin`]).
-    pub fn events(&self) -> Option<NimbleEvents> {
-        let running = lock(&self.running);
-        running.as_ref().map(|backend| NimbleEvents { events: backend.subscribe(), problem: Arc::clone(&self.problem) })
+    pub fn events(&self) -> NimbleEvents {
+        NimbleEvents { events: self.events.subscribe(), problem: Arc::clone(&self.problem) }
     }
 
     /// Removes Fanout's rules and stops the backend (waits for it, at most its clean-up
@@ -154,6 +170,11 @@ impl NimbleFanout {
         let backend = lock(&self.running).take();
         if let Some(backend) = backend {
             backend.stopped().await;
+        }
+        // Every report the backend made is forwarded once it has stopped.
+        let forwarding = lock(&self.forwarding).take();
+        if let Some(forwarding) = forwarding {
+            let _ = forwarding.await;
         }
         self.desired.send_replace(Vec::new());
         lock(&self.targets).clear();
@@ -359,7 +380,8 @@ mod tests {
         assert_eq!(fanout.ids(), ["b"]);
         assert_eq!(fanout.desired.borrow().iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["b"]);
         assert_eq!(fanout.statuses()["b"].state, DestinationState::Connecting);
-        assert!(fanout.events().is_none(), "no backend before begin");
+        assert!(lock(&fanout.running).is_none(), "no backend before begin");
+        assert!(fanout.events().drain().is_empty(), "and nothing reported");
         fanout.shutdown().await;
         assert!(fanout.ids().is_empty());
     }

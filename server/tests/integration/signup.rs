@@ -295,12 +295,16 @@ async fn the_manage_link_pauses_resumes_and_disconnects_and_refuses_a_tampered_c
     assert_eq!(status().await, Some(AccountStatus::Paused));
     assert_eq!(location(&act("resume").await), format!("{link}?done=resumed"));
     assert_eq!(status().await, Some(AccountStatus::Active));
-    assert_eq!(location(&act("disconnect").await), format!("{link}?done=disconnected"));
+    // A disconnect revokes the links given before: the answer carries the new one.
+    let renewed = location(&act("disconnect").await);
+    assert!(renewed.starts_with("/manage/") && renewed.ends_with("?done=disconnected") && !renewed.starts_with(&link), "{renewed}");
     assert_eq!(status().await, Some(AccountStatus::Disconnected));
     assert!(store.accounts().await.ok().and_then(|a| a.first().map(|a| a.tokens.is_none())).unwrap_or(false), "tokens deleted");
     assert!(world.restream.calls().iter().any(|c| c.path == "/oauth/revoke"), "Restream was asked to revoke the grant");
-    let (_, html) = world.get(&format!("{link}?done=disconnected")).await;
+    let (_, html) = world.get(&renewed).await;
     assert!(html.contains("revoke Fanout") && html.contains("Disconnected"), "{html}");
+    assert_eq!(world.get(&link).await.0, StatusCode::FORBIDDEN, "the link from before the disconnect no longer works");
+    let link = renewed.trim_end_matches("?done=disconnected").to_string();
 
     let tampered = format!("{}x", link);
     let (status_code, html) = world.get(&tampered).await;

@@ -326,15 +326,15 @@ impl Store for MongoStore {
     }
 
     async fn record_event(&self, event: NewEvent, within: time::Duration) -> Result<Event, StoreError> {
+        // The newest event about the same account and live, whatever its kind.
         let same = doc! {
-            "kind": event.kind.to_string(),
             "account_id": event.account_id.as_ref().map(|a| a.as_str()),
             "video_id": event.video_id.as_ref().map(|v| v.0.as_str()),
         };
         let newest = self.events_collection().find_one(same).sort(doc! { "_id": -1 }).await?;
         if let Some(newest) = newest {
             let mut counted = Event::try_from(newest)?;
-            if counted.event.message == event.message && event.at - counted.last_at <= within {
+            if counted.event.kind == event.kind && counted.event.message == event.message && event.at - counted.last_at <= within {
                 counted.repeats = counted.repeats.saturating_add(1);
                 counted.last_at = counted.last_at.max(event.at);
                 self.events_collection()
