@@ -213,6 +213,18 @@ fn event_from(row: &SqliteRow) -> Result<Event, StoreError> {
     })
 }
 
+/// Inserts `event` (once); its new id.
+async fn insert_event<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Sqlite>, event: &NewEvent) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("INSERT INTO events (at, kind, account_id, video_id, message) VALUES (?, ?, ?, ?, ?) RETURNING id")
+        .bind(to_millis(event.at))
+        .bind(event.kind.to_string())
+        .bind(event.account_id.as_ref().map(AccountId::as_str))
+        .bind(event.video_id.as_ref().map(|v| v.0.as_str()))
+        .bind(&event.message)
+        .fetch_one(executor)
+        .await?)
+}
+
 const UPSERT_ACCOUNT: &str = "
     INSERT INTO accounts (id, display_name, email, channels, restream_user_id, restream_username,
                           restream_email, access_token, refresh_token, access_expires_at, status,
@@ -447,16 +459,7 @@ impl Store for SqliteStore {
     }
 
     async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO events (at, kind, account_id, video_id, message) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(to_millis(event.at))
-        .bind(event.kind.to_string())
-        .bind(event.account_id.as_ref().map(AccountId::as_str))
-        .bind(event.video_id.as_ref().map(|v| v.0.as_str()))
-        .bind(&event.message)
-        .fetch_one(&self.pool)
-        .await?;
+        let id = insert_event(&self.pool, &event).await?;
         Ok(Event::once(EventId(id), event))
     }
 
@@ -486,16 +489,7 @@ impl Store for SqliteStore {
                 return Ok(same);
             }
         }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO events (at, kind, account_id, video_id, message) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(to_millis(event.at))
-        .bind(event.kind.to_string())
-        .bind(event.account_id.as_ref().map(AccountId::as_str))
-        .bind(event.video_id.as_ref().map(|v| v.0.as_str()))
-        .bind(&event.message)
-        .fetch_one(&mut *tx)
-        .await?;
+        let id = insert_event(&mut *tx, &event).await?;
         tx.commit().await?;
         Ok(Event::once(EventId(id), event))
     }

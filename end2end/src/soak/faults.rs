@@ -7,7 +7,7 @@
 //! - every 45 s, Restream answers bursts of 429s and 500s;
 //! - every 60 s, every volunteer's access token expires (each is refreshed);
 //! - every 60 s, 20 idle TCP connections are opened to Fanout's HTTP port and left open;
-//! - every 120 s, a burst of 100 wrong admin logins from as many addresses.
+//! - at 10 s and every 120 s, a burst of 100 wrong admin logins from as many addresses.
 
 use std::time::{Duration, Instant};
 
@@ -129,7 +129,7 @@ impl Schedule {
             }
             measure.idle_opened(20);
         }
-        if self.due("login burst", 120, 50) {
+        if self.due("login burst", 120, 10) {
             let statuses = login_burst(world.fanout.url(), 100, self.started.elapsed().as_secs()).await;
             measure.logins(&statuses);
         }

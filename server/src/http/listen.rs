@@ -1,7 +1,7 @@
 //! Serving connections: hyper's HTTP/1 and HTTP/2 server under the router, with the deadlines
-//! `axum::serve` does not set — a client that does not finish its request headers within
-//! [`HEADER_DEADLINE`] (a slow or idle connection, a kept-alive one that asks nothing more) is
-//! closed — and a bound on open connections, beyond which new ones are refused at once.
+//! `axum::serve` does not set — a client that sends nothing, or does not finish its request
+//! headers, within [`HEADER_DEADLINE`] (a slow or idle connection, a kept-alive one that asks
+//! nothing more) is closed — and a bound on open connections, beyond which new ones are refused at once.
 //! Every request carries its peer's address (`ConnectInfo`). On `stop`, no new connection is
 //! taken and the open ones finish what they are doing.
 
@@ -58,6 +58,13 @@ pub async fn serve(listener: TcpListener, router: Router, stop: CancellationToke
         });
         let (builder, stop) = (Arc::clone(&builder), stop.clone());
         open.spawn(async move {
+            // hyper's header deadline counts from a request's first byte: a connection that
+            // sends nothing at all is closed here.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(HEADER_DEADLINE, stream.peek(&mut first)).await {
+                Ok(Ok(read)) if read > 0 => {}
+                _ => return drop(slot),
+            }
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
             let mut connection = std::pin::pin!(connection);
             tokio::select! {
@@ -94,6 +101,7 @@ mod tests {
 
         let mut slow = tokio::net::TcpStream::connect(address).await.unwrap_or_else(|e| panic!("{e}"));
         slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap_or_else(|e| panic!("{e}"));
+        let mut silent = tokio::net::TcpStream::connect(address).await.unwrap_or_else(|e| panic!("{e}"));
         let mut fast = tokio::net::TcpStream::connect(address).await.unwrap_or_else(|e| panic!("{e}"));
         fast.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap_or_else(|e| panic!("{e}"));
         let mut answer = String::new();
@@ -103,6 +111,8 @@ mod tests {
         let mut rest = Vec::new();
         let closed = tokio::time::timeout(HEADER_DEADLINE + Duration::from_secs(5), slow.read_to_end(&mut rest)).await;
         assert!(closed.is_ok(), "the slow connection is closed after the header deadline");
+        let closed = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "and so is one that never sent a byte");
         stop.cancel();
         assert!(tokio::time::timeout(Duration::from_secs(5), server).await.is_ok(), "serve returns after stop");
     }
