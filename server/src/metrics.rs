@@ -29,7 +29,7 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 /// Installs the process-wide recorder (once); its handle renders the metrics.
 pub fn handle() -> Option<PrometheusHandle> {
     HANDLE
-        .get_or_init(|| match PrometheusBuilder::new().idle_timeout(MetricKindMask::ALL, Some(IDLE)).install_recorder() {
+        .get_or_init(|| match builder(IDLE).install_recorder() {
             Ok(handle) => Some(handle),
             Err(error) => {
                 tracing::warn!(%error, "metrics are unavailable");
@@ -37,6 +37,11 @@ pub fn handle() -> Option<PrometheusHandle> {
             }
         })
         .clone()
+}
+
+/// The exporter as Fanout configures it: series idle for `idle` are dropped.
+fn builder(idle: Duration) -> PrometheusBuilder {
+    PrometheusBuilder::new().idle_timeout(MetricKindMask::ALL, Some(idle))
 }
 
 /// `GET /metrics`: the text exposition format (401 without the configured bearer token).
@@ -91,5 +96,36 @@ fn record(status: &EngineStatus) {
     }
     for (state, count) in by_state {
         gauge!("fanout_destinations", "state" => state).set(f64::from(count));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::relay::DestinationStatus;
+    use crate::session::status::{DestinationKind, DestinationView};
+
+    #[test]
+    fn a_destinations_series_go_away_once_it_is_gone_and_unknown_states_are_counted() {
+        let recorder = builder(Duration::from_millis(200)).build_recorder();
+        let handle = recorder.handle();
+        let destination = DestinationView {
+            id: "account-gone-after".into(),
+            name: "Ana".into(),
+            kind: DestinationKind::Restream,
+            channels: Vec::new(),
+            titles: None,
+            held: None,
+            status: DestinationStatus::new(),
+        };
+        metrics::with_local_recorder(&recorder, || {
+            record(&EngineStatus { destinations: vec![destination], ..EngineStatus::default() });
+        });
+        assert!(handle.render().contains("account-gone-after"), "while it streams, it is exported");
+        std::thread::sleep(Duration::from_millis(400));
+        metrics::with_local_recorder(&recorder, || record(&EngineStatus::default()));
+        let rendered = handle.render();
+        assert!(!rendered.contains("account-gone-after"), "after the live its series are gone:\n{rendered}");
+        assert!(rendered.contains(r#"fanout_destinations{state="streaming"} 0"#), "{rendered}");
     }
 }
