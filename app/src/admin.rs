@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::model::TranscodeProfile;
+
 /// Who is signed in, and the token their state-changing requests must carry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdminIdentity {
@@ -42,10 +44,6 @@ pub async fn require_admin() -> Result<AdminIdentity, ServerFnError> {
     Ok(identity)
 }
 
-/// The transcode profiles an admin can choose for the next live (the server's
-/// `TranscodeProfile` words).
-pub const TRANSCODE_PROFILES: [&str; 3] = ["copy", "720p", "480p"];
-
 /// Where the store keeps the profile chosen for the next live.
 pub const TRANSCODE_PROFILE_META: &str = "transcode_profile";
 
@@ -66,9 +64,9 @@ pub struct AdminSettings {
     /// The effective configuration, as validated at start.
     pub rows: Vec<SettingRow>,
     /// The transcode profile configured (`FANOUT_TRANSCODE`).
-    pub profile_configured: String,
+    pub profile_configured: TranscodeProfile,
     /// The profile the next live uses (an admin's choice, else the configured one).
-    pub profile_next: String,
+    pub profile_next: TranscodeProfile,
 }
 
 /// The configuration as validated at start (the server provides it as context).
@@ -78,7 +76,7 @@ pub struct SettingsView {
     /// The effective configuration.
     pub rows: std::sync::Arc<Vec<SettingRow>>,
     /// The configured transcode profile.
-    pub profile_configured: String,
+    pub profile_configured: TranscodeProfile,
 }
 
 /// The effective configuration and the next live's profile (the gate refuses this without a
@@ -86,15 +84,11 @@ pub struct SettingsView {
 #[server(name = ReadSettings, prefix = "/api", endpoint = "admin_settings", input = leptos::server_fn::codec::GetUrl)]
 pub async fn admin_settings() -> Result<AdminSettings, ServerFnError> {
     require_admin().await?;
-    let view = use_context::<SettingsView>().ok_or_else(|| ServerFnError::new("the settings are unavailable"))?;
-    let store = use_context::<crate::store::SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
+    let view = crate::context::<SettingsView>()?;
+    let store = crate::context::<crate::store::SharedStore>()?;
     let chosen = store.meta(TRANSCODE_PROFILE_META).await.map_err(|e| ServerFnError::new(e.to_string()))?;
-    let chosen = chosen.and_then(|bytes| String::from_utf8(bytes).ok()).filter(|p| TRANSCODE_PROFILES.contains(&p.as_str()));
-    Ok(AdminSettings {
-        rows: view.rows.as_ref().clone(),
-        profile_next: chosen.unwrap_or_else(|| view.profile_configured.clone()),
-        profile_configured: view.profile_configured,
-    })
+    let chosen = chosen.and_then(|bytes| std::str::from_utf8(&bytes).ok().and_then(|p| p.parse::<TranscodeProfile>().ok()));
+    Ok(AdminSettings { rows: view.rows.as_ref().clone(), profile_next: chosen.unwrap_or(view.profile_configured), profile_configured: view.profile_configured })
 }
 
 #[cfg(all(test, feature = "ssr"))]
@@ -118,7 +112,7 @@ mod tests {
         provide_context(crate::manage::link::LinkSigner::new(&crate::secrets::MasterKey::generate()));
         provide_context(crate::setup::PublicUrl("http://127.0.0.1:3000".into()));
         provide_context(crate::dashboard::DashboardSource(Arc::new(crate::dashboard::DashboardStatus::default)));
-        provide_context(SettingsView { rows: Arc::default(), profile_configured: "copy".into() });
+        provide_context(SettingsView { rows: Arc::default(), profile_configured: TranscodeProfile::Copy });
         // Every server function under /api/admin is one of these, so a new one cannot be
         // forgotten here.
         let admin_paths: std::collections::BTreeSet<&str> =

@@ -1,13 +1,17 @@
-//! What the admin dashboard shows, shared by the server (which fills it from the engine) and
-//! the browser (which renders it and receives it again on every change): the source, the live,
-//! the ingest and every destination — and the counts by state at the top.
+//! What the engine says about itself — shared by the server (the engine publishes it, `/metrics`
+//! reads it) and the browser (the dashboard renders it and receives it again on every change):
+//! the source, the live, the ingest and every destination, and the counts by state at the top;
+//! the dashboard adds the capacity plan.
 
 #![allow(missing_docs)] // `#[server]` generates a public argument struct.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use strum::VariantArray;
 
-/// The dashboard's whole state at one moment.
+use crate::model::{DestinationId, DestinationKind, DestinationState, IngestState, LiveState};
+
+/// The engine's (and the dashboard's) whole state at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DashboardStatus {
     /// The watched channel, when configured.
@@ -18,12 +22,14 @@ pub struct DashboardStatus {
     pub detection: Option<String>,
     /// The live now, if any.
     pub live: Option<LiveSummary>,
-    /// Whether the ingest is publishing into the relay, and at what bitrate.
+    /// Whether the ingest is publishing into the relay, at what bitrate, and what it has sent.
     pub input_publishing: bool,
     pub input_bps: u64,
-    /// The ingest's state (`starting`, `running`, `restarting`, `stopped`) and last error.
-    pub ingest_state: Option<String>,
+    pub input_bytes: u64,
+    /// The ingest's state, last error and restarts.
+    pub ingest_state: Option<IngestState>,
     pub ingest_error: Option<String>,
+    pub ingest_restarts: u32,
     /// One row per destination.
     pub destinations: Vec<DestinationRow>,
     /// The capacity planner's verdict, when the port's capacity is configured.
@@ -36,52 +42,44 @@ pub struct LiveSummary {
     pub title: String,
     pub url: String,
     pub thumbnail_url: Option<String>,
-    /// `detected`, `preparing`, `streaming`, `grace`, `ended`.
-    pub phase: String,
+    pub phase: LiveState,
     /// For how long, in seconds.
     pub phase_secs: u64,
 }
 
 /// One destination.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DestinationRow {
-    /// The account's id, or `direct-<id>`.
-    pub id: String,
+    pub id: DestinationId,
     pub name: String,
-    /// `restream` or `direct`.
-    pub kind: String,
+    pub kind: DestinationKind,
     /// The Restream channels behind it.
     pub channels: Vec<String>,
     /// What became of its titles.
     pub titles: Option<String>,
-    /// One of [`STATES`].
-    pub state: String,
+    pub state: DestinationState,
     pub bitrate_bps: u64,
     pub bytes_sent: u64,
     pub reconnects: u32,
+    /// Keyframe skips because it fell behind.
+    pub skips: u32,
     pub last_error: Option<String>,
 }
-
-/// Every state a destination can be in, in the order the dashboard counts them.
-pub const STATES: [&str; 7] = ["streaming", "connecting", "retrying", "paused", "needs_reconnect", "failed", "stopped"];
-
-/// The states of destinations that are (or are trying to be) sent to.
-const SENDING: [&str; 3] = ["streaming", "connecting", "retrying"];
 
 impl DestinationRow {
     /// Whether the relay is (or is trying to be) sending to it.
     pub fn is_sending(&self) -> bool {
-        SENDING.contains(&self.state.as_str())
+        self.state.is_sending()
     }
 }
 
 impl DashboardStatus {
-    /// How many destinations are in each state, in a fixed order, leaving out empty states:
-    /// e.g. `[("streaming", 212), ("retrying", 3)]`.
+    /// How many destinations are in each state, in the order of [`DestinationState`], leaving
+    /// out empty states: e.g. `[("streaming", 212), ("retrying", 3)]`.
     pub fn counts(&self) -> Vec<(&'static str, usize)> {
-        STATES
-            .into_iter()
-            .map(|state| (state, self.destinations.iter().filter(|d| d.state == state).count()))
+        DestinationState::VARIANTS
+            .iter()
+            .map(|state| (state.as_str(), self.destinations.iter().filter(|d| d.state == *state).count()))
             .filter(|(_, n)| *n > 0)
             .collect()
     }
@@ -106,7 +104,7 @@ pub struct DashboardSource(pub std::sync::Arc<dyn Fn() -> DashboardStatus + Send
 #[server(name = ReadDashboard, prefix = "/api", endpoint = "admin_dashboard", input = leptos::server_fn::codec::GetUrl)]
 pub async fn admin_dashboard() -> Result<DashboardStatus, ServerFnError> {
     crate::admin::require_admin().await?;
-    let source = use_context::<DashboardSource>().ok_or_else(|| ServerFnError::new("the dashboard is unavailable"))?;
+    let source = crate::context::<DashboardSource>()?;
     Ok((source.0)())
 }
 
@@ -134,7 +132,19 @@ mod tests {
     use super::*;
 
     fn row(state: &str, bps: u64) -> DestinationRow {
-        DestinationRow { state: state.into(), bitrate_bps: bps, ..DestinationRow::default() }
+        DestinationRow {
+            id: DestinationId::Account(crate::model::AccountId::from_stored("a")),
+            name: String::new(),
+            kind: DestinationKind::Restream,
+            channels: Vec::new(),
+            titles: None,
+            state: state.parse().unwrap_or_else(|_| panic!("{state} is a state")),
+            bitrate_bps: bps,
+            bytes_sent: 0,
+            reconnects: 0,
+            skips: 0,
+            last_error: None,
+        }
     }
 
     #[test]
@@ -188,9 +198,9 @@ pub struct AccountRow {
 pub async fn admin_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
     crate::admin::require_admin().await?;
     use crate::store::SharedStore;
-    let store = use_context::<SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
-    let signer = use_context::<crate::manage::link::LinkSigner>().ok_or_else(|| ServerFnError::new("manage links are unavailable"))?;
-    let base = use_context::<crate::setup::PublicUrl>().ok_or_else(|| ServerFnError::new("the public URL is unavailable"))?;
+    let store = crate::context::<SharedStore>()?;
+    let signer = crate::context::<crate::manage::link::LinkSigner>()?;
+    let base = crate::context::<crate::setup::PublicUrl>()?;
     let mut accounts = store.accounts().await.map_err(|e| ServerFnError::new(e.to_string()))?;
     accounts.sort_by_key(|a| std::cmp::Reverse(a.created_at));
     let at = crate::store::now();

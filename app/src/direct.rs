@@ -114,7 +114,7 @@ fn split_url(text: &str, key_given: bool) -> Option<(String, Option<String>)> {
 pub async fn admin_direct() -> Result<Vec<DirectRow>, ServerFnError> {
     crate::admin::require_admin().await?;
     use crate::store::SharedStore;
-    let store = use_context::<SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
+    let store = crate::context::<SharedStore>()?;
     let directs = store.direct_destinations().await.map_err(|e| ServerFnError::new(e.to_string()))?;
     Ok(directs.into_iter().map(|d| DirectRow { id: d.id.to_string(), label: d.label, server: d.server, enabled: d.enabled }).collect())
 }

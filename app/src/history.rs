@@ -56,7 +56,7 @@ pub fn event_kinds() -> Vec<&'static str> {
 pub async fn admin_lives() -> Result<Vec<LiveRow>, ServerFnError> {
     crate::admin::require_admin().await?;
     use crate::store::SharedStore;
-    let store = use_context::<SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
+    let store = crate::context::<SharedStore>()?;
     let lives = store.recent_lives(20).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     let now = crate::store::now();
     Ok(lives
@@ -80,7 +80,7 @@ pub async fn admin_lives() -> Result<Vec<LiveRow>, ServerFnError> {
 pub async fn admin_events(before: Option<i64>, kind: Option<String>, account: Option<String>) -> Result<EventsPage, ServerFnError> {
     crate::admin::require_admin().await?;
     use crate::store::{AccountId, EventId, EventQuery, SharedStore};
-    let store = use_context::<SharedStore>().ok_or_else(|| ServerFnError::new("the store is unavailable"))?;
+    let store = crate::context::<SharedStore>()?;
     let kind = match kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         Some(word) => Some(word.parse::<crate::model::EventKind>().map_err(|_| ServerFnError::new(format!("“{word}” is not a kind of event")))?),
         None => None,

@@ -39,6 +39,13 @@ use crate::pages::{
     admin::AdminPage, admin_login::AdminLoginPage, manage::ManagePage, not_found::NotFound, signup::SignupPage, signup_problem::SignupProblemPage,
 };
 
+/// What the server provided for this request (the store, the signer, the settings…), or a
+/// server-function error naming what is missing: the one way server functions reach it.
+#[cfg(feature = "ssr")]
+pub fn context<T: Clone + Send + Sync + 'static>() -> Result<T, ServerFnError> {
+    use_context::<T>().ok_or_else(|| ServerFnError::new(format!("the server did not provide {}", std::any::type_name::<T>())))
+}
+
 /// The Content-Security-Policy of a page whose inline scripts (hydration, resolved resources)
 /// carry `nonce`: Fanout's own scripts, styles, images and server functions, its WASM, and
 /// nothing else — no other inline code, no framing, no plugins, no `<base>`.

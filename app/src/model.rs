@@ -1,8 +1,15 @@
-//! The vocabulary shared by the server and the browser: account statuses, live states and event
-//! kinds, each with the stable `snake_case` text form the store keeps and the pages show.
+//! The vocabulary shared by the server and the browser: the ids (`ids`), account statuses,
+//! live states, event kinds and the destinations' and ingest's states (`states`), each with
+//! the stable `snake_case` text form the store keeps and the pages show.
+
+mod ids;
+mod states;
 
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
+
+pub use ids::{AccountId, DestinationId, DirectId, NotADestinationId, VideoId};
+pub use states::{DestinationKind, DestinationState, Held, IngestState, TranscodeProfile};
 
 /// The public channel URLs a volunteer says they connected on Restream.io.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,12 +61,13 @@ pub enum AccountStatus {
 
 /// Where a live is in its life, from detection to end.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Display, EnumString, IntoStaticStr, VariantArray,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, Display, EnumString, IntoStaticStr, VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum LiveState {
     /// Seen live on the watched channel.
+    #[default]
     Detected,
     /// Titles being set and stream keys fetched.
     Preparing,
@@ -113,8 +121,11 @@ pub enum EventKind {
     /// An admin acted from the dashboard (stop, start, retry, titles, profile, direct destinations).
     AdminAction,
     /// The fan-out backend (Nimble Streamer) had a problem — a refused token, an unreachable
-    /// API, rules that could not be synced or removed — or recovered from one.
-    FanoutBackend,
+    /// API, rules that could not be synced or removed — or recovered from one. (Stored as
+    /// `backend`; `fanout_backend`, its earlier name, still reads.)
+    #[strum(to_string = "backend", serialize = "fanout_backend")]
+    #[serde(rename = "backend", alias = "fanout_backend")]
+    Backend,
 }
 
 #[cfg(test)]
@@ -139,6 +150,13 @@ mod tests {
         round_trips(AccountStatus::VARIANTS);
         round_trips(LiveState::VARIANTS);
         round_trips(EventKind::VARIANTS);
+        round_trips(DestinationState::VARIANTS);
+        round_trips(Held::VARIANTS);
+        round_trips(DestinationKind::VARIANTS);
+        round_trips(IngestState::VARIANTS);
+        round_trips(TranscodeProfile::VARIANTS);
+        assert_eq!("fanout_backend".parse::<EventKind>(), Ok(EventKind::Backend), "the earlier word still reads");
+        assert_eq!(TranscodeProfile::P480.to_string(), "480p");
         assert_eq!(AccountStatus::NeedsReconnect.to_string(), "needs_reconnect");
     }
 

@@ -47,5 +47,5 @@ impl PublicUrl {
 /// The server's [`SetupStatus`], provided as context by the server at start.
 #[server]
 pub async fn get_setup_status() -> Result<SetupStatus, ServerFnError> {
-    use_context::<SetupStatus>().ok_or_else(|| ServerFnError::new("the server did not provide its setup status"))
+    crate::context::<SetupStatus>()
 }

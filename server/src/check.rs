@@ -19,7 +19,7 @@ pub async fn run(args: &ConfigArgs) -> ExitCode {
     match &validated.settings {
         Some(settings) => {
             check_store(settings, &mut validated.findings).await;
-            if let config::FanoutBackend::Nimble(nimble) = &settings.engine.fanout {
+            if let config::BackendSettings::Nimble(nimble) = &settings.engine.backend {
                 check_nimble(nimble.as_ref(), &mut validated.findings).await;
             }
         }

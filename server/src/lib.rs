@@ -10,6 +10,8 @@ pub mod child;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod config;
+pub mod engine;
+pub mod fanout;
 pub mod guard;
 pub mod health;
 pub mod http;
@@ -20,7 +22,6 @@ pub mod nimble_config;
 pub mod relay;
 pub mod restream;
 pub mod serve;
-pub mod session;
 pub mod shutdown;
 pub mod signup;
 pub mod standalone;

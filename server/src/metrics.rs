@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::relay::DestinationState;
-use crate::session::EngineStatus;
+use crate::engine::DashboardStatus;
 use crate::state::AppState;
 
 /// A series not updated for this long is no longer exported.
@@ -58,7 +58,7 @@ pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Respon
 }
 
 /// Copies the engine's status into the metrics every second until `stop`.
-pub fn export(mut status: watch::Receiver<EngineStatus>, stop: CancellationToken) {
+pub fn export(mut status: watch::Receiver<DashboardStatus>, stop: CancellationToken) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
@@ -70,22 +70,22 @@ pub fn export(mut status: watch::Receiver<EngineStatus>, stop: CancellationToken
     });
 }
 
-fn record(status: &EngineStatus) {
+fn record(status: &DashboardStatus) {
     gauge!("fanout_live").set(if status.live.is_some() { 1.0 } else { 0.0 });
-    gauge!("fanout_input_publishing").set(if status.input.publishing { 1.0 } else { 0.0 });
-    gauge!("fanout_input_bitrate_bps").set(status.input.bitrate_bps as f64);
-    counter!("fanout_input_bytes_total").absolute(status.input.bytes_received);
-    if let Some(ingest) = &status.ingest {
-        counter!("fanout_ingest_restarts_total").absolute(u64::from(ingest.restarts));
+    gauge!("fanout_input_publishing").set(if status.input_publishing { 1.0 } else { 0.0 });
+    gauge!("fanout_input_bitrate_bps").set(status.input_bps as f64);
+    counter!("fanout_input_bytes_total").absolute(status.input_bytes);
+    if status.ingest_state.is_some() {
+        counter!("fanout_ingest_restarts_total").absolute(u64::from(status.ingest_restarts));
     }
     let mut by_state: BTreeMap<String, u32> =
         [DestinationState::Connecting, DestinationState::Streaming, DestinationState::Retrying, DestinationState::Stopped]
             .into_iter()
             .map(|state| (state.to_string(), 0))
             .collect();
-    for destination in status.destinations.iter().filter(|d| d.held.is_none()) {
-        let s = &destination.status;
-        let account = destination.id.clone();
+    // Destinations in the backend (held ones are counted by state below, not exported one by one).
+    for s in status.destinations.iter().filter(|d| d.state.is_sending() || d.state == DestinationState::Stopped) {
+        let account = s.id.to_string();
         gauge!("fanout_destination_up", "account" => account.clone()).set(if s.state == DestinationState::Streaming { 1.0 } else { 0.0 });
         gauge!("fanout_destination_bitrate_bps", "account" => account.clone()).set(s.bitrate_bps as f64);
         counter!("fanout_destination_bytes_total", "account" => account.clone()).absolute(s.bytes_sent);
@@ -102,28 +102,23 @@ fn record(status: &EngineStatus) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::model::{AccountId, DestinationId, DestinationKind};
+
+    use crate::engine::status::{Who, row};
     use crate::relay::DestinationStatus;
-    use crate::session::status::{DestinationKind, DestinationView};
 
     #[test]
     fn a_destinations_series_go_away_once_it_is_gone_and_unknown_states_are_counted() {
         let recorder = builder(Duration::from_millis(200)).build_recorder();
         let handle = recorder.handle();
-        let destination = DestinationView {
-            id: "account-gone-after".into(),
-            name: "Ana".into(),
-            kind: DestinationKind::Restream,
-            channels: Vec::new(),
-            titles: None,
-            held: None,
-            status: DestinationStatus::new(),
-        };
+        let who = Who { name: "Ana".into(), kind: DestinationKind::Restream, channels: Vec::new(), titles: None };
+        let destination = row(DestinationId::Account(AccountId::from_stored("account-gone-after")), who, &DestinationStatus::new());
         metrics::with_local_recorder(&recorder, || {
-            record(&EngineStatus { destinations: vec![destination], ..EngineStatus::default() });
+            record(&DashboardStatus { destinations: vec![destination], ..DashboardStatus::default() });
         });
         assert!(handle.render().contains("account-gone-after"), "while it streams, it is exported");
         std::thread::sleep(Duration::from_millis(400));
-        metrics::with_local_recorder(&recorder, || record(&EngineStatus::default()));
+        metrics::with_local_recorder(&recorder, || record(&DashboardStatus::default()));
         let rendered = handle.render();
         assert!(!rendered.contains("account-gone-after"), "after the live its series are gone:\n{rendered}");
         assert!(rendered.contains(r#"fanout_destinations{state="streaming"} 0"#), "{rendered}");

@@ -47,7 +47,7 @@ pub fn write(args: &ConfigArgs, out: &Path) -> Result<String, NimbleConfigError>
         "Wrote {nimble} and {rules} (mode 0600: they hold the management token).\n\
          Next: copy both to /etc/nimble/ (keep them private), restart Nimble (`sudo systemctl restart nimble`),\n\
          check that `ss -ltnp | grep nimble` shows the management port {port} on 127.0.0.1 only,\n\
-         then run Fanout with FANOUT_RELAY=nimble: its ingest publishes to {ingest}.",
+         then run Fanout with FANOUT_BACKEND=nimble: its ingest publishes to {ingest}.",
         nimble = out.join("nimble.conf").display(),
         rules = out.join("rules.conf").display(),
         port = values.management_port,

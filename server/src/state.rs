@@ -46,9 +46,9 @@ pub enum StartError {
     /// The Restream OAuth client could not be built.
     #[error(transparent)]
     OAuth(#[from] OAuthError),
-    /// The client of Nimble's management API could not be built.
+    /// The engine could not be assembled.
     #[error(transparent)]
-    Nimble(#[from] fanout_nimble::NimbleError),
+    Engine(#[from] crate::engine::EngineError),
 }
 
 /// What request handlers and server functions share.
@@ -75,7 +75,7 @@ pub struct AppState {
     /// The origins of Fanout's own pages.
     pub own_origins: OwnOrigins,
     /// The live engine, when a channel is watched.
-    pub engine: Option<crate::session::Engine>,
+    pub engine: Option<crate::engine::Engine>,
     /// What is not configured yet, for the pages.
     pub setup: SetupStatus,
     /// The admin dashboard's door (users, sessions, failed logins).
@@ -167,50 +167,20 @@ impl AppState {
         })
     }
 
-    /// Starts the live engine when a channel is watched (until `stop`).
+    /// Starts the live engine when a channel is watched (until `stop`), and the metrics that
+    /// follow it.
     pub fn start_engine(&mut self, stop: &tokio_util::sync::CancellationToken) -> Result<(), StartError> {
-        let Some(channel) = self.settings.youtube_channel.clone() else { return Ok(()) };
-        let engine = &self.settings.engine;
-        let youtube = crate::youtube::detect::youtube_client()?;
-        let detector = crate::youtube::detect::DetectorConfig { base: engine.youtube_url.clone(), channel, poll: engine.poll };
-        let preparer = self.restream_oauth.clone().map(|oauth| crate::session::prepare::Preparer {
-            store: self.store.clone(),
-            tokens: crate::restream::tokens::TokenKeeper::new(self.store.clone(), Arc::clone(&self.cipher), oauth, self.account_locks.clone()),
-            api: self.restream_api.clone(),
-            templates: crate::restream::titles::TitleTemplates {
-                title: engine.title_template.clone(),
-                description: engine.description_template.clone(),
-            },
-            ingest_base: engine.restream_ingest.clone(),
-            concurrency: 16,
-        });
-        let nimble = match &engine.fanout {
-            crate::config::FanoutBackend::Builtin => None,
-            crate::config::FanoutBackend::Nimble(nimble) => {
-                tracing::info!(api = %nimble.api, ingest = %nimble.ingest_shown(), "Nimble Streamer fans the lives out");
-                Some(crate::session::nimble::NimbleSetup::new(nimble.client()?, nimble.source(), nimble.ingest_target()))
-            }
-        };
-        let deps = crate::session::runner::SessionDeps {
+        let services = crate::engine::Services {
             store: self.store.clone(),
             cipher: Arc::clone(&self.cipher),
-            preparer,
-            policy: crate::relay::DestinationPolicy::default(),
-            nimble,
-            ingest: crate::ingest::IngestConfig {
-                ffmpeg: engine.ffmpeg.clone(),
-                yt_dlp: engine.yt_dlp.clone(),
-                mode: engine.pull,
-                profile: engine.transcode,
-            },
-            grace: engine.grace,
-            reconcile_every: std::time::Duration::from_secs(5),
-            live_page: detector.live_page(),
-            youtube,
+            oauth: self.restream_oauth.clone(),
+            api: self.restream_api.clone(),
+            locks: self.account_locks.clone(),
         };
-        let started = crate::session::Engine::start(detector, deps, stop.child_token());
-        crate::metrics::export(started.status(), stop.child_token());
-        self.engine = Some(started);
+        self.engine = crate::engine::Engine::from_settings(&self.settings, services, stop)?;
+        if let Some(engine) = &self.engine {
+            crate::metrics::export(engine.status(), stop.child_token());
+        }
         Ok(())
     }
 
@@ -232,7 +202,7 @@ impl AppState {
         provide_context(crate::admin::dashboard::source(self));
         provide_context(app::admin::SettingsView {
             rows: Arc::clone(&self.report),
-            profile_configured: self.settings.engine.transcode.to_string(),
+            profile_configured: self.settings.engine.transcode,
         });
     }
 }

@@ -82,9 +82,9 @@ pub async fn manage_view(token: String) -> Result<ManageView, ManageFnError> {
     use crate::manage::link::{LinkError, LinkSigner};
     use crate::store::{SharedStore, now};
 
-    let signer = use_context::<LinkSigner>().ok_or(ManageFnError::Unavailable)?;
-    let store = use_context::<SharedStore>().ok_or(ManageFnError::Unavailable)?;
-    let base = use_context::<crate::setup::PublicUrl>().ok_or(ManageFnError::Unavailable)?;
+    let signer = crate::context::<LinkSigner>().map_err(|_| ManageFnError::Unavailable)?;
+    let store = crate::context::<SharedStore>().map_err(|_| ManageFnError::Unavailable)?;
+    let base = crate::context::<crate::setup::PublicUrl>().map_err(|_| ManageFnError::Unavailable)?;
     let at = now();
     let refused = |e| match e {
         LinkError::Invalid => ManageFnError::InvalidLink,

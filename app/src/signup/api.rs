@@ -48,7 +48,7 @@ pub async fn start_signup(form: SignupForm) -> Result<String, SignupFnError> {
     use crate::abuse::{ClientAddress, PublicRateLimit};
     use crate::signup::start::SignupService;
 
-    let service = use_context::<SignupService>().ok_or(SignupFnError::Unavailable)?;
+    let service = crate::context::<SignupService>().map_err(|_| SignupFnError::Unavailable)?;
     if let Some(limit) = use_context::<PublicRateLimit>() {
         let client: ClientAddress = leptos_axum::extract().await.map_err(|_| SignupFnError::Unavailable)?;
         limit.check(client).map_err(|wait| SignupFnError::RateLimited { retry_after_secs: wait.as_secs().max(1) })?;

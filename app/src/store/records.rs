@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use crate::model::{RestreamChannel, VolunteerChannels};
+pub use crate::model::{AccountId, DirectId, RestreamChannel, VideoId, VolunteerChannels};
 use crate::model::{AccountStatus, EventKind, LiveState};
 use crate::signup::validate::ValidSignup;
 use crate::secrets::Sealed;
@@ -25,34 +25,6 @@ pub(crate) fn to_millis(at: OffsetDateTime) -> i64 {
 /// The inverse of [`to_millis`]; `None` for a value out of `time`'s range.
 pub(crate) fn from_millis(millis: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()
-}
-
-/// Fanout's own id for an account (a random UUID).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct AccountId(String);
-
-impl AccountId {
-    /// A new random id.
-    pub fn random() -> Self {
-        Self(uuid::Uuid::new_v4().to_string())
-    }
-
-    /// An id read back from the store or a trusted link.
-    pub fn from_stored(id: impl Into<String>) -> Self {
-        Self(id.into())
-    }
-
-    /// The id's text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// Restream.io's id for one of its users (the `id` of `/v2/user/profile`).
@@ -179,17 +151,6 @@ pub enum PendingTake {
     AlreadyUsed,
 }
 
-/// A YouTube video id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct VideoId(pub String);
-
-impl fmt::Display for VideoId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// A live of the watched channel, as Fanout saw and handled it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Live {
@@ -209,47 +170,6 @@ pub struct Live {
     pub peak_destinations: u32,
     /// How many times a destination failed (could not be prepared, or lost its connection).
     pub failures: u32,
-}
-
-/// Fanout's own id for a direct destination (a random UUID).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DirectId(String);
-
-impl DirectId {
-    /// The prefix that tells a direct destination's relay id from an account's.
-    pub const RELAY_PREFIX: &'static str = "direct-";
-
-    /// A new random id.
-    pub fn random() -> Self {
-        Self(uuid::Uuid::new_v4().to_string())
-    }
-
-    /// An id read back from the store or a form.
-    pub fn from_stored(id: impl Into<String>) -> Self {
-        Self(id.into())
-    }
-
-    /// The id's text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Its id in the relay and on the dashboard (`direct-<id>`), apart from accounts' ids.
-    pub fn relay_id(&self) -> String {
-        format!("{}{}", Self::RELAY_PREFIX, self.0)
-    }
-
-    /// The direct destination a relay id names, if it names one.
-    pub fn from_relay_id(relay_id: &str) -> Option<Self> {
-        relay_id.strip_prefix(Self::RELAY_PREFIX).map(Self::from_stored)
-    }
-}
-
-impl fmt::Display for DirectId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// A plain RTMP(S) target the admin added, outside Restream: streamed to at every live.

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::{AdminSession, back};
 use crate::ingest::TranscodeProfile;
-use crate::session::control::{self, Control, ControlError};
+use crate::engine::control::{self, Control, ControlError};
 use crate::state::AppState;
 
 /// `POST /admin/control/{stop|start|retitle}`.
@@ -31,6 +31,9 @@ pub async fn act(State(state): State<AppState>, Extension(admin): Extension<Admi
 
 /// `POST /admin/destinations/{id}/retry`.
 pub async fn retry(State(state): State<AppState>, Extension(admin): Extension<AdminSession>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse() else {
+        return back(&state, &admin, "destinations", Err(capitalised(&ControlError::UnknownDestination.to_string())));
+    };
     back(&state, &admin, "destinations", ask(&state, Control::Retry(id), &admin.user).await)
 }
 

@@ -1,62 +1,24 @@
-//! The dashboard's data: the engine's status turned into the shared [`DashboardStatus`], for
-//! the `admin_dashboard` server function and for `GET /admin/status/stream`, a Server-Sent
+//! The dashboard's data: the engine's status (the shared [`DashboardStatus`], published as it
+//! is) with the capacity plan added, for the `admin_dashboard` server function and for `GET /admin/status/stream`, a Server-Sent
 //! Events stream that sends it again whenever it changes (at most once a second) — so the page
 //! is never more than about a second behind the engine, without reloading.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
-use app::dashboard::{DashboardSource, DashboardStatus, DestinationRow, LiveSummary};
+use app::dashboard::{DashboardSource, DashboardStatus};
 use axum::Extension;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 
-use crate::session::status::EngineStatus;
 use crate::admin::AdminSession;
 use crate::state::AppState;
-
-/// The shared view of the engine's status.
-pub fn snapshot(status: &EngineStatus) -> DashboardStatus {
-    DashboardStatus {
-        watching: status.watching.clone(),
-        on_air: status.on_air.clone(),
-        detection: status.detection.clone(),
-        live: status.live.as_ref().map(|live| LiveSummary {
-            title: live.title.clone(),
-            url: live.url.clone(),
-            thumbnail_url: live.thumbnail_url.clone(),
-            phase: live.phase.to_string(),
-            phase_secs: live.phase_secs,
-        }),
-        input_publishing: status.input.publishing,
-        input_bps: status.input.bitrate_bps,
-        ingest_state: status.ingest.as_ref().map(|i| i.state.to_string()),
-        ingest_error: status.ingest.as_ref().and_then(|i| i.last_error.clone()),
-        capacity: None,
-        destinations: status
-            .destinations
-            .iter()
-            .map(|d| DestinationRow {
-                id: d.id.clone(),
-                name: d.name.clone(),
-                kind: d.kind.to_string(),
-                channels: d.channels.clone(),
-                titles: d.titles.clone(),
-                state: d.held.map_or_else(|| d.status.state.to_string(), |held| held.to_string()),
-                bitrate_bps: d.status.bitrate_bps,
-                bytes_sent: d.status.bytes_sent,
-                reconnects: d.status.reconnects,
-                last_error: d.status.last_error.clone(),
-            })
-            .collect(),
-    }
-}
 
 /// The dashboard's state now, from the engine when one runs, with the capacity plan.
 pub fn current(state: &AppState) -> DashboardStatus {
     let mut status = match &state.engine {
-        Some(engine) => snapshot(&engine.status().borrow()),
+        Some(engine) => engine.status().borrow().clone(),
         None => DashboardStatus { watching: state.settings.youtube_channel.as_ref().map(ToString::to_string), ..DashboardStatus::default() },
     };
     status.capacity = state.settings.port_mbps.map(|port| {

@@ -90,7 +90,7 @@ pub struct ConfigArgs {
     pub pull: PullMode,
 
     /// `copy` (remux only, the default), or transcode to `720p` or `480p`.
-    #[arg(long, env = "FANOUT_TRANSCODE", value_enum, default_value_t = TranscodeProfile::Copy, global = true)]
+    #[arg(long, env = "FANOUT_TRANSCODE", value_parser = transcode_profile, default_value = "copy", global = true)]
     pub transcode: TranscodeProfile,
 
     /// The ffmpeg program.
@@ -101,15 +101,18 @@ pub struct ConfigArgs {
     #[arg(long, env = "FANOUT_YT_DLP", default_value = "yt-dlp", global = true)]
     pub yt_dlp: String,
 
-    /// What sends the live to the destinations: `builtin` (Fanout's own RTMP relay) or `nimble`
-    /// (an existing Nimble Streamer, driven through its management API: one republish rule per
-    /// destination).
-    #[arg(long = "relay", id = "fanout_relay", value_name = "BACKEND", env = "FANOUT_RELAY")]
-    #[arg(value_enum, default_value_t = RelayKind::Builtin, global = true)]
-    pub relay: RelayKind,
+    /// The backend — what sends the live to the destinations: `builtin` (Fanout's own RTMP
+    /// relay, the default) or `nimble` (an existing Nimble Streamer, driven through its
+    /// management API: one republish rule per destination).
+    #[arg(long = "backend", id = "fanout_backend", value_name = "BACKEND", env = "FANOUT_BACKEND", value_enum, global = true)]
+    pub backend: Option<BackendKind>,
+
+    /// The backend's earlier name (`FANOUT_RELAY`), still read when `FANOUT_BACKEND` is not set.
+    #[arg(long = "relay", id = "fanout_relay", value_name = "BACKEND", env = "FANOUT_RELAY", value_enum, global = true, hide = true)]
+    pub relay: Option<BackendKind>,
 
     /// Nimble's management API (`management_listen_interfaces`:`management_port` in its
-    /// nimble.conf), for `FANOUT_RELAY=nimble`.
+    /// nimble.conf), for `FANOUT_BACKEND=nimble`.
     #[arg(long, env = "FANOUT_NIMBLE_API", default_value = "http://127.0.0.1:8082", global = true)]
     pub nimble_api: String,
 
@@ -180,9 +183,9 @@ pub struct ConfigArgs {
     pub log_format: LogFormat,
 }
 
-/// What sends the live to the destinations.
+/// Which backend sends the live to the destinations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RelayKind {
+pub enum BackendKind {
     /// Fanout's built-in RTMP relay.
     Builtin,
     /// An existing Nimble Streamer, through its management API.
@@ -198,3 +201,8 @@ pub enum LogFormat {
     Json,
 }
 
+
+/// Reads `copy`, `720p` or `480p`.
+fn transcode_profile(text: &str) -> Result<TranscodeProfile, String> {
+    text.parse().map_err(|_| format!("“{text}” is not a profile: copy, 720p or 480p"))
+}

@@ -168,7 +168,7 @@ pub(super) fn check_engine(args: &ConfigArgs, findings: &mut Findings) -> Option
         }
     };
     findings.push(Level::Ok, "FANOUT_PULL", format!("{} (transcode: {})", args.pull, args.transcode));
-    let fanout = super::nimble::check_relay(args, findings);
+    let backend = super::nimble::check_backend(args, findings);
     if !(title_ok && ingest_ok) {
         return None;
     }
@@ -183,7 +183,7 @@ pub(super) fn check_engine(args: &ConfigArgs, findings: &mut Findings) -> Option
         transcode: args.transcode,
         ffmpeg: args.ffmpeg.clone(),
         yt_dlp: args.yt_dlp.clone(),
-        fanout: fanout?,
+        backend: backend?,
     })
 }
 

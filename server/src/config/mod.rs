@@ -16,10 +16,10 @@ mod args;
 mod checks;
 mod nimble;
 
-pub use args::{ConfigArgs, LogFormat, RelayKind};
+pub use args::{BackendKind, ConfigArgs, LogFormat};
 use checks::*;
 pub use checks::SITE_FILES;
-pub use nimble::{FanoutBackend, NimbleSettings, nimble_settings};
+pub use nimble::{BackendSettings, NimbleSettings, nimble_settings};
 
 use crate::ingest::{PullMode, TranscodeProfile};
 use url::Url;
@@ -59,8 +59,8 @@ pub struct EngineSettings {
     pub ffmpeg: String,
     /// The yt-dlp program.
     pub yt_dlp: String,
-    /// What sends the live to the destinations.
-    pub fanout: FanoutBackend,
+    /// The backend: what sends the live to the destinations.
+    pub backend: BackendSettings,
 }
 
 /// The validated configuration.

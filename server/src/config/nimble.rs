@@ -1,5 +1,5 @@
-//! The fan-out backend's settings: Fanout's built-in relay (the default) or, with
-//! `FANOUT_RELAY=nimble`, an existing Nimble Streamer — where its management API is, its token,
+//! The backend's settings: Fanout's built-in relay (the default) or, with
+//! `FANOUT_BACKEND=nimble`, an existing Nimble Streamer — where its management API is, its token,
 //! and where the ingest publishes the live (Nimble's RTMP listener, application and stream, an
 //! optional publishing login). Checked like every other setting; the token and the password
 //! are never shown.
@@ -10,12 +10,12 @@ use app::secrets::Secret;
 use fanout_nimble::{IngestLogin, NimbleClient, NimbleConfigValues, NimbleError, Source};
 use url::Url;
 
-use super::args::{ConfigArgs, RelayKind};
+use super::args::{BackendKind, ConfigArgs};
 use super::{Findings, Level};
 
-/// What sends the live to the destinations.
+/// The backend: what sends the live to the destinations.
 #[derive(Debug, Clone)]
-pub enum FanoutBackend {
+pub enum BackendSettings {
     /// Fanout's built-in RTMP relay.
     Builtin,
     /// An existing Nimble Streamer, driven through its management API.
@@ -103,28 +103,30 @@ impl NimbleSettings {
     }
 }
 
-/// Checks `FANOUT_RELAY` and, for `nimble`, the Nimble settings.
-pub(super) fn check_relay(args: &ConfigArgs, findings: &mut Findings) -> Option<FanoutBackend> {
-    match args.relay {
-        RelayKind::Builtin => {
-            findings.push(Level::Ok, "FANOUT_RELAY", "builtin: Fanout's own RTMP relay sends the live to every destination");
+/// Checks `FANOUT_BACKEND` (or its earlier name, `FANOUT_RELAY`) and, for `nimble`, the Nimble
+/// settings.
+pub(super) fn check_backend(args: &ConfigArgs, findings: &mut Findings) -> Option<BackendSettings> {
+    let (subject, kind) = match (args.backend, args.relay) {
+        (Some(kind), _) => ("FANOUT_BACKEND", kind),
+        (None, Some(kind)) => ("FANOUT_BACKEND (read from FANOUT_RELAY, its earlier name)", kind),
+        (None, None) => ("FANOUT_BACKEND", BackendKind::Builtin),
+    };
+    match kind {
+        BackendKind::Builtin => {
+            findings.push(Level::Ok, subject, "builtin: Fanout's own RTMP relay sends the live to every destination");
             if args.nimble_token.as_ref().is_some_and(|t| !t.expose().trim().is_empty()) {
-                findings.push(Level::Note, "FANOUT_NIMBLE_TOKEN", "set (not shown) but unused while FANOUT_RELAY is builtin");
+                findings.push(Level::Note, "FANOUT_NIMBLE_TOKEN", "set (not shown) but unused while the backend is builtin");
             }
-            Some(FanoutBackend::Builtin)
+            Some(BackendSettings::Builtin)
         }
-        RelayKind::Nimble => {
-            findings.push(
-                Level::Ok,
-                "FANOUT_RELAY",
-                "nimble: Nimble Streamer republishes the live to every destination (one rule each, made by Fanout)",
-            );
-            check_nimble(args, findings).map(|settings| FanoutBackend::Nimble(Box::new(settings)))
+        BackendKind::Nimble => {
+            findings.push(Level::Ok, subject, "nimble: Nimble Streamer republishes the live to every destination (one rule each, made by Fanout)");
+            check_nimble(args, findings).map(|settings| BackendSettings::Nimble(Box::new(settings)))
         }
     }
 }
 
-/// The Nimble settings alone, whatever `FANOUT_RELAY` says (for `fanout nimble-config`): the
+/// The Nimble settings alone, whatever `FANOUT_BACKEND` says (for `fanout nimble-config`): the
 /// settings, or the findings that say what is wrong.
 pub fn nimble_settings(args: &ConfigArgs) -> Result<NimbleSettings, Findings> {
     let mut findings = Findings::default();
@@ -191,7 +193,7 @@ fn check_token(token: Option<&Secret>, findings: &mut Findings) -> Option<Secret
         findings.push(
             Level::Error,
             SUBJECT,
-            "not set: FANOUT_RELAY=nimble needs Nimble's management_token (make one with `openssl rand -base64 24`; \
+            "not set: FANOUT_BACKEND=nimble needs Nimble's management_token (make one with `openssl rand -base64 24`; \
              `fanout nimble-config` writes it into nimble.conf)",
         );
         return None;

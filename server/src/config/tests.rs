@@ -35,7 +35,8 @@ fn defaults(data_dir: &Path) -> ConfigArgs {
         transcode: TranscodeProfile::Copy,
         ffmpeg: "ffmpeg".into(),
         yt_dlp: "yt-dlp".into(),
-        relay: RelayKind::Builtin,
+        backend: None,
+        relay: None,
         nimble_api: "http://127.0.0.1:8082".into(),
         nimble_token: None,
         nimble_ingest: "rtmp://127.0.0.1:1935".into(),
@@ -178,14 +179,14 @@ fn configured_values_are_parsed() {
 const NIMBLE_TOKEN: &str = "Zq8-v1NfT3xK0pLr9aWm";
 
 fn nimble(dir: &Path) -> ConfigArgs {
-    ConfigArgs { relay: RelayKind::Nimble, nimble_token: Some(Secret::new(NIMBLE_TOKEN)), ..defaults(dir) }
+    ConfigArgs { backend: Some(BackendKind::Nimble), nimble_token: Some(Secret::new(NIMBLE_TOKEN)), ..defaults(dir) }
 }
 
 #[test]
 fn the_builtin_relay_is_the_default_and_nimble_needs_its_token() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let settings = validate(&defaults(dir.path())).settings.unwrap_or_else(|| panic!("valid"));
-    assert!(matches!(settings.engine.fanout, FanoutBackend::Builtin));
+    assert!(matches!(settings.engine.backend, BackendSettings::Builtin));
 
     let missing = ConfigArgs { nimble_token: None, ..nimble(dir.path()) };
     let validated = validate(&missing);
@@ -198,7 +199,7 @@ fn the_builtin_relay_is_the_default_and_nimble_needs_its_token() {
     assert!(report.contains("set (not shown)"), "{report}");
     let settings = validated.settings.unwrap_or_else(|| panic!("valid:\n{report}"));
     assert!(!format!("{settings:?}").contains(NIMBLE_TOKEN));
-    let FanoutBackend::Nimble(nimble) = settings.engine.fanout else { panic!("nimble chosen") };
+    let BackendSettings::Nimble(nimble) = settings.engine.backend else { panic!("nimble chosen") };
     let target = nimble.ingest_target();
     assert_eq!(format!("{}/{}", target.tc_url(), target.key.expose()), "rtmp://127.0.0.1:1935/fanout/live");
     assert_eq!(nimble.api.as_str(), "http://127.0.0.1:8082/");

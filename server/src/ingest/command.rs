@@ -14,51 +14,21 @@ pub enum PullMode {
     YtDlp,
 }
 
-/// What ffmpeg does to the media.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, strum::Display, strum::EnumString)]
-#[serde(rename_all = "lowercase")]
-#[strum(serialize_all = "lowercase")]
-pub enum TranscodeProfile {
-    /// Copy: remux only, no re-encoding (the default).
-    Copy,
-    /// 720p, libx264 veryfast, 2.5 Mbit/s.
-    #[value(name = "720p")]
-    #[serde(rename = "720p")]
-    #[strum(serialize = "720p")]
-    P720,
-    /// 480p, libx264 veryfast, 1.2 Mbit/s.
-    #[value(name = "480p")]
-    #[serde(rename = "480p")]
-    #[strum(serialize = "480p")]
-    P480,
-}
+pub use app::model::TranscodeProfile;
 
-impl TranscodeProfile {
-    /// The video bitrate of the profile, kbit/s (`None` for copy: whatever the source has).
-    pub fn video_kbps(self) -> Option<u32> {
-        match self {
-            Self::Copy => None,
-            Self::P720 => Some(2500),
-            Self::P480 => Some(1200),
-        }
-    }
-
-    /// ffmpeg's codec arguments for the profile.
-    pub fn codec_args(self) -> Vec<String> {
-        let (height, kbps) = match self {
-            Self::Copy => return vec!["-c".into(), "copy".into()],
-            Self::P720 => (720, 2500),
-            Self::P480 => (480, 1200),
-        };
-        let list = [
-            "-vf".to_string(), format!("scale=-2:{height}"),
-            "-c:v".into(), "libx264".into(), "-preset".into(), "veryfast".into(), "-pix_fmt".into(), "yuv420p".into(),
-            "-b:v".into(), format!("{kbps}k"), "-maxrate".into(), format!("{kbps}k"), "-bufsize".into(), format!("{}k", kbps * 2),
-            "-g".into(), "60".into(), "-keyint_min".into(), "60".into(), "-sc_threshold".into(), "0".into(),
-            "-c:a".into(), "aac".into(), "-b:a".into(), "128k".into(), "-ar".into(), "44100".into(),
-        ];
-        list.to_vec()
-    }
+/// ffmpeg's codec arguments for `profile`.
+pub fn codec_args(profile: TranscodeProfile) -> Vec<String> {
+    let (Some(height), Some(kbps)) = (profile.height(), profile.video_kbps()) else {
+        return vec!["-c".into(), "copy".into()];
+    };
+    let list = [
+        "-vf".to_string(), format!("scale=-2:{height}"),
+        "-c:v".into(), "libx264".into(), "-preset".into(), "veryfast".into(), "-pix_fmt".into(), "yuv420p".into(),
+        "-b:v".into(), format!("{kbps}k"), "-maxrate".into(), format!("{kbps}k"), "-bufsize".into(), format!("{}k", kbps * 2),
+        "-g".into(), "60".into(), "-keyint_min".into(), "60".into(), "-sc_threshold".into(), "0".into(),
+        "-c:a".into(), "aac".into(), "-b:a".into(), "128k".into(), "-ar".into(), "44100".into(),
+    ];
+    list.to_vec()
 }
 
 /// ffmpeg's arguments to read `input` (a manifest URL, or `pipe:0`) and write FLV to its
@@ -78,7 +48,7 @@ pub fn ffmpeg_args(input: &str, profile: TranscodeProfile) -> Vec<String> {
     // Pace output at the media's own rate: destinations get a steady stream, not bursts.
     args.push("-re".into());
     args.extend(["-i".to_string(), input.to_string()]);
-    args.extend(profile.codec_args());
+    args.extend(codec_args(profile));
     args.extend(["-f".to_string(), "flv".to_string(), "pipe:1".to_string()]);
     args
 }

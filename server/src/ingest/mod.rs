@@ -39,22 +39,7 @@ pub trait ManifestSource: Send + Sync {
     fn watch_url(&self) -> Url;
 }
 
-/// Where the ingest is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum IngestState {
-    /// Starting ffmpeg.
-    Starting,
-    /// ffmpeg runs.
-    Running,
-    /// ffmpeg exited; waiting before starting it again.
-    Restarting,
-    /// The source's stream ended (not a fault); started again only if the engine asks.
-    Ended,
-    /// Stopped on request.
-    Stopped,
-}
+pub use app::model::IngestState;
 
 /// The ingest's status.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,20 +5,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-/// Where a destination is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::Display)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum DestinationState {
-    /// Connecting (first time).
-    Connecting,
-    /// Publishing: media is being written.
-    Streaming,
-    /// Lost; waiting before the next attempt.
-    Retrying,
-    /// Removed from the relay.
-    Stopped,
-}
+/// Where a destination is: the shared vocabulary (the relay uses its connection states —
+/// connecting, streaming, retrying, stopped).
+pub use app::model::DestinationState;
 
 /// A destination's status.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -76,7 +76,7 @@ impl Admin {
 }
 
 fn state_of(status: &DashboardStatus, name: &str) -> String {
-    status.destinations.iter().find(|d| d.name == name).map(|d| d.state.clone()).unwrap_or_default()
+    status.destinations.iter().find(|d| d.name == name).map(|d| d.state.to_string()).unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,7 +99,7 @@ async fn an_admin_adds_a_direct_destination_retries_retitles_stops_and_restarts_
     live.wait_receiving(&[DIRECT_KEY], 30).await;
     assert_eq!(probe_codecs(&live.sink.url(DIRECT_KEY)).await.unwrap_or_default(), ["aac", "h264"]);
     eventually(10, "the direct destination streams on the dashboard", || async {
-        admin.dashboard().await.destinations.iter().any(|d| d.kind == "direct" && d.name == "Backup server" && d.state == "streaming")
+        admin.dashboard().await.destinations.iter().any(|d| d.kind.to_string() == "direct" && d.name == "Backup server" && d.state.to_string() == "streaming")
     })
     .await;
     let listed: Vec<app::direct::DirectRow> = admin.get_json("/api/admin_direct").await;
@@ -109,7 +109,7 @@ async fn an_admin_adds_a_direct_destination_retries_retitles_stops_and_restarts_
     assert!(!shown.contains(DIRECT_KEY), "the key is never shown again");
 
     // Reconnect Ben now; set every title again.
-    let ben_id = admin.dashboard().await.destinations.iter().find(|d| d.name == "Ben").map(|d| d.id.clone()).unwrap_or_default();
+    let ben_id = admin.dashboard().await.destinations.iter().find(|d| d.name == "Ben").map(|d| d.id.to_string()).unwrap_or_default();
     assert_eq!(admin.post(&format!("/admin/destinations/{ben_id}/retry"), &[]).await, Ok("Ben is reconnecting".into()));
     assert!(admin.post("/admin/destinations/nobody/retry", &[]).await.is_err_and(|p| p.contains("no such destination")));
     let before = live.sink.bytes_in(&ben.stream_key).await;
@@ -122,7 +122,7 @@ async fn an_admin_adds_a_direct_destination_retries_retitles_stops_and_restarts_
     assert!(admin.post("/admin/profile", &[("profile", "4k")]).await.is_err());
     assert!(admin.post("/admin/profile", &[("profile", "480p")]).await.is_ok());
     let settings: app::admin::AdminSettings = admin.get_json("/api/admin_settings").await;
-    assert_eq!((settings.profile_configured.as_str(), settings.profile_next.as_str()), ("copy", "480p"));
+    assert_eq!((settings.profile_configured.to_string().as_str(), settings.profile_next.to_string().as_str()), ("copy", "480p"));
     assert!(settings.rows.iter().any(|r| r.name == "RESTREAM_CLIENT_SECRET" && r.value.contains("not shown")), "{:?}", settings.rows);
 
     // Stop: every sink stops, the live is recorded as ended, and it stays stopped.
@@ -169,7 +169,7 @@ async fn an_admin_adds_a_direct_destination_retries_retitles_stops_and_restarts_
     assert_eq!((listed[0].label.as_str(), listed[0].server.as_str()), ("Backup", server.as_str()));
     assert!(live.publishing(NEW_KEY).await, "a new label alone does not interrupt the stream");
     eventually(10, "the dashboard shows the new label", || async {
-        admin.dashboard().await.destinations.iter().any(|d| d.kind == "direct" && d.name == "Backup" && d.state == "streaming")
+        admin.dashboard().await.destinations.iter().any(|d| d.kind.to_string() == "direct" && d.name == "Backup" && d.state.to_string() == "streaming")
     })
     .await;
 

@@ -207,11 +207,11 @@ async fn a_destination_that_goes_down_comes_back_and_the_others_never_stall() {
 
     let cookie = live.admin_cookie().await;
     let state_of = |status: &app::dashboard::DashboardStatus, name: &str| {
-        status.destinations.iter().find(|d| d.name == name).map(|d| d.state.clone()).unwrap_or_default()
+        status.destinations.iter().find(|d| d.name == name).map(|d| d.state.to_string()).unwrap_or_default()
     };
     let before = live.dashboard(&cookie).await;
     assert_eq!(before.counts(), [("streaming", 2)], "the dashboard shows both streaming: {before:?}");
-    assert_eq!(before.live.as_ref().map(|l| l.phase.as_str()), Some("streaming"));
+    assert_eq!(before.live.as_ref().map(|l| l.phase.to_string()).as_deref(), Some("streaming"));
     eventually(10, "the capacity plan counts both destinations at the input's bitrate", || async {
         let now = live.dashboard(&cookie).await;
         now.input_bps > 100_000

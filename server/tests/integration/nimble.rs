@@ -1,4 +1,4 @@
-//! `FANOUT_RELAY=nimble` end to end: the YouTube stand-in goes live with a real HLS source,
+//! `FANOUT_BACKEND=nimble` end to end: the YouTube stand-in goes live with a real HLS source,
 //! Fanout titles the channels through the Restream stand-in and drives the Nimble management-API
 //! stand-in — one Fanout-owned republish rule per active account, gone when the account pauses
 //! and when the live ends, foreign rules untouched — while its ingest (ffmpeg) publishes to
@@ -32,7 +32,7 @@ const INGEST_STREAM: &str = "fanout-ingest";
 const RESTREAM_INGEST: &str = "rtmp://live.restream.example:1935/live";
 
 /// The sign-up world plus YouTube, a live HLS source, the Nimble stand-in and the nginx sink
-/// standing in for Nimble's RTMP ingest, with Fanout watching and `FANOUT_RELAY=nimble`.
+/// standing in for Nimble's RTMP ingest, with Fanout watching and `FANOUT_BACKEND=nimble`.
 struct NimbleWorld {
     world: World,
     youtube: YoutubeStandIn,
@@ -203,7 +203,7 @@ async fn a_live_on_nimble_gets_one_owned_rule_per_active_account_until_it_ends()
     let cookie = live.admin_cookie().await;
     eventually(15, "the dashboard shows what Nimble's stats say", || async {
         let now = live.dashboard(&cookie).await;
-        let state = |name| row(&now, name).map(|r| r.state.clone()).unwrap_or_default();
+        let state = |name| row(&now, name).map(|r| r.state.to_string()).unwrap_or_default();
         (state("Ana"), state("Ben"), state("Cy"), state("Dee"))
             == ("streaming".into(), "retrying".into(), "connecting".into(), "paused".into())
     })
@@ -212,7 +212,7 @@ async fn a_live_on_nimble_gets_one_owned_rule_per_active_account_until_it_ends()
     assert_eq!(row(&now, "Ana").map(|r| (r.bitrate_bps, r.bytes_sent)), Some((2_500_000, 10_000_000)), "{now:?}");
     assert!(row(&now, "Ben").is_some_and(|r| r.reconnects == 2 && r.last_error.is_some()), "{now:?}");
     assert!(now.input_publishing && now.input_bps > 100_000, "the input is read from the ingest's progress: {now:?}");
-    assert_eq!(now.live.as_ref().map(|l| l.phase.as_str()), Some("streaming"));
+    assert_eq!(now.live.as_ref().map(|l| l.phase.to_string()).as_deref(), Some("streaming"));
 
     // Killed mid-live, Fanout adopts its own rules when it starts again: none made twice.
     let orphans: Vec<u32> =
@@ -228,7 +228,7 @@ async fn a_live_on_nimble_gets_one_owned_rule_per_active_account_until_it_ends()
     let cookie = live.admin_cookie().await;
     eventually(60, "the restarted Fanout publishes again and shows Nimble's stats", || async {
         let now = live.dashboard(&cookie).await;
-        let state = |name| row(&now, name).map(|r| r.state.clone()).unwrap_or_default();
+        let state = |name| row(&now, name).map(|r| r.state.to_string()).unwrap_or_default();
         now.input_publishing && now.input_bps > 0 && (state("Ana"), state("Ben")) == ("streaming".into(), "retrying".into())
     })
     .await;
@@ -251,7 +251,7 @@ async fn a_live_on_nimble_gets_one_owned_rule_per_active_account_until_it_ends()
     assert!(events_of(&store, EventKind::InputLost).await.is_empty(), "the input is alive on Nimble's path");
     assert_eq!(events_of(&store, EventKind::LiveDetected).await.len(), 1, "one live, resumed after the restart");
     assert!(events_of(&store, EventKind::DestinationFailed).await.is_empty());
-    assert!(events_of(&store, EventKind::FanoutBackend).await.is_empty(), "a healthy Nimble reports no problem");
+    assert!(events_of(&store, EventKind::Backend).await.is_empty(), "a healthy Nimble reports no problem");
     let before = live.ingest.bytes_in(INGEST_STREAM).await;
     eventually(10, "the ingest keeps publishing", || async { live.ingest.bytes_in(INGEST_STREAM).await > before }).await;
 
@@ -286,7 +286,7 @@ async fn a_wrong_nimble_token_is_an_event_and_a_fixed_one_brings_the_rules() {
     live.go_live();
     let store = live.world.store().await;
     eventually(60, "the refused token is recorded", || async {
-        events_of(&store, EventKind::FanoutBackend).await.iter().any(|m| m.contains("management token"))
+        events_of(&store, EventKind::Backend).await.iter().any(|m| m.contains("management token"))
     })
     .await;
     let cookie = live.admin_cookie().await;
@@ -297,7 +297,7 @@ async fn a_wrong_nimble_token_is_an_event_and_a_fixed_one_brings_the_rules() {
     .await;
     assert!(live.nimble.rules().is_empty());
     assert!(live.nimble.calls().iter().all(|c| !c.authorized && c.status == 403), "every call was refused");
-    let refused = events_of(&store, EventKind::FanoutBackend).await;
+    let refused = events_of(&store, EventKind::Backend).await;
     assert_eq!(refused.iter().filter(|m| m.contains("management token")).count(), 1, "reported once, not every 5 s: {refused:?}");
     assert!(refused.iter().all(|m| !m.contains("Wrong-token") && !m.contains(TOKEN)), "{refused:?}");
 
@@ -309,7 +309,7 @@ async fn a_wrong_nimble_token_is_an_event_and_a_fixed_one_brings_the_rules() {
     })
     .await;
     eventually(10, "the recovery is recorded", || async {
-        events_of(&store, EventKind::FanoutBackend).await.iter().any(|m| m.contains("works again"))
+        events_of(&store, EventKind::Backend).await.iter().any(|m| m.contains("works again"))
     })
     .await;
     let log = live.world.fanout.log();

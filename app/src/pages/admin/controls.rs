@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 
 use super::{BUTTON, Csrf, confirm};
-use crate::admin::TRANSCODE_PROFILES;
+use strum::VariantArray;
+
+use crate::model::TranscodeProfile;
 use crate::dashboard::DashboardStatus;
 
 #[component]
@@ -49,13 +51,13 @@ pub(super) fn Controls(status: Signal<DashboardStatus>, csrf: String) -> impl In
                         <Csrf token=csrf.get_value() />
                         <label for="profile">"Transcode profile for the next live"</label>
                         <select id="profile" name="profile" class="rounded-md border border-slate-300 bg-white px-2 py-1">
-                            {TRANSCODE_PROFILES.into_iter().map(|p| {
-                                let label = if p == "copy" { "copy (no re-encoding)".to_string() } else { format!("{p} (re-encode)") };
-                                view! { <option value=p selected=settings.profile_next == p>{label}</option> }
+                            {TranscodeProfile::VARIANTS.iter().map(|&p| {
+                                let label = if p == TranscodeProfile::Copy { "copy (no re-encoding)".to_string() } else { format!("{p} (re-encode)") };
+                                view! { <option value=p.to_string() selected=settings.profile_next == p>{label}</option> }
                             }).collect_view()}
                         </select>
                         <button class=BUTTON>"Save"</button>
-                        <span class="text-slate-500">"configured: " {settings.profile_configured.clone()}</span>
+                        <span class="text-slate-500">"configured: " {settings.profile_configured.to_string()}</span>
                     </form>
                 })}
             </Suspense>

@@ -6,7 +6,10 @@
 use leptos::prelude::*;
 
 use super::{BUTTON, Bitrates, Csrf, confirm};
-use crate::dashboard::{DashboardStatus, DestinationRow, STATES, human_bitrate, human_bytes};
+use strum::VariantArray;
+
+use crate::dashboard::{DashboardStatus, DestinationRow, human_bitrate, human_bytes};
+use crate::model::{DestinationKind, DestinationState};
 
 /// How rows are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,12 +32,11 @@ impl SortBy {
     }
 }
 
-/// Filters and sorts rows as the admin chose (`filter` is a state or empty for all).
-fn arranged(mut rows: Vec<DestinationRow>, filter: &str, sort: SortBy) -> Vec<DestinationRow> {
-    rows.retain(|r| filter.is_empty() || r.state == filter);
-    let rank = |r: &DestinationRow| STATES.iter().position(|s| *s == r.state).unwrap_or(STATES.len());
+/// Filters and sorts rows as the admin chose (`filter` is a state, `None` for all).
+fn arranged(mut rows: Vec<DestinationRow>, filter: Option<DestinationState>, sort: SortBy) -> Vec<DestinationRow> {
+    rows.retain(|r| filter.is_none_or(|state| r.state == state));
     match sort {
-        SortBy::State => rows.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))),
+        SortBy::State => rows.sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.name.cmp(&b.name))),
         SortBy::Name => rows.sort_by_key(|r| r.name.to_lowercase()),
         SortBy::Bitrate => rows.sort_by(|a, b| b.bitrate_bps.cmp(&a.bitrate_bps).then_with(|| a.name.cmp(&b.name))),
     }
@@ -44,7 +46,7 @@ fn arranged(mut rows: Vec<DestinationRow>, filter: &str, sort: SortBy) -> Vec<De
 /// Counts by state, the filter and sort controls, then the rows.
 #[component]
 pub(super) fn Destinations(status: Signal<DashboardStatus>, bitrates: Bitrates, csrf: String) -> impl IntoView {
-    let (filter, set_filter) = signal(String::new());
+    let (filter, set_filter) = signal(None::<DestinationState>);
     let (sort, set_sort) = signal(SortBy::State);
     let csrf = StoredValue::new(csrf);
     let select = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
@@ -54,9 +56,9 @@ pub(super) fn Destinations(status: Signal<DashboardStatus>, bitrates: Bitrates, 
                 <h2 id="destinations-title" class="text-lg font-semibold">"Destinations"</h2>
                 <div class="flex flex-wrap gap-2" class:hidden=move || status.get().destinations.is_empty()>
                     <select id="destination-filter" aria-label="Show destinations in state" class=select
-                        on:change=move |ev| set_filter.set(event_target_value(&ev))>
+                        on:change=move |ev| set_filter.set(event_target_value(&ev).parse().ok())>
                         <option value="">"All states"</option>
-                        {STATES.into_iter().map(|s| view! { <option value=s>{s.replace('_', " ")}</option> }).collect_view()}
+                        {DestinationState::VARIANTS.iter().map(|s| view! { <option value=s.as_str()>{s.as_str().replace('_', " ")}</option> }).collect_view()}
                     </select>
                     <select id="destination-sort" aria-label="Sort destinations by" class=select
                         on:change=move |ev| set_sort.set(SortBy::parse(&event_target_value(&ev)))>
@@ -88,7 +90,7 @@ pub(super) fn Destinations(status: Signal<DashboardStatus>, bitrates: Bitrates, 
                     </thead>
                     <tbody>
                         <For
-                            each=move || arranged(status.get().destinations, &filter.get(), sort.get())
+                            each=move || arranged(status.get().destinations, filter.get(), sort.get())
                             key=|d| (d.id.clone(), d.state.clone(), d.bytes_sent, d.last_error.clone())
                             children=move |row| view! { <Row row bitrates csrf=csrf.get_value() /> }.into_any()
                         />
@@ -101,23 +103,23 @@ pub(super) fn Destinations(status: Signal<DashboardStatus>, bitrates: Bitrates, 
 
 #[component]
 fn Row(row: DestinationRow, bitrates: Bitrates, csrf: String) -> AnyView {
-    let badge = match row.state.as_str() {
-        "streaming" => "bg-emerald-100 text-emerald-800",
-        "retrying" | "needs_reconnect" => "bg-amber-100 text-amber-900",
-        "connecting" => "bg-sky-100 text-sky-900",
-        "failed" => "bg-red-100 text-red-800",
-        _ => "bg-slate-100 text-slate-700",
+    let badge = match row.state {
+        DestinationState::Streaming => "bg-emerald-100 text-emerald-800",
+        DestinationState::Retrying | DestinationState::NeedsReconnect => "bg-amber-100 text-amber-900",
+        DestinationState::Connecting => "bg-sky-100 text-sky-900",
+        DestinationState::Failed => "bg-red-100 text-red-800",
+        DestinationState::Paused | DestinationState::Stopped => "bg-slate-100 text-slate-700",
     };
     let id = row.id.clone();
     let samples = move || bitrates.with(|all| all.get(&id).cloned().unwrap_or_default());
-    let can_retry = matches!(row.state.as_str(), "streaming" | "retrying" | "connecting" | "failed");
+    let can_retry = row.state.is_sending() || row.state == DestinationState::Failed;
     let action = format!("/admin/destinations/{}/retry", row.id);
-    let behind = if row.kind == "direct" { "direct RTMP".to_string() } else { row.channels.join(", ") };
+    let behind = if row.kind == DestinationKind::Direct { "direct RTMP".to_string() } else { row.channels.join(", ") };
     view! {
-        <tr class="border-b border-slate-100 align-top" data-account=row.id.clone() data-kind=row.kind.clone() data-state=row.state.clone()>
+        <tr class="border-b border-slate-100 align-top" data-account=row.id.to_string() data-kind=row.kind.to_string() data-state=row.state.as_str()>
             <td class="py-2 pr-4"><span class="font-medium">{row.name.clone()}</span>
                 <span class="block text-xs text-slate-500">{behind}</span></td>
-            <td class="pr-4"><span class=format!("rounded px-2 py-0.5 text-xs font-semibold {badge}")>{row.state.replace('_', " ")}</span></td>
+            <td class="pr-4"><span class=format!("rounded px-2 py-0.5 text-xs font-semibold {badge}")>{row.state.as_str().replace('_', " ")}</span></td>
             <td class="whitespace-nowrap pr-4">{human_bitrate(row.bitrate_bps)} " " {move || sparkline(&samples()).into_any()}</td>
             <td class="whitespace-nowrap pr-4">{human_bytes(row.bytes_sent)}</td>
             <td class="pr-4">{row.reconnects}</td>
@@ -159,17 +161,34 @@ mod tests {
     use super::*;
 
     fn row(name: &str, state: &str, bps: u64) -> DestinationRow {
-        DestinationRow { id: name.into(), name: name.into(), state: state.into(), bitrate_bps: bps, ..DestinationRow::default() }
+        DestinationRow {
+            id: crate::model::DestinationId::Account(crate::model::AccountId::from_stored(name)),
+            name: name.into(),
+            kind: DestinationKind::Restream,
+            channels: Vec::new(),
+            titles: None,
+            state: state.parse().unwrap_or_else(|_| panic!("{state} is a state")),
+            bitrate_bps: bps,
+            bytes_sent: 0,
+            reconnects: 0,
+            skips: 0,
+            last_error: None,
+        }
+    }
+
+    /// A filter as the select gives it: a state's word, or empty for all.
+    fn only(word: &str) -> Option<DestinationState> {
+        word.parse().ok()
     }
 
     #[test]
     fn rows_filter_by_state_and_sort_three_ways() {
         let rows = vec![row("Cy", "retrying", 0), row("Ana", "streaming", 900), row("bo", "streaming", 1500), row("Di", "paused", 0)];
         let names = |rows: Vec<DestinationRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
-        assert_eq!(names(arranged(rows.clone(), "", SortBy::State)), ["Ana", "bo", "Cy", "Di"]);
-        assert_eq!(names(arranged(rows.clone(), "", SortBy::Name)), ["Ana", "bo", "Cy", "Di"]);
-        assert_eq!(names(arranged(rows.clone(), "", SortBy::Bitrate)), ["bo", "Ana", "Cy", "Di"]);
-        assert_eq!(names(arranged(rows.clone(), "streaming", SortBy::Bitrate)), ["bo", "Ana"]);
-        assert_eq!(names(arranged(rows, "failed", SortBy::State)), Vec::<String>::new());
+        assert_eq!(names(arranged(rows.clone(), only(""), SortBy::State)), ["Ana", "bo", "Cy", "Di"]);
+        assert_eq!(names(arranged(rows.clone(), only(""), SortBy::Name)), ["Ana", "bo", "Cy", "Di"]);
+        assert_eq!(names(arranged(rows.clone(), only(""), SortBy::Bitrate)), ["bo", "Ana", "Cy", "Di"]);
+        assert_eq!(names(arranged(rows.clone(), only("streaming"), SortBy::Bitrate)), ["bo", "Ana"]);
+        assert_eq!(names(arranged(rows, only("failed"), SortBy::State)), Vec::<String>::new());
     }
 }

@@ -30,7 +30,7 @@ use crate::dashboard::{DashboardStatus, admin_dashboard};
 const SPARK_SAMPLES: usize = 60;
 
 /// Recent bitrates per destination id, oldest first (filled in the browser from the stream).
-type Bitrates = RwSignal<HashMap<String, Vec<u64>>>;
+type Bitrates = RwSignal<HashMap<crate::model::DestinationId, Vec<u64>>>;
 
 /// What the sections read, fetched once per page. The sections render inside a closure that
 /// runs again as `identity` and `first` resolve; resources made there would be fetched again

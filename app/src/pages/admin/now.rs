@@ -17,12 +17,12 @@ pub(super) fn Now(status: Signal<DashboardStatus>) -> impl IntoView {
                 let watching = s.watching.clone().unwrap_or_else(|| "no channel configured (FANOUT_YOUTUBE_CHANNEL)".into());
                 let live = match s.live.clone() {
                     Some(live) => view! {
-                        <div id="live" data-phase=live.phase.clone() class="flex flex-wrap items-start gap-3">
+                        <div id="live" data-phase=live.phase.to_string() class="flex flex-wrap items-start gap-3">
                             {live.thumbnail_url.clone().map(|src| view! { <img src=src alt="" class="h-20 w-36 rounded object-cover" /> })}
                             <div>
                                 <a href=live.url.clone() class="font-semibold text-indigo-700 underline" rel="noopener noreferrer" target="_blank">{live.title.clone()}</a>
                                 <p class="text-sm text-slate-600">
-                                    <span id="live-phase" class="font-medium">{live.phase.clone()}</span>
+                                    <span id="live-phase" class="font-medium">{live.phase.to_string()}</span>
                                     " for " {format_duration(live.phase_secs)}
                                 </p>
                             </div>
@@ -40,7 +40,7 @@ pub(super) fn Now(status: Signal<DashboardStatus>) -> impl IntoView {
                     {s.detection.clone().map(|d| view! { <p class="text-sm text-amber-800">{d}</p> })}
                     {live}
                     <p class="text-sm text-slate-600">"Ingest: " <span id="ingest">{input}</span>
-                        {s.ingest_state.clone().map(|state| format!(" · {state}"))}
+                        {s.ingest_state.map(|state| format!(" · {state}"))}
                         {s.ingest_error.clone().map(|e| view! { <span class="text-red-700">" · " {e}</span> })}
                     </p>
                 }

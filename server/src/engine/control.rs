@@ -4,6 +4,7 @@
 //! the transcode profile for the next live and the live an admin stopped (kept stopped across
 //! a restart).
 
+use app::model::DestinationId;
 use app::store::{SharedStore, StoreError, VideoId};
 use tokio::sync::{mpsc, oneshot};
 
@@ -21,8 +22,8 @@ pub enum Control {
     Stop,
     /// Restream the channel's current live again.
     Start,
-    /// Reconnect a destination now (by its id), or prepare a failed one again.
-    Retry(String),
+    /// Reconnect a destination now, or prepare a failed one again.
+    Retry(DestinationId),
     /// Set the titles of every streamed account's channels again.
     Retitle,
 }
@@ -87,11 +88,6 @@ pub async fn next_profile(store: &SharedStore, configured: TranscodeProfile) -> 
     }
 }
 
-/// The profile an admin chose for the next live, if any.
-pub async fn chosen_profile(store: &SharedStore) -> Result<Option<TranscodeProfile>, StoreError> {
-    Ok(store.meta(PROFILE_META).await?.and_then(|bytes| std::str::from_utf8(&bytes).ok().and_then(|s| s.parse().ok())))
-}
-
 /// Chooses the profile for the next live.
 pub async fn choose_profile(store: &SharedStore, profile: TranscodeProfile) -> Result<(), StoreError> {
     store.set_meta(PROFILE_META, Some(profile.to_string().as_bytes())).await
@@ -112,18 +108,5 @@ pub async fn held_live(store: &SharedStore) -> Option<VideoId> {
 pub async fn hold_live(store: &SharedStore, video: Option<&VideoId>) {
     if let Err(error) = store.set_meta(HELD_META, video.map(|v| v.0.as_bytes())).await {
         tracing::warn!(%error, "cannot store which live an admin stopped");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_profile_the_dashboard_offers_is_one_the_ingest_knows() {
-        for word in app::admin::TRANSCODE_PROFILES {
-            let profile: TranscodeProfile = word.parse().unwrap_or_else(|_| panic!("{word} is not a profile"));
-            assert_eq!(profile.to_string(), word);
-        }
     }
 }

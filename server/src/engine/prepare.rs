@@ -16,6 +16,9 @@ use crate::restream::api::{ApiError, RestreamApi};
 use crate::restream::titles::{LiveFacts, TitleTemplates};
 use crate::restream::tokens::{TokenError, TokenKeeper};
 
+/// How many accounts are prepared at once.
+pub const CONCURRENCY: usize = 16;
+
 /// Why an account could not be prepared.
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {

@@ -1,28 +1,27 @@
-//! One live's session: starts the fan-out (the relay, or Nimble: `backend`), prepares
-//! destinations, starts the ingest, then follows the input through the state machine (grace on
-//! loss, end after it), keeps the destinations in line with the store as accounts change during
-//! the live (`destinations`), carries out the admin's requests, and publishes its status. Every
-//! phase is stored, so a Fanout killed mid-live resumes the same live when it starts again.
+//! One live's task: starts the fan-out ([`Backend`]), prepares destinations, starts the
+//! ingest, then follows the input through the state machine (grace on loss, end after it),
+//! keeps the destinations in line with the store as accounts change during the live
+//! (`destinations`), carries out the admin's requests, and publishes its status. Every phase is
+//! stored, so a Fanout killed mid-live resumes the same live when it starts again.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::model::EventKind;
-use app::secrets::Cipher;
+use app::model::{DestinationId, EventKind};
 use app::store::{AccountId, Live, NewEvent, SharedStore, VideoId, now};
 use time::OffsetDateTime;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::backend::{Fanout, FanoutEvents};
+use crate::fanout::{Backend, BackendEvents};
 use super::control::{self, Control, ControlError, Request};
 use super::destinations::Destinations;
 use super::machine::{Effect, Happening, Machine, Phase};
-use super::prepare::{LiveFor, Preparer};
-use super::status::{EngineStatus, LiveView};
+use super::EngineParts;
+use super::prepare::LiveFor;
+use super::status::{DashboardStatus, LiveSummary};
 use crate::ingest::{Ingest, IngestConfig};
-use crate::relay::DestinationPolicy;
 use crate::restream::titles::LiveFacts;
 use crate::youtube::page::{LiveNow, watch_url};
 use crate::youtube::resolve::LiveStream;
@@ -83,33 +82,35 @@ impl InputWatch {
     }
 }
 
-/// What every session needs.
-pub struct SessionDeps {
-    /// The store.
-    pub store: SharedStore,
-    /// Opens the stream keys of direct destinations.
-    pub cipher: Arc<Cipher>,
-    /// Prepares destinations (`None` while no Restream app is configured).
-    pub preparer: Option<Preparer>,
-    /// How destinations behave (the built-in relay).
-    pub policy: DestinationPolicy,
-    /// Nimble Streamer fans out instead of the built-in relay, when set.
-    pub nimble: Option<super::nimble::NimbleSetup>,
+/// How the live is pulled: the ingest, and where its stream is resolved again.
+#[derive(Debug, Clone)]
+pub struct SourceSetup {
     /// How the ingest runs.
     pub ingest: IngestConfig,
-    /// How long a live waits for lost input.
-    pub grace: Duration,
-    /// How often destinations are reconciled with the accounts.
-    pub reconcile_every: Duration,
     /// The channel's `/live` page (to re-resolve the manifest).
     pub live_page: Url,
     /// The client YouTube pages are fetched with.
     pub youtube: reqwest::Client,
 }
 
-/// How a session ended.
+/// A live's clocks.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// How long a live waits for lost input.
+    pub grace: Duration,
+    /// How often destinations are reconciled with the store.
+    pub reconcile_every: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self { grace: Duration::from_secs(60), reconcile_every: Duration::from_secs(5) }
+    }
+}
+
+/// How a live's task ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionEnd {
+pub enum LiveEnd {
     /// The live ended (input gone past the grace).
     Ended,
     /// An admin stopped restreaming it.
@@ -118,14 +119,15 @@ pub enum SessionEnd {
     Interrupted,
 }
 
-struct Session<'a> {
-    deps: &'a SessionDeps,
+/// A live while its task runs.
+struct LiveTask<'a> {
+    parts: &'a EngineParts,
     live: Live,
     facts: LiveFacts,
     thumbnail: Option<String>,
     machine: Machine,
     phase_since: Instant,
-    fanout: Fanout,
+    fanout: Backend,
     destinations: Destinations,
     stored_tally: (u32, u32),
     /// Where preparation tasks send each account's outcome.
@@ -134,7 +136,7 @@ struct Session<'a> {
     preparing_stop: CancellationToken,
 }
 
-/// How a session begins.
+/// How a live's task begins.
 #[derive(Debug, Clone)]
 pub enum Opening {
     /// A live just noticed.
@@ -148,15 +150,15 @@ pub enum Opening {
 
 /// Runs the live until it ends, an admin stops it, or `stop`.
 pub async fn run(
-    deps: Arc<SessionDeps>,
+    parts: Arc<EngineParts>,
     detected: LiveNow,
     opening: Opening,
     nudge: Arc<Notify>,
     mut requests: mpsc::Receiver<Request>,
-    status: watch::Sender<EngineStatus>,
+    status: watch::Sender<DashboardStatus>,
     stop: CancellationToken,
-) -> SessionEnd {
-    let fanout = Fanout::start(&deps);
+) -> LiveEnd {
+    let fanout = Backend::start(&parts.backend);
     let at = now();
     let (stored, kind, message) = match opening {
         Opening::New => (None, EventKind::LiveDetected, format!("Live detected: “{}” ({})", detected.title, watch_url(&detected.video_id))),
@@ -188,12 +190,12 @@ pub async fn run(
     };
     let stored_tally = (live.peak_destinations, live.failures);
     let (prepared_sender, mut prepared) = mpsc::channel(64);
-    let mut session = Session {
-        deps: &deps,
+    let mut session = LiveTask {
+        parts: &parts,
         live,
         facts,
         thumbnail: detected.thumbnail_url.clone(),
-        machine: Machine::new(deps.grace),
+        machine: Machine::new(parts.timing.grace),
         phase_since: Instant::now(),
         fanout,
         destinations: Destinations::with_tally(stored_tally.0, stored_tally.1),
@@ -210,8 +212,8 @@ pub async fn run(
     let mut fanout_events = session.fanout.events();
 
     let manifest = detected.hls_manifest_url.as_deref().and_then(|u| Url::parse(u).ok());
-    let source = LiveStream::new(&detected.video_id, deps.live_page.clone(), deps.youtube.clone(), &deps.ingest.yt_dlp, manifest);
-    let ingest_config = IngestConfig { profile: control::next_profile(&deps.store, deps.ingest.profile).await, ..deps.ingest.clone() };
+    let source = LiveStream::new(&detected.video_id, parts.source.live_page.clone(), parts.source.youtube.clone(), &parts.source.ingest.yt_dlp, manifest);
+    let ingest_config = IngestConfig { profile: control::next_profile(&parts.store, parts.source.ingest.profile).await, ..parts.source.ingest.clone() };
     let ingest = Ingest::start(ingest_config, Arc::new(source), session.fanout.feed(), &stop);
     session.happen(Happening::Prepared).await;
 
@@ -219,15 +221,15 @@ pub async fn run(
     let mut watch_input = InputWatch::new(Instant::now());
     let mut restarts = Restarts(Instant::now());
     let mut tick = tokio::time::interval(Duration::from_millis(500));
-    let mut reconcile = tokio::time::interval(deps.reconcile_every);
+    let mut reconcile = tokio::time::interval(parts.timing.reconcile_every);
     let end = loop {
         tokio::select! {
-            () = stop.cancelled() => break SessionEnd::Interrupted,
+            () = stop.cancelled() => break LiveEnd::Interrupted,
             _ = tick.tick() => {
                 let returning = matches!(session.machine.phase(), Phase::Grace { had_input: true, .. });
                 let alive = watch_input.alive(&input.borrow(), Instant::now(), returning);
                 match session.happen(Happening::Input(alive)).await {
-                    Effect::End => break SessionEnd::Ended,
+                    Effect::End => break LiveEnd::Ended,
                     // A stalled pull (ffmpeg still connected, nothing new) is not waited out:
                     // the ingest starts again from a freshly resolved stream, and again now and
                     // then while the grace lasts.
@@ -235,7 +237,7 @@ pub async fn run(
                     _ if !alive => restarts.every(INPUT_RESTART_EVERY, &ingest),
                     _ => {}
                 }
-                if session.happen(Happening::Tick).await == Effect::End { break SessionEnd::Ended; }
+                if session.happen(Happening::Tick).await == Effect::End { break LiveEnd::Ended; }
                 session.publish(&status, &ingest);
             }
             _ = reconcile.tick() => session.reconcile().await,
@@ -247,13 +249,13 @@ pub async fn run(
                     let by = request.by.clone();
                     request.answer(Ok(format!("Restreaming of “{}” stopped", session.live.title)));
                     session.stopped_by(&by).await;
-                    break SessionEnd::Stopped;
+                    break LiveEnd::Stopped;
                 }
                 session.carry_out(request).await;
             }
         }
     };
-    if end == SessionEnd::Ended {
+    if end == LiveEnd::Ended {
         session.event(EventKind::LiveStateChanged, format!("Live ended: “{}”", session.live.title)).await;
     }
     ingest.stop();
@@ -263,19 +265,19 @@ pub async fn run(
     status.send_modify(|s| {
         s.live = None;
         s.destinations.clear();
-        s.ingest = None;
-        s.input = Default::default();
+        (s.ingest_state, s.ingest_error, s.ingest_restarts) = (None, None, 0);
+        (s.input_publishing, s.input_bps, s.input_bytes) = (false, 0, 0);
     });
     end
 }
 
-impl Session<'_> {
+impl LiveTask<'_> {
     /// Feeds the state machine; stores and announces what changed.
     async fn happen(&mut self, what: Happening) -> Effect {
         let (changed, effect) = self.machine.apply(what, Instant::now());
         match effect {
             Effect::InputLost => {
-                let secs = self.deps.grace.as_secs();
+                let secs = self.parts.timing.grace.as_secs();
                 self.event(EventKind::InputLost, format!("Input lost; waiting up to {secs} s for it to come back")).await;
             }
             Effect::InputRestored => self.event(EventKind::InputRestored, "Input back; the live goes on".into()).await,
@@ -290,7 +292,7 @@ impl Session<'_> {
                 Phase::Ended => self.live.ended_at = Some(at),
                 _ => {}
             }
-            if let Err(error) = self.deps.store.put_live(&self.live).await {
+            if let Err(error) = self.parts.store.put_live(&self.live).await {
                 tracing::warn!(%error, "could not store the live's state");
             }
             tracing::info!(video = %self.live.video_id, phase = %self.live.state, "live phase");
@@ -302,12 +304,12 @@ impl Session<'_> {
     /// prepared first are prepared by a task beside the loop, each outcome coming back on
     /// `self.prepared`.
     async fn reconcile(&mut self) {
-        let deps = self.deps;
-        let (events, joining) = self.destinations.reconcile(&deps.store, &deps.cipher, deps.preparer.is_some(), &self.fanout).await;
+        let parts = self.parts;
+        let (events, joining) = self.destinations.reconcile(&parts.store, &parts.cipher, parts.preparer.is_some(), &self.fanout).await;
         for event in events {
             self.record(event).await;
         }
-        if let Some(preparer) = deps.preparer.clone().filter(|_| !joining.is_empty()) {
+        if let Some(preparer) = parts.preparer.clone().filter(|_| !joining.is_empty()) {
             let (live, done) = (self.live_for(), self.prepared_sender.clone());
             let stop = self.preparing_stop.clone();
             tokio::spawn(async move {
@@ -343,16 +345,16 @@ impl Session<'_> {
         self.live.peak_destinations = self.destinations.peak;
         self.live.failures = self.destinations.failures;
         self.stored_tally = (self.live.peak_destinations, self.live.failures);
-        if let Err(error) = self.deps.store.put_live(&self.live).await {
+        if let Err(error) = self.parts.store.put_live(&self.live).await {
             tracing::warn!(%error, "could not store the live's tally");
         }
     }
 
-    /// Ends the live at an admin's request: stored as ended, and kept stopped.
+    /// Ends the live at an admin's request, through the state machine (stored as ended), and
+    /// keeps it stopped.
     async fn stopped_by(&mut self, by: &str) {
-        self.live.state = app::model::LiveState::Ended;
-        self.live.ended_at = Some(now());
-        control::hold_live(&self.deps.store, Some(&self.live.video_id)).await;
+        self.happen(Happening::Stop).await;
+        control::hold_live(&self.parts.store, Some(&self.live.video_id)).await;
         self.event(EventKind::AdminAction, format!("Restreaming of “{}” stopped by admin {by}", self.live.title)).await;
     }
 
@@ -367,13 +369,13 @@ impl Session<'_> {
         request.answer(outcome);
     }
 
-    async fn retry(&mut self, id: &str, by: &str) -> Result<String, ControlError> {
+    async fn retry(&mut self, id: &DestinationId, by: &str) -> Result<String, ControlError> {
         let name = self.destinations.name_of(id).ok_or(ControlError::UnknownDestination)?;
         if self.destinations.retry(&self.fanout, id) {
             self.event(EventKind::AdminAction, format!("{name}: reconnected now by admin {by}")).await;
             return Ok(format!("{name} is reconnecting"));
         }
-        if self.destinations.forget_failure(&AccountId::from_stored(id)) {
+        if id.account().is_some_and(|account| self.destinations.forget_failure(account)) {
             self.event(EventKind::AdminAction, format!("{name}: prepared again at the request of admin {by}")).await;
             self.reconcile().await;
             return Ok(format!("{name} was prepared again"));
@@ -384,9 +386,9 @@ impl Session<'_> {
     /// Sets every streamed account's titles again, in the background (500 accounts take a
     /// while; the live goes on meanwhile).
     async fn retitle(&mut self, by: &str) -> Result<String, ControlError> {
-        let preparer = self.deps.preparer.clone().ok_or(ControlError::NoRestream)?;
+        let preparer = self.parts.preparer.clone().ok_or(ControlError::NoRestream)?;
         let ids = self.destinations.joined_accounts();
-        let accounts: Vec<_> = match self.deps.store.accounts().await {
+        let accounts: Vec<_> = match self.parts.store.accounts().await {
             Ok(accounts) => accounts.into_iter().filter(|a| ids.contains(&a.id)).collect(),
             Err(error) => {
                 tracing::warn!(%error, "cannot read the accounts to title them again");
@@ -400,10 +402,9 @@ impl Session<'_> {
         Ok(format!("Setting the titles of {count} accounts again"))
     }
 
-    fn publish(&mut self, status: &watch::Sender<EngineStatus>, ingest: &Ingest) {
-        let destinations = self.destinations.views(self.fanout.statuses());
-        let live = LiveView {
-            video_id: self.live.video_id.0.clone(),
+    fn publish(&mut self, status: &watch::Sender<DashboardStatus>, ingest: &Ingest) {
+        let destinations = self.destinations.rows(self.fanout.statuses());
+        let live = LiveSummary {
             title: self.live.title.clone(),
             url: self.facts.url.clone(),
             thumbnail_url: self.thumbnail.clone(),
@@ -415,13 +416,17 @@ impl Session<'_> {
         status.send_modify(|s| {
             s.live = Some(live);
             s.destinations = destinations;
-            s.input = input;
-            s.ingest = Some(ingest);
+            s.input_publishing = input.publishing;
+            s.input_bps = input.bitrate_bps;
+            s.input_bytes = input.bytes_received;
+            s.ingest_state = Some(ingest.state);
+            s.ingest_error = ingest.last_error;
+            s.ingest_restarts = ingest.restarts;
         });
     }
 
     /// Stops the fan-out (Nimble: Fanout's rules removed) and records what it reported.
-    async fn shut_down(&self, events: &mut FanoutEvents) {
+    async fn shut_down(&self, events: &mut BackendEvents) {
         self.fanout.shutdown().await;
         for (kind, message) in events.drain() {
             self.event(kind, message).await;
@@ -435,7 +440,7 @@ impl Session<'_> {
     /// Records an event of this live.
     async fn record(&self, mut event: NewEvent) {
         event.video_id = Some(self.live.video_id.clone());
-        app::store::note(self.deps.store.as_ref(), event).await;
+        app::store::note(self.parts.store.as_ref(), event).await;
     }
 }
 

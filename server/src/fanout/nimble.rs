@@ -1,4 +1,4 @@
-//! The Nimble Streamer fan-out (`FANOUT_RELAY=nimble`): the live's destinations become
+//! The Nimble Streamer backend (`FANOUT_BACKEND=nimble`): the live's destinations become
 //! Fanout-owned RTMP republish rules on an existing Nimble, kept in line by
 //! [`fanout_nimble::NimbleBackend`] (sync on every change and every 5 s, stats every 2 s,
 //! Fanout's rules removed when the live ends); the ingest publishes to Nimble's RTMP
@@ -20,6 +20,8 @@ use fanout_nimble::{
 };
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
+
+use app::model::DestinationId;
 
 use crate::relay::{DestinationState, DestinationStatus, RtmpTarget};
 
@@ -44,10 +46,10 @@ impl NimbleSetup {
     }
 }
 
-/// One live's fan-out through Nimble.
-pub struct NimbleFanout {
+/// One live's backend through Nimble.
+pub struct Nimble {
     setup: NimbleSetup,
-    targets: Mutex<BTreeMap<String, RtmpTarget>>,
+    targets: Mutex<BTreeMap<DestinationId, RtmpTarget>>,
     desired: Arc<watch::Sender<Vec<Destination>>>,
     running: Mutex<Option<NimbleBackend>>,
     status: OnceLock<watch::Receiver<StatusMap>>,
@@ -60,9 +62,9 @@ pub struct NimbleFanout {
     cancel: CancellationToken,
 }
 
-impl std::fmt::Debug for NimbleFanout {
+impl std::fmt::Debug for Nimble {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NimbleFanout({})", self.setup.client.base_url())
+        write!(f, "Nimble({})", self.setup.client.base_url())
     }
 }
 
@@ -70,8 +72,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl NimbleFanout {
-    /// A fan-out with no destination; nothing is asked of Nimble before [`NimbleFanout::begin`].
+impl Nimble {
+    /// A fan-out with no destination; nothing is asked of Nimble before [`Nimble::begin`].
     pub fn new(setup: NimbleSetup) -> Self {
         Self {
             setup,
@@ -115,10 +117,10 @@ impl NimbleFanout {
 
     /// Adds destination `id`; the same target again reconnects it (its rule is deleted and made
     /// anew), another target replaces its rule.
-    pub fn add(&self, id: &str, target: RtmpTarget) {
+    pub fn add(&self, id: &DestinationId, target: RtmpTarget) {
         let mut targets = lock(&self.targets);
         let same = targets.get(id) == Some(&target);
-        targets.insert(id.to_string(), target);
+        targets.insert(id.clone(), target);
         if same {
             self.reconnect(id);
         } else {
@@ -127,7 +129,7 @@ impl NimbleFanout {
     }
 
     /// Removes destination `id` (its rule is deleted at once); `false` if there was none.
-    pub fn remove(&self, id: &str) -> bool {
+    pub fn remove(&self, id: &DestinationId) -> bool {
         let mut targets = lock(&self.targets);
         let removed = targets.remove(id).is_some();
         if removed {
@@ -137,19 +139,19 @@ impl NimbleFanout {
     }
 
     /// The ids of the destinations.
-    pub fn ids(&self) -> Vec<String> {
+    pub fn ids(&self) -> Vec<DestinationId> {
         lock(&self.targets).keys().cloned().collect()
     }
 
     /// Every destination's status, from Nimble's latest republish stats (connecting until a
     /// rule has some).
-    pub fn statuses(&self) -> BTreeMap<String, DestinationStatus> {
+    pub fn statuses(&self) -> BTreeMap<DestinationId, DestinationStatus> {
         let reported = self.status.get().map(|status| status.borrow().clone()).unwrap_or_default();
         let problem = lock(&self.problem).clone();
         lock(&self.targets)
             .keys()
             .map(|id| {
-                let mut status = reported.get(id).map(status_of).unwrap_or_default();
+                let mut status = reported.get(&id.to_string()).map(status_of).unwrap_or_default();
                 if status.last_error.is_none() {
                     status.last_error.clone_from(&problem);
                 }
@@ -158,7 +160,7 @@ impl NimbleFanout {
             .collect()
     }
 
-    /// The backend's reports from now on (`None` before [`NimbleFanout::begin`]).
+    /// The backend's reports from now on (`None` before [`Nimble::begin`]).
     pub fn events(&self) -> NimbleEvents {
         NimbleEvents { events: self.events.subscribe(), problem: Arc::clone(&self.problem) }
     }
@@ -181,7 +183,7 @@ impl NimbleFanout {
     }
 
     /// Deletes destination `id`'s rule, then has the backend sync (which makes it again).
-    fn reconnect(&self, id: &str) {
+    fn reconnect(&self, id: &DestinationId) {
         let (client, desired, id) = (self.setup.client.clone(), Arc::clone(&self.desired), id.to_string());
         tokio::spawn(async move {
             match fanout_nimble::sync::remove_owned_by(&client, &id).await {
@@ -197,7 +199,7 @@ impl NimbleFanout {
     }
 }
 
-impl Drop for NimbleFanout {
+impl Drop for Nimble {
     fn drop(&mut self) {
         // The backend removes Fanout's rules on its own once cancelled.
         self.cancel.cancel();
@@ -262,13 +264,13 @@ impl NimbleEvents {
 pub fn describe(event: &BackendEvent) -> Option<(EventKind, String)> {
     match event {
         BackendEvent::AuthFailed { message } | BackendEvent::Unreachable { message } | BackendEvent::ApiFailed { message } => {
-            Some((EventKind::FanoutBackend, message.clone()))
+            Some((EventKind::Backend, message.clone()))
         }
         BackendEvent::StepsFailed { failures } => {
-            Some((EventKind::FanoutBackend, format!("Nimble: {} (tried again within 5 s)", failures.join("; "))))
+            Some((EventKind::Backend, format!("Nimble: {} (tried again within 5 s)", failures.join("; "))))
         }
         BackendEvent::CleanupFailed { message } => Some((
-            EventKind::FanoutBackend,
+            EventKind::Backend,
             format!(
                 "Nimble: Fanout's republish rules could not all be removed at the end of the live ({message}); the next \
                  live removes them, or delete the rules marked fanout=… by hand"
@@ -278,7 +280,7 @@ pub fn describe(event: &BackendEvent) -> Option<(EventKind, String)> {
             tracing::info!(?created, ?deleted, "Nimble's republish rules synced");
             None
         }
-        BackendEvent::Recovered => Some((EventKind::FanoutBackend, "Nimble: the management API works again".into())),
+        BackendEvent::Recovered => Some((EventKind::Backend, "Nimble: the management API works again".into())),
         BackendEvent::Cleaned { removed } => {
             tracing::info!(removed, "Fanout's republish rules removed from Nimble");
             None
@@ -287,8 +289,8 @@ pub fn describe(event: &BackendEvent) -> Option<(EventKind, String)> {
 }
 
 /// The destinations Nimble should republish to.
-fn desired(targets: &BTreeMap<String, RtmpTarget>) -> Vec<Destination> {
-    targets.iter().map(|(id, target)| destination(id, target)).collect()
+fn desired(targets: &BTreeMap<DestinationId, RtmpTarget>) -> Vec<Destination> {
+    targets.iter().map(|(id, target)| destination(&id.to_string(), target)).collect()
 }
 
 /// A destination as Nimble's rule sync takes it.
@@ -323,6 +325,10 @@ fn status_of(status: &RepublishStatus) -> DestinationStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn id(account: &str) -> DestinationId {
+        DestinationId::Account(app::model::AccountId::from_stored(account))
+    }
 
     fn target(url: &str) -> RtmpTarget {
         RtmpTarget::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"))
@@ -359,10 +365,10 @@ mod tests {
     #[test]
     fn problems_and_recoveries_are_recorded_and_routine_syncs_only_logged() {
         let refused = BackendEvent::AuthFailed { message: "Nimble refused the management token".into() };
-        assert_eq!(describe(&refused).map(|(kind, _)| kind), Some(EventKind::FanoutBackend));
+        assert_eq!(describe(&refused).map(|(kind, _)| kind), Some(EventKind::Backend));
         let cleanup = describe(&BackendEvent::CleanupFailed { message: "timeout".into() });
         assert!(cleanup.is_some_and(|(_, message)| message.contains("timeout")));
-        assert_eq!(describe(&BackendEvent::Recovered).map(|(kind, _)| kind), Some(EventKind::FanoutBackend), "a recovery is recorded too");
+        assert_eq!(describe(&BackendEvent::Recovered).map(|(kind, _)| kind), Some(EventKind::Backend), "a recovery is recorded too");
         assert_eq!(describe(&BackendEvent::Synced { created: vec!["a".into()], deleted: vec![] }), None);
         assert_eq!(describe(&BackendEvent::Cleaned { removed: 2 }), None);
     }
@@ -373,13 +379,14 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let setup =
             NimbleSetup::new(client, Source { app: "fanout".into(), stream: "live".into() }, target("rtmp://x/fanout/live"));
-        let fanout = NimbleFanout::new(setup);
-        fanout.add("a", target("rtmp://h/live/ka"));
-        fanout.add("b", target("rtmp://h/live/kb"));
-        assert!(fanout.remove("a") && !fanout.remove("a"));
-        assert_eq!(fanout.ids(), ["b"]);
+        let fanout = Nimble::new(setup);
+        let (a, b) = (id("a"), id("b"));
+        fanout.add(&a, target("rtmp://h/live/ka"));
+        fanout.add(&b, target("rtmp://h/live/kb"));
+        assert!(fanout.remove(&a) && !fanout.remove(&a));
+        assert_eq!(fanout.ids(), [b.clone()]);
         assert_eq!(fanout.desired.borrow().iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["b"]);
-        assert_eq!(fanout.statuses()["b"].state, DestinationState::Connecting);
+        assert_eq!(fanout.statuses()[&b].state, DestinationState::Connecting);
         assert!(lock(&fanout.running).is_none(), "no backend before begin");
         assert!(fanout.events().drain().is_empty(), "and nothing reported");
         fanout.shutdown().await;
@@ -402,13 +409,13 @@ mod tests {
         let client = NimbleClient::new(&stand_in.url(), fanout_nimble::Secret::new(TOKEN)).unwrap_or_else(|e| panic!("{e}"));
         let setup =
             NimbleSetup::new(client, Source { app: "fanout".into(), stream: "live".into() }, target("rtmp://x/fanout/live"));
-        let fanout = NimbleFanout::new(setup);
+        let fanout = Nimble::new(setup);
         let rule_ids = || stand_in.rules().iter().filter_map(|r| r["id"].as_str().map(String::from)).collect::<Vec<_>>();
-        fanout.add("a", target("rtmp://h/live/ka"));
+        fanout.add(&id("a"), target("rtmp://h/live/ka"));
         fanout.begin();
         wait_for("one rule made", || rule_ids().len() == 1).await;
         let first = rule_ids();
-        fanout.add("a", target("rtmp://h/live/ka"));
+        fanout.add(&id("a"), target("rtmp://h/live/ka"));
         wait_for("the rule made anew", || rule_ids().len() == 1 && rule_ids() != first).await;
         fanout.shutdown().await;
         assert!(stand_in.rules().is_empty(), "the rules go at shutdown");

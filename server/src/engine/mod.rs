@@ -1,18 +1,27 @@
-//! The live engine: watches the channel (`youtube::detect`), and for each live runs one session
-//! ([`runner`]): titles and keys through `restream`, the pull through `ingest`, the fan-out
-//! through `relay` — or Nimble Streamer's republish rules (`backend`, `nimble`). One live at
-//! a time — a second one seen meanwhile is recorded and left alone.
-//! A live still open in the store when Fanout starts is resumed if the channel is still live
-//! with it, and closed otherwise. Status flows out on a `watch` channel; nothing downstream
-//! calls back up.
+//! The live engine: watches the channel (`youtube::detect`), and for each live runs one task
+//! ([`live`]): titles and keys through `restream`, the pull through `ingest`, the fan-out
+//! through the [`crate::fanout::Backend`]. One live at a time — a second one seen meanwhile is
+//! recorded and left alone. A live still open in the store when Fanout starts is resumed if the
+//! channel is still live with it, and closed otherwise. Status flows out on a `watch` channel;
+//! nothing downstream calls back up.
+//!
+//! # Layout
+//!
+//! - [`machine`] — a live's life as pure state (detected → preparing → streaming ⇄ grace →
+//!   ended), fed what happens, answering what to do.
+//! - [`live`] — one live's task: the backend, the ingest, the loop that follows the input,
+//!   reconciles destinations and carries out the admin's requests.
+//! - [`destinations`] — which destinations a live has: a pure [`destinations::plan`] from the
+//!   store's accounts and direct destinations, and its application to the backend.
+//! - [`prepare`] — an account made ready (token, titles, stream key), beside the live's loop.
+//! - [`control`] — the admin's requests to the engine, and what outlives a live.
+//! - [`status`] — what the engine publishes for the dashboard and `/metrics`.
 
-pub mod backend;
 pub mod control;
 pub mod destinations;
+pub mod live;
 pub mod machine;
-pub mod nimble;
 pub mod prepare;
-pub mod runner;
 pub mod status;
 
 use std::collections::HashSet;
@@ -26,13 +35,42 @@ use tokio_util::sync::CancellationToken;
 
 use crate::youtube::detect::{self, DetectorConfig, Observation};
 use control::{Control, ControlError, Request};
-use runner::{Opening, SessionDeps, SessionEnd};
-pub use status::EngineStatus;
+use live::{LiveEnd, Opening};
+pub use status::DashboardStatus;
+
+/// What every live of the engine runs on. Each part goes where it is used: the store and the
+/// cipher to the destinations, the preparer to the accounts, the backend's setup to the fan-out,
+/// the source's to the ingest.
+pub struct EngineParts {
+    /// The store.
+    pub store: app::store::SharedStore,
+    /// Opens the stream keys of direct destinations.
+    pub cipher: Arc<app::secrets::Cipher>,
+    /// Prepares destinations (`None` while no Restream app is configured).
+    pub preparer: Option<prepare::Preparer>,
+    /// What fans the lives out.
+    pub backend: crate::fanout::Setup,
+    /// How the live is pulled.
+    pub source: live::SourceSetup,
+    /// How long a live waits for lost input, and how often its destinations are reconciled.
+    pub timing: live::Timing,
+}
+
+/// Why the engine could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// An HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The client of Nimble's management API could not be built.
+    #[error(transparent)]
+    Nimble(#[from] fanout_nimble::NimbleError),
+}
 
 /// A running engine.
 #[derive(Clone)]
 pub struct Engine {
-    status: watch::Receiver<EngineStatus>,
+    status: watch::Receiver<DashboardStatus>,
     nudge: Arc<Notify>,
     requests: mpsc::Sender<Request>,
     task: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
@@ -44,14 +82,59 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// What the engine is built from: the validated settings and the services the web face shares
+/// with it.
+#[derive(Clone)]
+pub struct Services {
+    /// The store.
+    pub store: app::store::SharedStore,
+    /// The cipher tokens and keys are sealed with.
+    pub cipher: Arc<app::secrets::Cipher>,
+    /// Restream's OAuth client, when an app is configured.
+    pub oauth: Option<crate::restream::oauth::RestreamOAuth>,
+    /// Restream's API client.
+    pub api: crate::restream::api::RestreamApi,
+    /// The per-account token locks (shared with the web handlers).
+    pub locks: crate::restream::tokens::AccountLocks,
+}
+
 impl Engine {
+    /// The engine the settings describe — `None` when no channel is watched — started and
+    /// running until `stop`.
+    pub fn from_settings(settings: &crate::config::Settings, services: Services, stop: &CancellationToken) -> Result<Option<Self>, EngineError> {
+        let Some(channel) = settings.youtube_channel.clone() else { return Ok(None) };
+        let engine = &settings.engine;
+        let detector = DetectorConfig { base: engine.youtube_url.clone(), channel, poll: engine.poll };
+        let preparer = services.oauth.clone().map(|oauth| prepare::Preparer {
+            store: services.store.clone(),
+            tokens: crate::restream::tokens::TokenKeeper::new(services.store.clone(), Arc::clone(&services.cipher), oauth, services.locks.clone()),
+            api: services.api.clone(),
+            templates: crate::restream::titles::TitleTemplates { title: engine.title_template.clone(), description: engine.description_template.clone() },
+            ingest_base: engine.restream_ingest.clone(),
+            concurrency: prepare::CONCURRENCY,
+        });
+        let parts = EngineParts {
+            store: services.store,
+            cipher: services.cipher,
+            preparer,
+            backend: crate::fanout::Setup::from_settings(&engine.backend)?,
+            source: live::SourceSetup {
+                ingest: crate::ingest::IngestConfig { ffmpeg: engine.ffmpeg.clone(), yt_dlp: engine.yt_dlp.clone(), mode: engine.pull, profile: engine.transcode },
+                live_page: detector.live_page(),
+                youtube: detect::youtube_client()?,
+            },
+            timing: live::Timing { grace: engine.grace, ..live::Timing::default() },
+        };
+        Ok(Some(Self::start(detector, parts, stop.child_token())))
+    }
+
     /// Starts watching the channel; runs until `stop`.
-    pub fn start(detector: DetectorConfig, deps: SessionDeps, stop: CancellationToken) -> Self {
-        let status = watch::Sender::new(EngineStatus { watching: Some(detector.channel.to_string()), ..EngineStatus::default() });
+    pub fn start(detector: DetectorConfig, parts: EngineParts, stop: CancellationToken) -> Self {
+        let status = watch::Sender::new(DashboardStatus { watching: Some(detector.channel.to_string()), ..DashboardStatus::default() });
         let receiver = status.subscribe();
         let nudge = Arc::new(Notify::new());
         let (requests, received) = mpsc::channel(16);
-        let task = tokio::spawn(supervise(detector, Arc::new(deps), status, Arc::clone(&nudge), received, stop));
+        let task = tokio::spawn(supervise(detector, Arc::new(parts), status, Arc::clone(&nudge), received, stop));
         Self { status: receiver, nudge, requests, task: Arc::new(std::sync::Mutex::new(Some(task))) }
     }
 
@@ -61,7 +144,7 @@ impl Engine {
     }
 
     /// Watches the engine's status.
-    pub fn status(&self) -> watch::Receiver<EngineStatus> {
+    pub fn status(&self) -> watch::Receiver<DashboardStatus> {
         self.status.clone()
     }
 
@@ -79,36 +162,36 @@ impl Engine {
     }
 }
 
-async fn record(deps: &SessionDeps, kind: EventKind, message: String) {
-    app::store::note(deps.store.as_ref(), NewEvent::now(kind, message)).await;
+async fn record(parts: &EngineParts, kind: EventKind, message: String) {
+    app::store::note(parts.store.as_ref(), NewEvent::now(kind, message)).await;
 }
 
 async fn supervise(
     detector: DetectorConfig,
-    deps: Arc<SessionDeps>,
-    status: watch::Sender<EngineStatus>,
+    parts: Arc<EngineParts>,
+    status: watch::Sender<DashboardStatus>,
     nudge: Arc<Notify>,
     mut requests: mpsc::Receiver<Request>,
     stop: CancellationToken,
 ) {
-    let mut open: Option<Live> = match deps.store.recent_lives(10).await {
-        Ok(lives) => lives.into_iter().find(runner::is_open),
+    let mut open: Option<Live> = match parts.store.recent_lives(10).await {
+        Ok(lives) => lives.into_iter().find(live::is_open),
         Err(error) => {
             tracing::warn!(%error, "cannot read past lives; nothing to resume");
             None
         }
     };
-    let mut observations = detect::spawn(detector, deps.youtube.clone(), stop.child_token());
+    let mut observations = detect::spawn(detector, parts.source.youtube.clone(), stop.child_token());
     let mut running: Option<Running> = None;
     // Lives not to restream again while the channel still shows them: ended, or stopped by an
     // admin (that one is kept across a restart).
-    let mut ended: HashSet<String> = control::held_live(&deps.store).await.map(|v| v.0).into_iter().collect();
+    let mut ended: HashSet<String> = control::held_live(&parts.store).await.map(|v| v.0).into_iter().collect();
     let mut second_lives: HashSet<String> = HashSet::new();
     let mut last_problem: Option<String> = None;
     loop {
         let session_done = async {
             match running.as_mut() {
-                Some(session) => (&mut session.task).await.unwrap_or(SessionEnd::Interrupted),
+                Some(session) => (&mut session.task).await.unwrap_or(LiveEnd::Interrupted),
                 None => std::future::pending().await,
             }
         };
@@ -116,12 +199,12 @@ async fn supervise(
             () = stop.cancelled() => break,
             Some(request) = requests.recv() => {
                 let observation = observations.borrow().clone();
-                let start = |live, opening| Running::start(&deps, live, opening, &nudge, &status, &stop);
-                handle(request, &deps, &mut running, &mut ended, observation, start).await;
+                let start = |live, opening| Running::start(&parts, live, opening, &nudge, &status, &stop);
+                handle(request, &parts, &mut running, &mut ended, observation, start).await;
             }
             end = session_done => {
                 if let Some(session) = running.take()
-                    && matches!(end, SessionEnd::Ended | SessionEnd::Stopped)
+                    && matches!(end, LiveEnd::Ended | LiveEnd::Stopped)
                 {
                     ended.insert(session.video);
                 }
@@ -144,7 +227,7 @@ async fn supervise(
                         Some(session) if session.video != live.video_id => {
                             if second_lives.insert(live.video_id.clone()) {
                                 let message = format!("A second live, “{}”, started while another is restreamed: it is ignored", live.title);
-                                record(&deps, EventKind::SecondLiveIgnored, message).await;
+                                record(&parts, EventKind::SecondLiveIgnored, message).await;
                             }
                         }
                         Some(_) => {}
@@ -152,23 +235,23 @@ async fn supervise(
                         None => {
                             let resumed = match open.take() {
                                 Some(stored) if stored.video_id.0 == live.video_id => Some(stored),
-                                Some(stale) => { runner::close(&deps.store, stale, now()).await; None }
+                                Some(stale) => { live::close(&parts.store, stale, now()).await; None }
                                 None => None,
                             };
                             let opening = resumed.map_or(Opening::New, Opening::Resumed);
-                            running = Some(Running::start(&deps, live, opening, &nudge, &status, &stop));
+                            running = Some(Running::start(&parts, live, opening, &nudge, &status, &stop));
                         }
                     },
                     Observation::NotLive(_) | Observation::Ended(_) => {
                         last_problem = None;
                         if let Some(stale) = open.take() {
-                            runner::close(&deps.store, stale, now()).await;
+                            live::close(&parts.store, stale, now()).await;
                         }
                     }
                     Observation::Unreadable(reason) => {
                         if last_problem.as_deref() != Some(reason.as_str()) {
                             tracing::warn!("{reason}");
-                            record(&deps, EventKind::DetectionProblem, reason.clone()).await;
+                            record(&parts, EventKind::DetectionProblem, reason.clone()).await;
                             last_problem = Some(reason);
                         }
                     }
@@ -185,21 +268,21 @@ async fn supervise(
 struct Running {
     video: String,
     requests: mpsc::Sender<Request>,
-    task: JoinHandle<SessionEnd>,
+    task: JoinHandle<LiveEnd>,
 }
 
 impl Running {
     fn start(
-        deps: &Arc<SessionDeps>,
+        parts: &Arc<EngineParts>,
         live: crate::youtube::page::LiveNow,
         opening: Opening,
         nudge: &Arc<Notify>,
-        status: &watch::Sender<EngineStatus>,
+        status: &watch::Sender<DashboardStatus>,
         stop: &CancellationToken,
     ) -> Self {
         let (requests, received) = mpsc::channel(8);
         let video = live.video_id.clone();
-        let task = tokio::spawn(runner::run(Arc::clone(deps), live, opening, Arc::clone(nudge), received, status.clone(), stop.child_token()));
+        let task = tokio::spawn(live::run(Arc::clone(parts), live, opening, Arc::clone(nudge), received, status.clone(), stop.child_token()));
         Self { video, requests, task }
     }
 }
@@ -207,7 +290,7 @@ impl Running {
 /// Answers an admin's request: start here; everything else is the running session's.
 async fn handle(
     request: Request,
-    deps: &Arc<SessionDeps>,
+    parts: &Arc<EngineParts>,
     running: &mut Option<Running>,
     ended: &mut HashSet<String>,
     observation: Option<Observation>,
@@ -228,8 +311,8 @@ async fn handle(
         return request.answer(Err(ControlError::NoLive));
     };
     ended.remove(&live.video_id);
-    control::hold_live(&deps.store, None).await;
-    let stored = match deps.store.live(&app::store::VideoId(live.video_id.clone())).await {
+    control::hold_live(&parts.store, None).await;
+    let stored = match parts.store.live(&app::store::VideoId(live.video_id.clone())).await {
         Ok(stored) => stored,
         Err(error) => {
             tracing::warn!(%error, "cannot read the stored live; starting it afresh");
