@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
         .env("FANOUT_YOUTUBE_CHANNEL", "@FanoutTestChannel")
         .env("FANOUT_RATE_LIMIT", "1000")
         .env("FANOUT_PORT_MBPS", "1000")
-        .env("FANOUT_ADMIN_USERS", format!("{}:{}", ADMIN.0, server::admin::users::hash_password(ADMIN.1)?));
+        .env("FANOUT_ADMIN_USERS", format!("{}:{}", ADMIN.0, server::access::users::hash_password(ADMIN.1)?));
     let media = if live {
         let youtube = YoutubeStandIn::start().await.context("cannot start the YouTube stand-in")?;
         let sink = Arc::new(NginxSink::start(dir.path(), "sinks").await.context("cannot start the nginx sink")?);

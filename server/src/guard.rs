@@ -1,7 +1,6 @@
-//! Request guards: state-changing requests must come from Fanout's own pages (same origin), and
-//! public actions are rate-limited per client address, answered with a real 429 page.
-
-use std::net::SocketAddr;
+//! Request guards: state-changing requests must come from Fanout's own pages (same origin, see
+//! `crate::origin`), and public actions are rate-limited per client address, answered with a
+//! real 429 page.
 
 use app::abuse::{ClientAddress, PublicRateLimit};
 use axum::extract::{Request, State};
@@ -9,27 +8,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::http::render_page;
+use crate::pages::render_page;
 use crate::state::AppState;
-
-/// The origins (`scheme://host[:port]`) Fanout's own pages are served from.
-#[derive(Debug, Clone)]
-pub struct OwnOrigins(Vec<String>);
-
-impl OwnOrigins {
-    /// The public URL's origin, and the bound address's (with `localhost` for loopback).
-    pub fn new(public_url: &url::Url, bound: SocketAddr) -> Self {
-        let mut origins = vec![public_url.origin().ascii_serialization(), format!("http://{bound}")];
-        if bound.ip().is_loopback() {
-            origins.push(format!("http://localhost:{}", bound.port()));
-        }
-        Self(origins)
-    }
-
-    fn allows(&self, origin: &str) -> bool {
-        self.0.iter().any(|own| own.eq_ignore_ascii_case(origin))
-    }
-}
 
 /// Refuses (403) a state-changing request a browser sent from another page than Fanout's own.
 /// Browsers say where a request comes from in `Sec-Fetch-Site`, which is trusted first

@@ -4,6 +4,7 @@
 #![deny(unsafe_code, rust_2018_idioms)]
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod admin;
 pub mod check;
 pub mod child;
@@ -19,6 +20,8 @@ pub mod ingest;
 pub mod manage;
 pub mod metrics;
 pub mod nimble_config;
+pub mod origin;
+pub mod pages;
 pub mod relay;
 pub mod restream;
 pub mod serve;

@@ -61,7 +61,7 @@ fn hash_password() -> ExitCode {
         std::io::stdin().lock().read_line(&mut line).map(|_| line.trim_end_matches(['\r', '\n']).to_string())
     };
     let hashed = match password {
-        Ok(password) => server::admin::users::hash_password(&password),
+        Ok(password) => server::access::users::hash_password(&password),
         Err(error) => {
             eprintln!("fanout hash-password: cannot read the password: {error}");
             return ExitCode::FAILURE;

@@ -46,6 +46,9 @@ pub async fn run(args: &ConfigArgs, face: Face) -> anyhow::Result<()> {
     state.report = std::sync::Arc::new(report);
     crate::metrics::handle();
     state.start_engine(&stop)?;
+    if let Some(engine) = &state.engine {
+        crate::metrics::export(engine.status(), stop.child_token());
+    }
     if state.engine.is_none() && face == Face::EngineOnly {
         tracing::warn!("FANOUT_YOUTUBE_CHANNEL is not set: the engine has no channel to watch");
     }

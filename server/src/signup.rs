@@ -15,13 +15,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::http::render_page;
+use crate::pages::render_page;
 use crate::restream::api::ApiError;
 use crate::restream::oauth::OAuthError;
 use crate::state::AppState;
 
-/// The path Restream.io sends volunteers back to (register `<public URL>` + this with the app).
-pub const CALLBACK_PATH: &str = "/oauth/restream/callback";
+pub use crate::restream::oauth::CALLBACK_PATH;
 
 /// `POST /`: the sign-up form posted without JavaScript. A valid form goes on to Restream.io
 /// (303, with the sign-up's state in a short-lived cookie, so a volunteer who declines there

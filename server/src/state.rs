@@ -13,15 +13,14 @@ use app::signup::start::{AuthorizeUrl, SignupService};
 use app::store::{self, KeyCheck, SharedStore, StoreError, StoreLocation};
 use axum::extract::FromRef;
 use leptos::config::{Env, LeptosOptions};
-use leptos::prelude::provide_context;
 use url::Url;
 
 use crate::config::Settings;
-use crate::guard::OwnOrigins;
+use crate::origin::OwnOrigins;
 use crate::restream::api::RestreamApi;
 use crate::restream::oauth::{OAuthError, RestreamOAuth};
 use crate::restream::{Endpoints, http_client};
-use crate::signup::CALLBACK_PATH;
+use crate::restream::oauth::CALLBACK_PATH;
 
 /// Why the server could not assemble its state.
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +78,7 @@ pub struct AppState {
     /// What is not configured yet, for the pages.
     pub setup: SetupStatus,
     /// The admin dashboard's door (users, sessions, failed logins).
-    pub admin: crate::admin::AdminAccess,
+    pub admin: crate::access::AdminAccess,
     /// One lock per account, held by whatever replaces its tokens (refresh, disconnect,
     /// reconnection, deletion).
     pub account_locks: crate::restream::tokens::AccountLocks,
@@ -156,7 +155,7 @@ impl AppState {
             public_url: PublicUrl(public_url.as_str().trim_end_matches('/').to_string()),
             engine: None,
             setup,
-            admin: crate::admin::AdminAccess {
+            admin: crate::access::AdminAccess {
                 users: settings.admin_users.clone(),
                 secure_cookies: public_url.scheme() == "https",
                 ..Default::default()
@@ -167,8 +166,7 @@ impl AppState {
         })
     }
 
-    /// Starts the live engine when a channel is watched (until `stop`), and the metrics that
-    /// follow it.
+    /// Starts the live engine when a channel is watched (until `stop`).
     pub fn start_engine(&mut self, stop: &tokio_util::sync::CancellationToken) -> Result<(), StartError> {
         let services = crate::engine::Services {
             store: self.store.clone(),
@@ -178,9 +176,6 @@ impl AppState {
             locks: self.account_locks.clone(),
         };
         self.engine = crate::engine::Engine::from_settings(&self.settings, services, stop)?;
-        if let Some(engine) = &self.engine {
-            crate::metrics::export(engine.status(), stop.child_token());
-        }
         Ok(())
     }
 
@@ -189,21 +184,6 @@ impl AppState {
         if let Some(engine) = &self.engine {
             engine.nudge();
         }
-    }
-
-    /// Puts what server functions need into the Leptos context of a request.
-    pub fn provide_contexts(&self) {
-        provide_context(self.setup.clone());
-        provide_context(self.store.clone());
-        provide_context(self.signup.clone());
-        provide_context(self.rate_limit.clone());
-        provide_context(self.links.clone());
-        provide_context(self.public_url.clone());
-        provide_context(crate::admin::dashboard::source(self));
-        provide_context(app::admin::SettingsView {
-            rows: Arc::clone(&self.report),
-            profile_configured: self.settings.engine.transcode,
-        });
     }
 }
 

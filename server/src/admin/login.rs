@@ -11,7 +11,6 @@
 //! run on two threads of their own: each keeps one argon2 buffer's worth of memory, where
 //! checks spread over a blocking pool of hundreds of threads would keep one each.
 
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use app::abuse::{ClientAddress, PublicRateLimit};
@@ -19,21 +18,15 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::mpsc;
 
-use super::{AdminSessions, LOGIN_PATH, redirect, session};
+use super::{LOGIN_PATH, redirect};
+use crate::access::{AdminSessions, session};
 use crate::state::AppState;
 
 /// The longest admin name (as `FANOUT_ADMIN_USERS` allows).
 pub const MAX_NAME: usize = 64;
 /// The longest password checked (argon2 hashes any length; nobody types more).
 pub const MAX_PASSWORD: usize = 1024;
-/// How many passwords are checked at once (threads of their own).
-const CONCURRENT_CHECKS: usize = 2;
-/// How many checks may wait for a thread.
-const QUEUED_CHECKS: usize = 4;
-/// How long a login waits for a free check before it is refused as busy.
-const CHECK_WAIT: Duration = Duration::from_secs(1);
 
 /// The login form.
 #[derive(Debug, serde::Deserialize)]
@@ -44,51 +37,6 @@ pub struct LoginForm {
     /// The password (never logged).
     #[serde(default)]
     pub password: String,
-}
-
-/// A password to check, and where the answer goes.
-struct Check {
-    users: super::AdminUsers,
-    name: String,
-    password: String,
-    answer: tokio::sync::oneshot::Sender<bool>,
-}
-
-/// The threads that check passwords, and the short queue in front of them.
-#[derive(Debug, Clone, Default)]
-pub struct PasswordChecks(Arc<OnceLock<mpsc::Sender<Check>>>);
-
-impl PasswordChecks {
-    fn queue(&self) -> &mpsc::Sender<Check> {
-        self.0.get_or_init(|| {
-            let (sender, receiver) = mpsc::channel::<Check>(QUEUED_CHECKS);
-            let receiver = Arc::new(std::sync::Mutex::new(receiver));
-            for n in 0..CONCURRENT_CHECKS {
-                let receiver = Arc::clone(&receiver);
-                let spawned = std::thread::Builder::new().name(format!("password-check-{n}")).spawn(move || {
-                    // argon2's working memory, allocated once and used for every check.
-                    let mut memory = Vec::new();
-                    loop {
-                        let next = receiver.lock().unwrap_or_else(std::sync::PoisonError::into_inner).blocking_recv();
-                        let Some(check) = next else { return };
-                        let _ = check.answer.send(check.users.verify_with(&check.name, &check.password, &mut memory));
-                    }
-                });
-                if let Err(error) = spawned {
-                    tracing::error!(%error, "cannot start a password-check thread");
-                }
-            }
-            sender
-        })
-    }
-
-    /// Checks `password` for `name`; `None` when the checks are all busy for [`CHECK_WAIT`].
-    async fn check(&self, users: super::AdminUsers, name: String, password: String) -> Option<bool> {
-        let slot = tokio::time::timeout(CHECK_WAIT, self.queue().reserve()).await.ok()?.ok()?;
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        slot.send(Check { users, name, password, answer });
-        answered.await.ok()
-    }
 }
 
 fn with_cookie(mut response: Response, cookie: &str) -> Response {
@@ -129,7 +77,7 @@ pub async fn login(State(state): State<AppState>, client: ClientAddress, Form(fo
         tracing::warn!(client = %client.0, "admin login with an oversized name or password");
         return redirect(&format!("{LOGIN_PATH}?failed=1"));
     }
-    let keys = super::throttle::keys(client, &name);
+    let keys = crate::access::throttle::keys(client, &name);
     // Counted before it is checked: a burst cannot run more checks than the throttle allows.
     if let Err(wait) = access.throttle.attempt(&keys) {
         return redirect(&format!("{LOGIN_PATH}?wait={}", wait.as_secs().max(1)));

@@ -1,17 +1,15 @@
-//! The admin dashboard's door: who may enter (`users`), the signed-in sessions (`session`),
-//! the slowing of failed logins (`throttle`), the login and logout handlers (`login`), and
-//! [`gate`], the middleware every admin page, server function and stream endpoint passes —
-//! no session, no entry (a page redirects to the login, anything else gets 401), and no
-//! state-changing admin request without the session's CSRF token.
+//! The admin dashboard's HTTP face: the login and logout handlers (`login`), [`gate`] — the
+//! middleware every admin page, server function and stream endpoint passes: no session, no
+//! entry (a page redirects to the login, anything else gets 401), and no state-changing admin
+//! request without the session's CSRF token — and the dashboard's actions (`accounts`,
+//! `controls`, `direct`) and data (`dashboard`). Who may enter and who is signed in is
+//! `crate::access`'s.
 
 pub mod accounts;
 pub mod controls;
 pub mod dashboard;
 pub mod direct;
 pub mod login;
-pub mod session;
-pub mod throttle;
-pub mod users;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -19,30 +17,14 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+pub use crate::access::AdminSession;
+use crate::access::session;
 use crate::state::AppState;
-pub use session::{AdminSession, AdminSessions};
-pub use throttle::LoginThrottle;
-pub use users::AdminUsers;
 
 /// The login page and form.
 pub const LOGIN_PATH: &str = "/admin/login";
 /// The header a script sends the CSRF token in (forms send the field `csrf`).
 pub const CSRF_HEADER: &str = "x-fanout-csrf";
-
-/// Everything the door needs.
-#[derive(Debug, Clone, Default)]
-pub struct AdminAccess {
-    /// Who may sign in.
-    pub users: AdminUsers,
-    /// Who is signed in.
-    pub sessions: AdminSessions,
-    /// Failed logins.
-    pub throttle: LoginThrottle,
-    /// The bound on password checks at once.
-    pub checks: login::PasswordChecks,
-    /// Whether cookies get `Secure` (the public URL is https).
-    pub secure_cookies: bool,
-}
 
 /// Whether `path` is behind the door: the admin pages (but the login), the admin server
 /// functions and the admin streams.

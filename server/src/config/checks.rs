@@ -265,8 +265,8 @@ pub(super) fn check_site_root(root: &Path, findings: &mut Findings) {
 }
 
 
-pub(super) fn check_admin_users(text: Option<&str>, findings: &mut Findings) -> Option<crate::admin::AdminUsers> {
-    match crate::admin::AdminUsers::parse(text.unwrap_or_default()) {
+pub(super) fn check_admin_users(text: Option<&str>, findings: &mut Findings) -> Option<crate::access::AdminUsers> {
+    match crate::access::AdminUsers::parse(text.unwrap_or_default()) {
         Ok(users) if users.is_empty() => {
             findings.push(Level::Warn, "FANOUT_ADMIN_USERS", "no admin: the dashboard stays closed (make one with `fanout hash-password`)");
             Some(users)

@@ -91,7 +91,7 @@ pub struct Settings {
     /// Whether `X-Forwarded-For` names the client.
     pub trust_forwarded_for: bool,
     /// Who may sign in to the admin dashboard.
-    pub admin_users: crate::admin::AdminUsers,
+    pub admin_users: crate::access::AdminUsers,
     /// The port's capacity (Mbit/s), when given.
     pub port_mbps: Option<u32>,
     /// How long events and disconnected accounts are kept.

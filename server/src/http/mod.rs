@@ -1,7 +1,7 @@
 //! The HTTP face: the router (health endpoints, the sign-up's form post and OAuth callback,
 //! manage actions, Leptos pages and server functions, static files), the layers every request
 //! passes — first of all [`canonical`], which refuses paths that routers could read two ways —
-//! and [`render_page`] for handlers that answer with a page.
+//! and [`listen`], the server under it all.
 
 pub mod canonical;
 pub mod listen;
@@ -10,10 +10,8 @@ use std::time::Duration;
 
 use app::abuse::TrustForwardedFor;
 use app::{App, shell};
-use axum::body::Body;
 use axum::extract::MatchedPath;
-use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Extension, Router, middleware};
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
@@ -38,7 +36,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
-        move || state.provide_contexts()
+        move || crate::pages::provide_contexts(&state)
     };
     let app = {
         let options = state.leptos.clone();
@@ -101,29 +99,4 @@ pub fn engine_router(state: AppState) -> Router {
         .layer(middleware::from_fn(canonical::refuse_non_canonical))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .with_state(state)
-}
-
-/// Renders the page at `uri` (path and query) as the router would for a GET with `headers`,
-/// with `extra` context added: for handlers that answer a post with a page.
-pub async fn render_page(
-    state: &AppState,
-    uri: &str,
-    headers: HeaderMap,
-    extra: impl Fn() + Clone + Send + Sync + 'static,
-) -> Response {
-    let context = {
-        let state = state.clone();
-        move || {
-            state.provide_contexts();
-            extra();
-        }
-    };
-    let options = state.leptos.clone();
-    let render = leptos_axum::render_app_async_with_context(context, move || shell(options.clone()));
-    let Ok(mut request) = Request::builder().method(Method::GET).uri(uri).body(Body::empty()) else {
-        tracing::error!(uri, "cannot build a request to render");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    *request.headers_mut() = headers;
-    render(request).await
 }

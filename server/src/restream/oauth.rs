@@ -167,6 +167,9 @@ pub enum OAuthError {
     Config(String),
 }
 
+/// The path Restream.io sends volunteers back to (register `<public URL>` + this with the app).
+pub const CALLBACK_PATH: &str = "/oauth/restream/callback";
+
 /// A fresh token pair.
 #[derive(Debug)]
 pub struct TokenPair {

@@ -23,7 +23,7 @@ pub(super) const ADMIN_PASSWORD: &str = "engine test admin password";
 
 /// `admin:<hash>` for `FANOUT_ADMIN_USERS`.
 pub(super) fn admin_users() -> String {
-    format!("admin:{}", server::admin::users::hash_password(ADMIN_PASSWORD).unwrap_or_else(|e| panic!("{e}")))
+    format!("admin:{}", server::access::users::hash_password(ADMIN_PASSWORD).unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// The sign-up world plus YouTube, a live HLS source and an nginx sink, with Fanout watching.
