@@ -11,7 +11,6 @@
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload, rand_core::RngCore};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -19,7 +18,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hkdf::Hkdf;
 use sha2::Sha256;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 /// Length of the master key, in bytes.
 pub const KEY_LEN: usize = 32;
@@ -70,47 +69,8 @@ pub enum SecretsError {
     Damaged,
 }
 
-/// A secret string (token, password, client secret). `Debug` and `Display` print `***`; the
-/// plaintext is reachable only through [`Secret::expose`] and is wiped from memory on drop.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The plaintext, for the one place that must send it (an HTTP header, a cipher).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl FromStr for Secret {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::new(s))
-    }
-}
+/// A secret string (token, password, client secret): the one `Secret` of every Fanout crate.
+pub use fanout_secret::Secret;
 
 /// A short, public fingerprint of a master key (hex of 4 HKDF-derived bytes), safe to log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

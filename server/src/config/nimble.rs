@@ -68,7 +68,7 @@ impl NimbleSettings {
 
     /// A client of the management API.
     pub fn client(&self) -> Result<NimbleClient, NimbleError> {
-        NimbleClient::new(self.api.as_str(), fanout_nimble::Secret::new(self.token.expose()))
+        NimbleClient::new(self.api.as_str(), self.token.clone())
     }
 
     /// The values `nimble.conf` and `rules.conf` are rendered with, for a Nimble on this host:
@@ -90,14 +90,14 @@ impl NimbleSettings {
                 )
             })?,
         };
-        let mut values = NimbleConfigValues::new(fanout_nimble::Secret::new(self.token.expose()));
+        let mut values = NimbleConfigValues::new(self.token.clone());
         values.management_port = self.api.port_or_known_default().unwrap_or(values.management_port);
         values.rtmp_listen_ip = rtmp_listen_ip;
         values.rtmp_port = self.ingest_port;
         values.ingest = self.source();
         values.ingest_login = self.login.as_ref().map(|(login, password)| IngestLogin {
             login: login.clone(),
-            password: fanout_nimble::Secret::new(password.expose()),
+            password: password.clone(),
         });
         Ok(values)
     }
@@ -198,7 +198,7 @@ fn check_token(token: Option<&Secret>, findings: &mut Findings) -> Option<Secret
         );
         return None;
     };
-    match fanout_nimble::render(&NimbleConfigValues::new(fanout_nimble::Secret::new(token.expose()))) {
+    match fanout_nimble::render(&NimbleConfigValues::new(token.clone())) {
         Ok(_) => findings.push(Level::Ok, SUBJECT, "set (not shown)"),
         Err(problem) => findings.push(Level::Warn, SUBJECT, format!("set (not shown), but weak: {problem}")),
     }

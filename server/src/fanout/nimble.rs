@@ -300,7 +300,7 @@ fn destination(id: &str, target: &RtmpTarget) -> Destination {
         host: target.host.clone(),
         port: target.port,
         app: target.app.clone(),
-        stream_key: fanout_nimble::Secret::new(target.key.expose()),
+        stream_key: target.key.clone(),
         tls: target.tls,
     }
 }
