@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{BUTTON, Csrf, confirm};
+use super::{BUTTON, Csrf, confirm, loaded};
 use crate::dashboard::AccountRow;
 
 /// Every connected volunteer, with pause / resume / disconnect (disconnect asks first).
@@ -20,26 +20,23 @@ pub(super) fn Accounts(csrf: String) -> impl IntoView {
                     class="rounded-md border border-slate-300 px-3 py-1 text-sm"
                     on:input=move |ev| set_search.set(event_target_value(&ev).to_lowercase()) />
             </div>
-            <Suspense>
-                {move || accounts.get().map(|result| match result {
-                    Ok(rows) if rows.is_empty() => view! {
-                        <p class="text-sm text-slate-600">"No volunteer has connected yet. Share the sign-up page: " <a href="/" class="underline">"/"</a></p>
-                    }.into_any(),
-                    Ok(rows) => {
-                        let csrf = csrf.clone();
-                        view! {
-                            <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
-                                {rows.into_iter().map(|row| {
-                                    let haystack = format!("{} {} {}", row.name, row.email, row.restream_user).to_lowercase();
-                                    let hidden = move || { let q = search.get(); !q.is_empty() && !haystack.contains(&q) };
-                                    view! { <li class:hidden=hidden><AccountItem row csrf=csrf.clone() /></li> }
-                                }).collect_view()}
-                            </ul>
-                        }.into_any()
-                    }
-                    Err(error) => view! { <p role="alert" class="text-sm text-red-700">{error.to_string()}</p> }.into_any(),
-                })}
-            </Suspense>
+            {loaded(accounts, None, move |rows| match rows {
+                rows if rows.is_empty() => view! {
+                    <p class="text-sm text-slate-600">"No volunteer has connected yet. Share the sign-up page: " <a href="/" class="underline">"/"</a></p>
+                }.into_any(),
+                rows => {
+                    let csrf = csrf.clone();
+                    view! {
+                        <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
+                            {rows.into_iter().map(|row| {
+                                let haystack = format!("{} {} {}", row.name, row.email, row.restream_user).to_lowercase();
+                                let hidden = move || { let q = search.get(); !q.is_empty() && !haystack.contains(&q) };
+                                view! { <li class:hidden=hidden><AccountItem row csrf=csrf.clone() /></li> }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }
+            })}
         </section>
     }
 }

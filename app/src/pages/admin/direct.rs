@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{BUTTON, Csrf, confirm};
+use super::{BUTTON, Csrf, confirm, loaded};
 use crate::direct::{DirectRow, MAX_KEY, MAX_LABEL};
 
 const INPUT: &str = "w-full rounded-md border border-slate-300 px-3 py-1 text-sm";
@@ -17,17 +17,14 @@ pub(super) fn Direct(csrf: String) -> impl IntoView {
         <section id="direct" aria-labelledby="direct-title" class="space-y-3">
             <h2 id="direct-title" class="text-lg font-semibold">"Direct destinations"</h2>
             <p class="text-sm text-slate-600">"Targets outside Restream.io (a page's own RTMP key, a backup server): streamed to at every live, without titles."</p>
-            <Suspense>
-                {move || directs.get().map(|result| match result {
-                    Ok(rows) if rows.is_empty() => view! { <p class="text-sm text-slate-600">"None yet."</p> }.into_any(),
-                    Ok(rows) => view! {
-                        <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
-                            {rows.into_iter().map(|row| view! { <li><DirectItem row csrf=csrf.get_value() /></li> }).collect_view()}
-                        </ul>
-                    }.into_any(),
-                    Err(error) => view! { <p role="alert" class="text-sm text-red-700">{error.to_string()}</p> }.into_any(),
-                })}
-            </Suspense>
+            {loaded(directs, None, move |rows| match rows {
+                rows if rows.is_empty() => view! { <p class="text-sm text-slate-600">"None yet."</p> }.into_any(),
+                rows => view! {
+                    <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
+                        {rows.into_iter().map(|row| view! { <li><DirectItem row csrf=csrf.get_value() /></li> }).collect_view()}
+                    </ul>
+                }.into_any(),
+            })}
             <details class="rounded-lg border border-slate-200 bg-white p-3">
                 <summary class="cursor-pointer text-sm font-semibold">"Add a direct destination"</summary>
                 <form id="direct-add" method="post" action="/admin/direct" class="mt-3 grid gap-2 sm:grid-cols-3">

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{BUTTON, format_duration};
+use super::{BUTTON, format_duration, loaded};
 use crate::history::{EventRow, event_kinds, short_time};
 
 #[component]
@@ -24,36 +24,33 @@ pub(super) fn History() -> impl IntoView {
 fn Lives() -> impl IntoView {
     let lives = super::data().lives;
     view! {
-        <Suspense>
-            {move || lives.get().map(|result| match result {
-                Ok(rows) if rows.is_empty() => view! {
-                    <p class="text-sm text-slate-600">"No live yet. When the channel goes live, it is listed here with how it went."</p>
-                }.into_any(),
-                Ok(rows) => view! {
-                    <div class="overflow-x-auto">
-                        <table id="lives" class="min-w-full text-left text-sm">
-                            <thead class="border-b border-slate-200 text-slate-500">
-                                <tr><th class="py-2 pr-4">"Live"</th><th class="pr-4">"Started"</th><th class="pr-4">"Duration"</th>
-                                    <th class="pr-4">"Peak destinations"</th><th class="pr-4">"Failures"</th><th>"State"</th></tr>
-                            </thead>
-                            <tbody>
-                                {rows.into_iter().map(|live| view! {
-                                    <tr class="border-b border-slate-100" data-video=live.video_id.clone()>
-                                        <td class="py-2 pr-4"><a href=live.url class="text-indigo-700 underline" rel="noopener noreferrer" target="_blank">{live.title}</a></td>
-                                        <td class="whitespace-nowrap pr-4">{short_time(&live.detected_at)}</td>
-                                        <td class="whitespace-nowrap pr-4">{live.duration_secs.map(format_duration).unwrap_or_else(|| "—".into())}</td>
-                                        <td class="pr-4">{live.peak_destinations}</td>
-                                        <td class="pr-4">{live.failures}</td>
-                                        <td>{live.state}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }.into_any(),
-                Err(error) => view! { <p role="alert" class="text-sm text-red-700">{error.to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
+        {loaded(lives, None, move |rows| match rows {
+            rows if rows.is_empty() => view! {
+                <p class="text-sm text-slate-600">"No live yet. When the channel goes live, it is listed here with how it went."</p>
+            }.into_any(),
+            rows => view! {
+                <div class="overflow-x-auto">
+                    <table id="lives" class="min-w-full text-left text-sm">
+                        <thead class="border-b border-slate-200 text-slate-500">
+                            <tr><th class="py-2 pr-4">"Live"</th><th class="pr-4">"Started"</th><th class="pr-4">"Duration"</th>
+                                <th class="pr-4">"Peak destinations"</th><th class="pr-4">"Failures"</th><th>"State"</th></tr>
+                        </thead>
+                        <tbody>
+                            {rows.into_iter().map(|live| view! {
+                                <tr class="border-b border-slate-100" data-video=live.video_id.clone()>
+                                    <td class="py-2 pr-4"><a href=live.url class="text-indigo-700 underline" rel="noopener noreferrer" target="_blank">{live.title}</a></td>
+                                    <td class="whitespace-nowrap pr-4">{short_time(&live.detected_at)}</td>
+                                    <td class="whitespace-nowrap pr-4">{live.duration_secs.map(format_duration).unwrap_or_else(|| "—".into())}</td>
+                                    <td class="pr-4">{live.peak_destinations}</td>
+                                    <td class="pr-4">{live.failures}</td>
+                                    <td>{live.state}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any(),
+        })}
     }
 }
 
@@ -94,28 +91,25 @@ fn Events() -> impl IntoView {
             <button class=BUTTON>"Filter"</button>
             <a href="/admin#history" class="text-sm text-indigo-700 underline">"Newest, all"</a>
         </form>
-        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || page.get().map(|result| match result {
-                Ok(page) if page.events.is_empty() => view! { <p class="text-sm text-slate-600">"No event matches."</p> }.into_any(),
-                Ok(page) => {
-                    let (_, kind, account) = filters();
-                    let older = page.next_before.map(|before| {
-                        let mut query = url::form_urlencoded::Serializer::new(String::new());
-                        query.append_pair("before", &before.to_string());
-                        if let Some(kind) = &kind { query.append_pair("kind", kind); }
-                        if let Some(account) = &account { query.append_pair("account", account); }
-                        format!("/admin?{}#history", query.finish())
-                    });
-                    view! {
-                        <ol id="events" class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white text-sm">
-                            {page.events.into_iter().map(|event| view! { <EventItem event /> }).collect_view()}
-                        </ol>
-                        {older.map(|href| view! { <a id="events-older" href=href class="text-sm text-indigo-700 underline">"Older events →"</a> })}
-                    }.into_any()
-                }
-                Err(error) => view! { <p role="alert" class="text-sm text-red-700">{error.to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
+        {loaded(page, Some("Loading…"), move |page| match page {
+            page if page.events.is_empty() => view! { <p class="text-sm text-slate-600">"No event matches."</p> }.into_any(),
+            page => {
+                let (_, kind, account) = filters();
+                let older = page.next_before.map(|before| {
+                    let mut query = url::form_urlencoded::Serializer::new(String::new());
+                    query.append_pair("before", &before.to_string());
+                    if let Some(kind) = &kind { query.append_pair("kind", kind); }
+                    if let Some(account) = &account { query.append_pair("account", account); }
+                    format!("/admin?{}#history", query.finish())
+                });
+                view! {
+                    <ol id="events" class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white text-sm">
+                        {page.events.into_iter().map(|event| view! { <EventItem event /> }).collect_view()}
+                    </ol>
+                    {older.map(|href| view! { <a id="events-older" href=href class="text-sm text-indigo-700 underline">"Older events →"</a> })}
+                }.into_any()
+            }
+        })}
     }
 }
 

@@ -151,6 +151,29 @@ fn Hydrated(hydrated: RwSignal<bool>) -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 }
 
+/// A section's data once its resource has loaded (`loading` shown meanwhile, if any): `show`
+/// renders it; a failure is said plainly, in the section's place. The one way the dashboard's
+/// sections wait for their data.
+fn loaded<T, V>(
+    resource: Resource<Result<T, ServerFnError>>,
+    loading: Option<&'static str>,
+    show: impl Fn(T) -> V + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    let fallback = move || loading.map(|text| view! { <p class="text-sm text-slate-500">{text}</p> });
+    view! {
+        <Suspense fallback>
+            {move || resource.get().map(|result| match result {
+                Ok(data) => show(data).into_any(),
+                Err(error) => view! { <p role="alert" class="text-sm text-red-700">{error.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
 /// The hidden field every admin form carries.
 #[component]
 fn Csrf(token: String) -> impl IntoView {

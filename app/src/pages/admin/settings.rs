@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use super::loaded;
+
 
 #[component]
 pub(super) fn Settings() -> impl IntoView {
@@ -11,29 +13,24 @@ pub(super) fn Settings() -> impl IntoView {
         <section id="settings" aria-labelledby="settings-title" class="space-y-3">
             <h2 id="settings-title" class="text-lg font-semibold">"Settings"</h2>
             <p class="text-sm text-slate-600">"Read-only: set these in Fanout's environment (or its env file) and restart. Secrets are never shown."</p>
-            <Suspense>
-                {move || settings.get().map(|result| match result {
-                    Ok(settings) => view! {
-                        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-                            <table class="min-w-full text-left text-sm">
-                                <tbody>
-                                    {settings.rows.into_iter().map(|row| {
-                                        let key = row.name.clone();
-                                        let tone = match row.level.as_str() { "warn" => "text-amber-800", "error" => "text-red-700", _ => "text-slate-700" };
-                                        view! {
-                                            <tr class="border-b border-slate-100 align-top" data-setting=key>
-                                                <th scope="row" class="whitespace-nowrap px-3 py-1 font-mono text-xs font-medium">{row.name}</th>
-                                                <td class=format!("break-all px-3 py-1 {tone}")>{row.value}</td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
-                    }.into_any(),
-                    Err(error) => view! { <p role="alert" class="text-sm text-red-700">{error.to_string()}</p> }.into_any(),
-                })}
-            </Suspense>
+            {loaded(settings, None, move |settings| view! {
+                <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+                    <table class="min-w-full text-left text-sm">
+                        <tbody>
+                            {settings.rows.into_iter().map(|row| {
+                                let key = row.name.clone();
+                                let tone = match row.level.as_str() { "warn" => "text-amber-800", "error" => "text-red-700", _ => "text-slate-700" };
+                                view! {
+                                    <tr class="border-b border-slate-100 align-top" data-setting=key>
+                                        <th scope="row" class="whitespace-nowrap px-3 py-1 font-mono text-xs font-medium">{row.name}</th>
+                                        <td class=format!("break-all px-3 py-1 {tone}")>{row.value}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            })}
         </section>
     }
 }
