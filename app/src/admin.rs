@@ -88,7 +88,11 @@ pub async fn admin_settings() -> Result<AdminSettings, ServerFnError> {
     let store = crate::context::<crate::store::SharedStore>()?;
     let chosen = store.meta(TRANSCODE_PROFILE_META).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     let chosen = chosen.and_then(|bytes| std::str::from_utf8(&bytes).ok().and_then(|p| p.parse::<TranscodeProfile>().ok()));
-    Ok(AdminSettings { rows: view.rows.as_ref().clone(), profile_next: chosen.unwrap_or(view.profile_configured), profile_configured: view.profile_configured })
+    Ok(AdminSettings {
+        rows: view.rows.as_ref().clone(),
+        profile_next: chosen.unwrap_or(view.profile_configured),
+        profile_configured: view.profile_configured,
+    })
 }
 
 #[cfg(all(test, feature = "ssr"))]
@@ -117,7 +121,15 @@ mod tests {
         // forgotten here.
         let admin_paths: std::collections::BTreeSet<&str> =
             leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).filter(|p| p.starts_with("/api/admin")).collect();
-        let tested = ["/api/admin_accounts", "/api/admin_dashboard", "/api/admin_direct", "/api/admin_events", "/api/admin_identity", "/api/admin_lives", "/api/admin_settings"];
+        let tested = [
+            "/api/admin_accounts",
+            "/api/admin_dashboard",
+            "/api/admin_direct",
+            "/api/admin_events",
+            "/api/admin_identity",
+            "/api/admin_lives",
+            "/api/admin_settings",
+        ];
         assert_eq!(admin_paths, tested.into_iter().collect(), "every admin server function is tested here");
 
         async fn outcomes() -> Vec<bool> {

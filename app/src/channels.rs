@@ -40,14 +40,11 @@ pub enum YoutubeChannel {
 const YOUTUBE_HOSTS: &[&str] = &["youtube.com", "www.youtube.com", "m.youtube.com"];
 
 fn is_channel_id(text: &str) -> bool {
-    text.len() == 24
-        && text.starts_with("UC")
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    text.len() == 24 && text.starts_with("UC") && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn is_handle(text: &str) -> bool {
-    (3..=30).contains(&text.chars().count())
-        && text.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    (3..=30).contains(&text.chars().count()) && text.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 fn is_legacy_name(text: &str) -> bool {
@@ -140,13 +137,13 @@ mod tests {
         assert_eq!(YoutubeChannel::parse("   "), Err(ChannelError::Empty));
         assert!(matches!(YoutubeChannel::parse("https://twitch.tv/someone"), Err(ChannelError::NotYoutube(_))));
         for bad in [
-            "@a",                                        // handle too short
-            "@has space",                                // not a handle
-            "UCshort",                                   // not an id, not a URL
-            "https://www.youtube.com/",                  // no channel
+            "@a",                                          // handle too short
+            "@has space",                                  // not a handle
+            "UCshort",                                     // not an id, not a URL
+            "https://www.youtube.com/",                    // no channel
             "https://www.youtube.com/watch?v=dQw4w9WgXcQ", // a video, not a channel
-            "https://www.youtube.com/channel/UCshort",   // malformed id
-            "ftp://youtube.com/@abc",                    // not web
+            "https://www.youtube.com/channel/UCshort",     // malformed id
+            "ftp://youtube.com/@abc",                      // not web
             "javascript:alert(1)",
         ] {
             assert!(matches!(YoutubeChannel::parse(bad), Err(ChannelError::NotAChannel(_))), "{bad}");

@@ -110,11 +110,7 @@ pub async fn admin_dashboard() -> Result<DashboardStatus, ServerFnError> {
 
 /// A bitrate for people: `1.5 Mbit/s`, `320 kbit/s`.
 pub fn human_bitrate(bps: u64) -> String {
-    if bps >= 1_000_000 {
-        format!("{:.1} Mbit/s", bps as f64 / 1_000_000.0)
-    } else {
-        format!("{} kbit/s", bps / 1000)
-    }
+    if bps >= 1_000_000 { format!("{:.1} Mbit/s", bps as f64 / 1_000_000.0) } else { format!("{} kbit/s", bps / 1000) }
 }
 
 /// A byte count for people: `12.3 MB`.

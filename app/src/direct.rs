@@ -132,7 +132,11 @@ mod tests {
         let valid = validate(&form(" Church page ", "rtmps://live-api-s.facebook.com:443/rtmp/", "FB-123"), true);
         assert_eq!(
             valid,
-            Ok(ValidDirect { label: "Church page".into(), server: "rtmps://live-api-s.facebook.com:443/rtmp".into(), key: Some("FB-123".into()) })
+            Ok(ValidDirect {
+                label: "Church page".into(),
+                server: "rtmps://live-api-s.facebook.com:443/rtmp".into(),
+                key: Some("FB-123".into())
+            })
         );
     }
 

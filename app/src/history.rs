@@ -82,7 +82,9 @@ pub async fn admin_events(before: Option<i64>, kind: Option<String>, account: Op
     use crate::store::{AccountId, EventId, EventQuery, SharedStore};
     let store = crate::context::<SharedStore>()?;
     let kind = match kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
-        Some(word) => Some(word.parse::<crate::model::EventKind>().map_err(|_| ServerFnError::new(format!("“{word}” is not a kind of event")))?),
+        Some(word) => {
+            Some(word.parse::<crate::model::EventKind>().map_err(|_| ServerFnError::new(format!("“{word}” is not a kind of event")))?)
+        }
         None => None,
     };
     let account_id = account.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).map(AccountId::from_stored);

@@ -10,8 +10,8 @@
 pub mod admin;
 pub mod capacity;
 pub mod channels;
-pub mod dashboard;
 pub mod components;
+pub mod dashboard;
 pub mod direct;
 pub mod history;
 pub mod manage;
@@ -36,7 +36,8 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    admin::AdminPage, admin_login::AdminLoginPage, manage::ManagePage, not_found::NotFound, signup::SignupPage, signup_problem::SignupProblemPage,
+    admin::AdminPage, admin_login::AdminLoginPage, manage::ManagePage, not_found::NotFound, signup::SignupPage,
+    signup_problem::SignupProblemPage,
 };
 
 /// What the server provided for this request (the store, the signer, the settings…), or a

@@ -116,10 +116,7 @@ impl MasterKey {
     /// Parses a key given as base64 of 32 bytes (surrounding white space ignored).
     pub fn from_base64(text: &str) -> Result<Self, SecretsError> {
         let bytes = Zeroizing::new(BASE64.decode(text.trim()).map_err(|_| SecretsError::KeyNotBase64)?);
-        let array: [u8; KEY_LEN] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| SecretsError::KeyWrongLength { len: bytes.len() })?;
+        let array: [u8; KEY_LEN] = bytes.as_slice().try_into().map_err(|_| SecretsError::KeyWrongLength { len: bytes.len() })?;
         Ok(Self(Zeroizing::new(array)))
     }
 
@@ -184,12 +181,7 @@ impl MasterKey {
     fn write_new_file(&self, path: &Path) -> Result<(), SecretsError> {
         use std::os::unix::fs::OpenOptionsExt;
         let key_file_error = |source| SecretsError::KeyFile { path: path.to_path_buf(), source };
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(key_file_error)?;
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(key_file_error)?;
         let text = self.to_base64();
         file.write_all(text.as_bytes()).map_err(key_file_error)?;
         file.write_all(b"\n").map_err(key_file_error)?;

@@ -49,7 +49,8 @@ fn record(json: Option<&PathBuf>, figures: &Figures) -> anyhow::Result<()> {
     println!("{}", row(figures));
     if let Some(path) = json {
         use std::io::Write;
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).with_context(|| format!("open {}", path.display()))?;
+        let mut file =
+            std::fs::OpenOptions::new().create(true).append(true).open(path).with_context(|| format!("open {}", path.display()))?;
         writeln!(file, "{}", serde_json::to_string(figures)?)?;
     }
     Ok(())
@@ -60,9 +61,10 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let fanout = args.fanout.clone().unwrap_or_else(|| fanout_testworld::target_dir().join("release").join("fanout"));
     anyhow::ensure!(fanout.is_file(), "no fanout binary at {} (build it: cargo build --release -p server)", fanout.display());
-    let cache = args.cache.clone().unwrap_or_else(|| {
-        std::env::var_os("HOME").map_or_else(std::env::temp_dir, PathBuf::from).join(".cache/fanout/bench")
-    });
+    let cache = args
+        .cache
+        .clone()
+        .unwrap_or_else(|| std::env::var_os("HOME").map_or_else(std::env::temp_dir, PathBuf::from).join(".cache/fanout/bench"));
     let mut bench = Bench::new(fanout, cache).await?;
 
     let largest = args.sinks.iter().copied().max().unwrap_or(0);

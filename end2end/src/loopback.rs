@@ -18,9 +18,8 @@ pub struct LoopbackServer {
 impl LoopbackServer {
     /// Serves `router` on a free loopback port; `what` names it in errors and in its last words.
     pub async fn serve(router: Router, what: &str) -> Result<Self, WorldError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|source| WorldError::Io { what: format!("bind {what}"), source })?;
+        let listener =
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|source| WorldError::Io { what: format!("bind {what}"), source })?;
         let address = listener.local_addr().map_err(|source| WorldError::Io { what: format!("read the address of {what}"), source })?;
         let what = what.to_string();
         let task = tokio::spawn(async move {

@@ -74,7 +74,9 @@ async fn main() -> anyhow::Result<()> {
         for (id, name) in LIVE_VOLUNTEERS {
             let user = StandInUser::sample(id, name);
             restream.add_user(user.clone());
-            fanout_testworld::volunteer::connect(fanout.url(), &restream, &user, name).await.with_context(|| format!("cannot sign {name} up"))?;
+            fanout_testworld::volunteer::connect(fanout.url(), &restream, &user, name)
+                .await
+                .with_context(|| format!("cannot sign {name} up"))?;
             volunteers.push(serde_json::json!({ "name": name, "streamKey": user.stream_key }));
         }
         let manifest = source.hls_url().context("the source has no HLS URL")?;

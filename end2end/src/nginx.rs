@@ -37,7 +37,10 @@ impl Gate {
     async fn start() -> Result<Self, WorldError> {
         use axum::extract::{Form, State};
         type Blocked = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>;
-        async fn decide(State(blocked): State<Blocked>, Form(form): Form<std::collections::HashMap<String, String>>) -> axum::http::StatusCode {
+        async fn decide(
+            State(blocked): State<Blocked>,
+            Form(form): Form<std::collections::HashMap<String, String>>,
+        ) -> axum::http::StatusCode {
             let name = form.get("name").cloned().unwrap_or_default();
             let refused = blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&name);
             if refused { axum::http::StatusCode::FORBIDDEN } else { axum::http::StatusCode::OK }
@@ -114,8 +117,7 @@ http {{
             http = self.http_port,
             gate = self.gate.server.address().port(),
         );
-        std::fs::write(self.dir.join("nginx.conf"), config)
-            .map_err(|source| WorldError::Io { what: "write nginx.conf".into(), source })
+        std::fs::write(self.dir.join("nginx.conf"), config).map_err(|source| WorldError::Io { what: "write nginx.conf".into(), source })
     }
 
     async fn launch(&mut self) -> Result<(), WorldError> {

@@ -110,10 +110,8 @@ impl Process {
             what: format!("signal {}", self.name),
             source: std::io::Error::other("the process has already been reaped"),
         })?;
-        let pid = i32::try_from(pid).map_err(|_| WorldError::Io {
-            what: format!("signal {}", self.name),
-            source: std::io::Error::other("pid out of range"),
-        })?;
+        let pid = i32::try_from(pid)
+            .map_err(|_| WorldError::Io { what: format!("signal {}", self.name), source: std::io::Error::other("pid out of range") })?;
         kill(Pid::from_raw(pid), signal)
             .map_err(|errno| WorldError::Io { what: format!("signal {} ({signal})", self.name), source: errno.into() })
     }

@@ -27,7 +27,12 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let config = SoakConfig { duration: Duration::from_secs(args.minutes * 60), destinations: args.destinations, grace_secs: args.grace, binary: args.fanout };
+    let config = SoakConfig {
+        duration: Duration::from_secs(args.minutes * 60),
+        destinations: args.destinations,
+        grace_secs: args.grace,
+        binary: args.fanout,
+    };
     match run(config).await {
         Ok(report) => {
             print!("{report}");

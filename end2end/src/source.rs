@@ -17,13 +17,45 @@ fn encoder_args(video_kbps: u32) -> Vec<String> {
     let rate = format!("{video_kbps}k");
     let buffer = format!("{}k", video_kbps * 2);
     [
-        "-hide_banner", "-nostats", "-loglevel", "warning", "-re",
-        "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
-        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-        "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
-        "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
-        "-b:v", &rate, "-maxrate", &rate, "-bufsize", &buffer,
-        "-c:a", "aac", "-b:a", "96k", "-ar", "44100",
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "warning",
+        "-re",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=30",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=44100",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-tune",
+        "zerolatency",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        "60",
+        "-keyint_min",
+        "60",
+        "-sc_threshold",
+        "0",
+        "-b:v",
+        &rate,
+        "-maxrate",
+        &rate,
+        "-bufsize",
+        &buffer,
+        "-c:a",
+        "aac",
+        "-b:a",
+        "96k",
+        "-ar",
+        "44100",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -81,7 +113,8 @@ impl LiveSource {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        let mut source = Self { process: None, output: Output::Hls(dir), log: world_dir.join("source.log"), hls: Some(HlsServer { address, task }) };
+        let mut source =
+            Self { process: None, output: Output::Hls(dir), log: world_dir.join("source.log"), hls: Some(HlsServer { address, task }) };
         source.start().await?;
         source.wait_for_segments(2).await?;
         Ok(source)
@@ -102,7 +135,11 @@ impl LiveSource {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        Err(WorldError::NotReady { program: "the HLS source".into(), seconds: 30, log: std::fs::read_to_string(&self.log).unwrap_or_default() })
+        Err(WorldError::NotReady {
+            program: "the HLS source".into(),
+            seconds: 30,
+            log: std::fs::read_to_string(&self.log).unwrap_or_default(),
+        })
     }
 
     fn command_line(&self) -> Vec<String> {

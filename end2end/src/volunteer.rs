@@ -12,12 +12,7 @@ fn failed(what: &str, detail: impl std::fmt::Display) -> WorldError {
 }
 
 fn location(response: &reqwest::Response) -> Result<String, WorldError> {
-    response
-        .headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from)
-        .ok_or_else(|| failed("no redirect", response.status()))
+    response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(String::from).ok_or_else(|| failed("no redirect", response.status()))
 }
 
 /// Signs `user` (already added to the stand-in) up at `fanout` with a valid form; returns

@@ -128,7 +128,8 @@ fn player(video_id: &str, title: &str, live: bool, manifest: Option<&str>) -> Va
 }
 
 fn render(shows: &ChannelShows) -> String {
-    let data = json!({ "metadata": { "channelMetadataRenderer": { "title": "Fanout Test Channel", "externalId": "UCfanouttestchannel0000a" } } });
+    let data =
+        json!({ "metadata": { "channelMetadataRenderer": { "title": "Fanout Test Channel", "externalId": "UCfanouttestchannel0000a" } } });
     let head = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Fanout Test Channel - YouTube</title>\
                 <script nonce=\"n0nce\">var ytcfg={d:function(){return ytcfg.data_||(ytcfg.data_={})}};ytcfg.set({\"HL\":\"en\"});</script></head><body dir=\"ltr\">";
     let player = match shows {

@@ -37,12 +37,7 @@ pub struct BackendConfig {
 impl BackendConfig {
     /// Syncs every 5 s, stats every 2 s, 10 s for the clean-up.
     pub fn new(source: Source) -> Self {
-        Self {
-            source,
-            sync_every: Duration::from_secs(5),
-            stats_every: Duration::from_secs(2),
-            cleanup_timeout: Duration::from_secs(10),
-        }
+        Self { source, sync_every: Duration::from_secs(5), stats_every: Duration::from_secs(2), cleanup_timeout: Duration::from_secs(10) }
     }
 }
 
@@ -120,9 +115,8 @@ impl NimbleBackend {
     ) -> Self {
         let (status_tx, status) = watch::channel(StatusMap::new());
         let (events, _) = broadcast::channel(64);
-        let task = tokio::spawn(
-            Loop { client, config, desired, status: status_tx, events: events.clone(), last_problem: None }.run(cancel),
-        );
+        let task =
+            tokio::spawn(Loop { client, config, desired, status: status_tx, events: events.clone(), last_problem: None }.run(cancel));
         Self { status, events, task }
     }
 
@@ -220,9 +214,9 @@ impl Loop {
     async fn clean_up(&mut self) {
         let event = match tokio::time::timeout(self.config.cleanup_timeout, remove_all_owned(&self.client)).await {
             Ok(Ok(report)) if report.is_clean() => BackendEvent::Cleaned { removed: report.deleted.len() },
-            Ok(Ok(report)) => BackendEvent::CleanupFailed {
-                message: report.failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
-            },
+            Ok(Ok(report)) => {
+                BackendEvent::CleanupFailed { message: report.failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ") }
+            }
             Ok(Err(error)) => BackendEvent::CleanupFailed { message: error.to_string() },
             Err(_) => BackendEvent::CleanupFailed {
                 message: format!("removing Fanout's rules took longer than {} s", self.config.cleanup_timeout.as_secs()),

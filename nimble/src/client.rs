@@ -114,11 +114,7 @@ pub struct NimbleClient {
 
 impl std::fmt::Debug for NimbleClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NimbleClient")
-            .field("base", &self.base.as_str())
-            .field("token", &"***")
-            .field("timeout", &self.timeout)
-            .finish()
+        f.debug_struct("NimbleClient").field("base", &self.base.as_str()).field("token", &"***").field("timeout", &self.timeout).finish()
     }
 }
 
@@ -180,8 +176,7 @@ impl NimbleClient {
     /// rule's id when Nimble's answer names it (`{"rule": {"id": …}}`).
     pub async fn create_rule(&self, rule: &NewRule) -> Result<Option<RuleId>, NimbleError> {
         const ENDPOINT: &str = "POST /manage/rtmp/republish";
-        let body = serde_json::to_value(rule)
-            .map_err(|e| NimbleError::Malformed { endpoint: ENDPOINT.into(), reason: e.to_string() })?;
+        let body = serde_json::to_value(rule).map_err(|e| NimbleError::Malformed { endpoint: ENDPOINT.into(), reason: e.to_string() })?;
         let answer = self.call(Method::POST, "manage/rtmp/republish", Some(body), ENDPOINT).await?;
         let id = answer.get("rule").and_then(|r| r.get("id")).or_else(|| answer.get("id")).cloned();
         Ok(id.and_then(|id| serde_json::from_value::<RuleId>(id).ok()))
@@ -223,10 +218,8 @@ impl NimbleClient {
         body: Option<serde_json::Value>,
         endpoint: &str,
     ) -> Result<serde_json::Value, NimbleError> {
-        let mut url = self
-            .base
-            .join(path)
-            .map_err(|e| NimbleError::InvalidBaseUrl { url: self.base.to_string(), reason: e.to_string() })?;
+        let mut url =
+            self.base.join(path).map_err(|e| NimbleError::InvalidBaseUrl { url: self.base.to_string(), reason: e.to_string() })?;
         url.query_pairs_mut().extend_pairs(AuthQuery::new(&self.token).pairs());
         let mut request = self.http.request(method, url).timeout(self.timeout);
         if let Some(body) = body {
@@ -306,8 +299,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_token() {
-        let client =
-            NimbleClient::new("http://127.0.0.1:8082", Secret::new("a-long-enough-token")).unwrap_or_else(|e| panic!("{e}"));
+        let client = NimbleClient::new("http://127.0.0.1:8082", Secret::new("a-long-enough-token")).unwrap_or_else(|e| panic!("{e}"));
         let shown = format!("{client:?}");
         assert!(!shown.contains("a-long-enough-token"), "{shown}");
         assert!(shown.contains("127.0.0.1:8082"));

@@ -111,8 +111,7 @@ impl NimbleConfigValues {
             IpAddr::V6(ip) => format!("[{ip}]"),
             ip => ip.to_string(),
         };
-        let auth =
-            self.ingest_login.as_ref().map(|l| format!("?rtmpauth={}:{}", l.login, l.password.expose())).unwrap_or_default();
+        let auth = self.ingest_login.as_ref().map(|l| format!("?rtmpauth={}:{}", l.login, l.password.expose())).unwrap_or_default();
         Secret::new(format!("rtmp://{host}:{}/{}{auth}/{}", self.rtmp_port, self.ingest.app, self.ingest.stream))
     }
 }
@@ -207,8 +206,7 @@ impl Rendered {
     pub fn write_to(&self, dir: &Path) -> Result<(), ConfigError> {
         for (name, content) in [("nimble.conf", self.nimble_conf()), ("rules.conf", self.rules_conf())] {
             let path = dir.join(name);
-            write_private(&path, content)
-                .map_err(|e| ConfigError::Write { path: path.display().to_string(), reason: e.to_string() })?;
+            write_private(&path, content).map_err(|e| ConfigError::Write { path: path.display().to_string(), reason: e.to_string() })?;
         }
         Ok(())
     }
@@ -336,11 +334,7 @@ fn check_secret(what: &'static str, secret: &Secret) -> Result<(), ConfigError> 
         return Err(ConfigError::ShortSecret { what });
     }
     if value.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#' || c == '"' || c == '\\') {
-        return Err(ConfigError::InvalidValue {
-            what,
-            value: "***".into(),
-            allowed: "printable symbols except space, #, \" and \\",
-        });
+        return Err(ConfigError::InvalidValue { what, value: "***".into(), allowed: "printable symbols except space, #, \" and \\" });
     }
     Ok(())
 }
@@ -455,10 +449,7 @@ mod tests {
 
     #[test]
     fn an_unknown_placeholder_is_an_error() {
-        assert_eq!(
-            fill("x", "a = {{nope}}", &[]),
-            Err(ConfigError::UnfilledPlaceholder { file: "x", placeholder: "{{nope}}".into() })
-        );
+        assert_eq!(fill("x", "a = {{nope}}", &[]), Err(ConfigError::UnfilledPlaceholder { file: "x", placeholder: "{{nope}}".into() }));
         assert_eq!(fill("x", "a = {{ b }}!", &[("b", "1".into())]), Ok("a = 1!".into()));
     }
 

@@ -272,8 +272,8 @@ mod tests {
         assert_eq!(rule.dest_port, 1935);
         assert!(rule.ssl);
         assert_eq!(rule.auth_schema, AuthSchema::Unknown);
-        let stat: RepublishStat = serde_json::from_str(r#"{"id":"7","state":1,"bandwidth":"2500000","bytes_sent":9.0}"#)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let stat: RepublishStat =
+            serde_json::from_str(r#"{"id":"7","state":1,"bandwidth":"2500000","bytes_sent":9.0}"#).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(stat.state.as_deref(), Some("1"));
         assert_eq!(stat.bandwidth, Some(2_500_000));
         assert_eq!(stat.bytes_sent, Some(9));

@@ -53,8 +53,7 @@ pub fn statuses(rules: &[Rule], stats: &[RepublishStat]) -> BTreeMap<Destination
         .iter()
         .filter_map(|rule| {
             let owner = owner_of(rule)?;
-            let status =
-                stats.iter().find(|stat| describes(stat, rule)).map(status_of).unwrap_or_else(RepublishStatus::connecting);
+            let status = stats.iter().find(|stat| describes(stat, rule)).map(status_of).unwrap_or_else(RepublishStatus::connecting);
             Some((owner, status))
         })
         .collect()
@@ -110,9 +109,7 @@ fn word(state: &str) -> Word {
     match state.as_str() {
         "1" | "true" | "connected" | "online" | "active" | "streaming" | "publishing" | "running" | "ok" | "up" => Word::Up,
         "connecting" | "init" | "initializing" | "starting" | "pending" | "handshake" | "waiting" => Word::Starting,
-        "0" | "false" | "disconnected" | "reconnecting" | "offline" | "error" | "failed" | "retrying" | "down" | "stopped" => {
-            Word::Down
-        }
+        "0" | "false" | "disconnected" | "reconnecting" | "offline" | "error" | "failed" | "retrying" | "down" | "stopped" => Word::Down,
         _ => Word::Unknown,
     }
 }
@@ -161,18 +158,12 @@ mod tests {
     #[test]
     fn stats_become_status_by_destination_id() {
         let rules = [rule("r1", "fanout=acc-1"), rule("r2", "fanout=acc-2"), rule("r3", "fanout=acc-3"), rule("x", "")];
-        let stats = [
-            stat("r1", "connected", 2_500_000, 9_000_000, 0),
-            stat("r2", "reconnecting", 0, 1_000, 3),
-            stat("x", "connected", 1, 1, 0),
-        ];
+        let stats =
+            [stat("r1", "connected", 2_500_000, 9_000_000, 0), stat("r2", "reconnecting", 0, 1_000, 3), stat("x", "connected", 1, 1, 0)];
         let by_id = statuses(&rules, &stats);
         assert_eq!(by_id.len(), 3, "the foreign rule is left out: {by_id:?}");
         let streaming = &by_id["acc-1"];
-        assert_eq!(
-            (streaming.state, streaming.bitrate_bps, streaming.bytes_sent),
-            (RepublishState::Streaming, 2_500_000, 9_000_000)
-        );
+        assert_eq!((streaming.state, streaming.bitrate_bps, streaming.bytes_sent), (RepublishState::Streaming, 2_500_000, 9_000_000));
         let retrying = &by_id["acc-2"];
         assert_eq!((retrying.state, retrying.reconnects), (RepublishState::Retrying, 3));
         assert!(retrying.last_error.as_deref().is_some_and(|e| e.contains("reconnecting")));

@@ -216,10 +216,9 @@ pub async fn apply(client: &NimbleClient, plan: Plan) -> Result<SyncReport, Nimb
                 report.deleted.push(removal);
             }
             Err(error) if error.is_wrong_token() => return Err(error),
-            Err(error) => report.failures.push(StepFailure {
-                step: format!("delete rule {} of destination {}", removal.rule, removal.destination),
-                error,
-            }),
+            Err(error) => report
+                .failures
+                .push(StepFailure { step: format!("delete rule {} of destination {}", removal.rule, removal.destination), error }),
         }
     }
     for creation in plan.create {
@@ -229,9 +228,9 @@ pub async fn apply(client: &NimbleClient, plan: Plan) -> Result<SyncReport, Nimb
                 report.created.push(creation.destination);
             }
             Err(error) if error.is_wrong_token() => return Err(error),
-            Err(error) => report
-                .failures
-                .push(StepFailure { step: format!("create the rule of destination {}", creation.destination), error }),
+            Err(error) => {
+                report.failures.push(StepFailure { step: format!("create the rule of destination {}", creation.destination), error })
+            }
         }
     }
     Ok(report)

@@ -95,7 +95,9 @@ mod tests {
         let mut child = shell.spawn().unwrap_or_else(|e| panic!("{e}"));
         let mut stdout = child.stdout.take().unwrap_or_else(|| panic!("stdout"));
         let mut line = String::new();
-        tokio::io::AsyncBufReadExt::read_line(&mut tokio::io::BufReader::new(&mut stdout), &mut line).await.unwrap_or_else(|e| panic!("{e}"));
+        tokio::io::AsyncBufReadExt::read_line(&mut tokio::io::BufReader::new(&mut stdout), &mut line)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let grandchild: i32 = line.trim().parse().unwrap_or_else(|e| panic!("{e}: {line:?}"));
         stop_group(&mut child, Duration::from_secs(2)).await;
         let deadline = std::time::Instant::now() + Duration::from_secs(5);

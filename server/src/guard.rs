@@ -22,10 +22,7 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
     let headers = request.headers();
     let foreign = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some(site) => !(site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none")),
-        None => headers
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|origin| !state.own_origins.allows(origin)),
+        None => headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|origin| !state.own_origins.allows(origin)),
     };
     if foreign {
         tracing::warn!(method = %request.method(), "refused a cross-site request");

@@ -8,11 +8,11 @@ pub mod access;
 pub mod admin;
 pub mod check;
 pub mod child;
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod config;
 pub mod engine;
 pub mod fanout;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod guard;
 pub mod health;
 pub mod http;

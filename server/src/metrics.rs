@@ -17,8 +17,8 @@ use metrics_util::MetricKindMask;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::relay::DestinationState;
 use crate::engine::DashboardStatus;
+use crate::relay::DestinationState;
 use crate::state::AppState;
 
 /// A series not updated for this long is no longer exported.
@@ -49,7 +49,8 @@ pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if let Some(token) = &state.settings.metrics_token {
         let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
         let expected = token.expose().as_bytes();
-        let matches = sent.is_some_and(|sent| sent.len() == expected.len() && sent.bytes().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0);
+        let matches =
+            sent.is_some_and(|sent| sent.len() == expected.len() && sent.bytes().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0);
         if !matches {
             return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "/metrics needs its bearer token").into_response();
         }

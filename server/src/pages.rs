@@ -27,12 +27,7 @@ pub fn provide_contexts(state: &AppState) {
 
 /// Renders the page at `uri` (path and query) as the router would for a GET with `headers`,
 /// with `extra` context added: for handlers that answer a post with a page.
-pub async fn render_page(
-    state: &AppState,
-    uri: &str,
-    headers: HeaderMap,
-    extra: impl Fn() + Clone + Send + Sync + 'static,
-) -> Response {
+pub async fn render_page(state: &AppState, uri: &str, headers: HeaderMap, extra: impl Fn() + Clone + Send + Sync + 'static) -> Response {
     let context = {
         let state = state.clone();
         move || {

@@ -38,9 +38,7 @@ pub async fn run(args: &ConfigArgs, face: Face) -> anyhow::Result<()> {
     }
 
     let stop = shutdown::on_signal();
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let listener = tokio::net::TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let local = listener.local_addr().context("cannot read the bound address")?;
     let mut state = AppState::start(settings, local).await?;
     state.report = std::sync::Arc::new(report);

@@ -166,7 +166,8 @@ mod tests {
     fn the_destination_file_is_read_with_comments_and_stable_ids() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("to");
-        std::fs::write(&path, "# sinks\nrtmp://127.0.0.1:1/app/one\n\n  rtmps://live.example/app/two  \n").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&path, "# sinks\nrtmp://127.0.0.1:1/app/one\n\n  rtmps://live.example/app/two  \n")
+            .unwrap_or_else(|e| panic!("{e}"));
         let first = read_destinations(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(first.len(), 2);
         let again = read_destinations(&path).unwrap_or_else(|e| panic!("{e}"));
@@ -186,7 +187,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_short_or_missing_key_is_refused() {
-        let args = RelayArgs { ingest: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")), to_file: PathBuf::from("/nonexistent"), report_secs: 0 };
+        let args = RelayArgs {
+            ingest: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+            to_file: PathBuf::from("/nonexistent"),
+            report_secs: 0,
+        };
         assert!(matches!(run(&args, None).await, Err(StandaloneError::Key)));
         assert!(matches!(run(&args, Some("short".into())).await, Err(StandaloneError::Key)));
     }

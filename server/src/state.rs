@@ -18,9 +18,9 @@ use url::Url;
 use crate::config::Settings;
 use crate::origin::OwnOrigins;
 use crate::restream::api::RestreamApi;
+use crate::restream::oauth::CALLBACK_PATH;
 use crate::restream::oauth::{OAuthError, RestreamOAuth};
 use crate::restream::{Endpoints, http_client};
-use crate::restream::oauth::CALLBACK_PATH;
 
 /// Why the server could not assemble its state.
 #[derive(Debug, thiserror::Error)]

@@ -95,9 +95,7 @@ fn close_on_escape(set_open: WriteSignal<bool>) {
 
     Effect::new(move |_| {
         let listener = EventListener::new(&gloo::utils::document(), "keydown", move |event| {
-            let is_escape = event
-                .dyn_ref::<web_sys::KeyboardEvent>()
-                .is_some_and(|key| key.key() == "Escape");
+            let is_escape = event.dyn_ref::<web_sys::KeyboardEvent>().is_some_and(|key| key.key() == "Escape");
             if is_escape {
                 set_open.set(false);
             }

@@ -29,11 +29,7 @@ pub fn SetupNotice() -> impl IntoView {
 #[component]
 fn Incomplete(status: SetupStatus) -> impl IntoView {
     let count = status.missing.len();
-    let summary = if count == 1 {
-        "one setting is missing".to_string()
-    } else {
-        format!("{count} settings are missing")
-    };
+    let summary = if count == 1 { "one setting is missing".to_string() } else { format!("{count} settings are missing") };
     let items = status.missing.into_iter().map(|missing| view! { <MissingItem missing /> }).collect_view();
 
     view! {

@@ -107,10 +107,7 @@ pub async fn manage_view(token: String) -> Result<ManageView, ManageFnError> {
         restream_username: account.restream.username,
         status: account.status,
         channels: account.restream_channels,
-        connected_since: account
-            .created_at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
+        connected_since: account.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
         manage_url: base.join(&manage_path),
         manage_path,
     })

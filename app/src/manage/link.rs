@@ -167,7 +167,16 @@ mod tests {
         let last = flipped.len() - 1;
         flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
         let flipped = String::from_utf8(flipped).unwrap_or_default();
-        for bad in [other_account, other_epoch, other_time, flipped, token[..token.len() - 5].to_string(), String::new(), "a.b.c".into(), "...".into()] {
+        for bad in [
+            other_account,
+            other_epoch,
+            other_time,
+            flipped,
+            token[..token.len() - 5].to_string(),
+            String::new(),
+            "a.b.c".into(),
+            "...".into(),
+        ] {
             assert_eq!(signer.verify(&bad, now), Err(LinkError::Invalid), "{bad}");
         }
         assert_eq!(LinkSigner::new(&MasterKey::generate()).verify(&token, now), Err(LinkError::Invalid), "another server's key");

@@ -70,7 +70,9 @@ fn done_message(done: &str) -> Option<&'static str> {
     Some(match done {
         "paused" => "Paused: lives will not be streamed to you until you resume.",
         "resumed" => "Resumed: the next live will be streamed to you.",
-        "disconnected" => "Disconnected: Fanout deleted your Restream.io tokens. Links to this page given before no longer work; this one does.",
+        "disconnected" => {
+            "Disconnected: Fanout deleted your Restream.io tokens. Links to this page given before no longer work; this one does."
+        }
         "new_link" => "Here is your new link: every link given before no longer works. Bookmark this one.",
         "unchanged" => "Nothing to change: your connection was already like that.",
         _ => return None,
@@ -222,11 +224,23 @@ fn ActionButton(path: String, action: &'static str, label: &'static str, colours
 #[component]
 fn LinkProblem(error: ManageFnError) -> impl IntoView {
     let (status, title, text) = match &error {
-        ManageFnError::InvalidLink => (403, "This link does not work", "It was changed or cut short. Use the whole link you were given, or sign up again to get a new one."),
-        ManageFnError::RevokedLink => (403, "This link was replaced", "A newer link to your page replaced it. Use the newest link you were given, or sign up again to get a new one."),
-        ManageFnError::ExpiredLink => (410, "This link has expired", "Sign up again on the front page: your connection is kept and you get a fresh link."),
+        ManageFnError::InvalidLink => (
+            403,
+            "This link does not work",
+            "It was changed or cut short. Use the whole link you were given, or sign up again to get a new one.",
+        ),
+        ManageFnError::RevokedLink => (
+            403,
+            "This link was replaced",
+            "A newer link to your page replaced it. Use the newest link you were given, or sign up again to get a new one.",
+        ),
+        ManageFnError::ExpiredLink => {
+            (410, "This link has expired", "Sign up again on the front page: your connection is kept and you get a fresh link.")
+        }
         ManageFnError::Gone => (404, "This connection no longer exists", "Sign up again on the front page to connect."),
-        ManageFnError::Unavailable | ManageFnError::Request(_) => (503, "Something went wrong", "The server could not read your connection. Please try again in a moment."),
+        ManageFnError::Unavailable | ManageFnError::Request(_) => {
+            (503, "Something went wrong", "The server could not read your connection. Please try again in a moment.")
+        }
     };
     set_status(status);
     view! {

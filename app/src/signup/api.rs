@@ -55,7 +55,8 @@ pub async fn start_signup(form: SignupForm) -> Result<String, SignupFnError> {
     }
     let url = service.start(&form).await.map_err(SignupFnError::from)?;
     let secure = use_context::<crate::setup::PublicUrl>().is_some_and(|base| base.0.starts_with("https://"));
-    if let (Some(response), Some(cookie)) = (use_context::<leptos_axum::ResponseOptions>(), crate::signup::start::signup_cookie(&url, secure))
+    if let (Some(response), Some(cookie)) =
+        (use_context::<leptos_axum::ResponseOptions>(), crate::signup::start::signup_cookie(&url, secure))
         && let Ok(value) = http::HeaderValue::from_str(&cookie)
     {
         response.append_header(http::header::SET_COOKIE, value);

@@ -238,9 +238,8 @@ fn check_email(email: &str) -> Result<(), String> {
         return Err(format!("That e-mail address is too long (at most {MAX_EMAIL_CHARS} characters)."));
     }
     let Some((local, domain)) = email.split_once('@') else { return invalid() };
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && local.chars().all(|c| c.is_ascii_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c));
+    let local_ok =
+        !local.is_empty() && local.len() <= 64 && local.chars().all(|c| c.is_ascii_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c));
     let label_ok = |label: &str| {
         (1..=63).contains(&label.len())
             && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -286,7 +285,8 @@ fn twitch_url(text: &str) -> Result<String, String> {
 }
 
 /// Paths of x.com that are pages of the site, not profiles.
-const X_RESERVED: &[&str] = &["home", "i", "explore", "search", "settings", "intent", "share", "messages", "notifications", "login", "signup", "tos", "privacy"];
+const X_RESERVED: &[&str] =
+    &["home", "i", "explore", "search", "settings", "intent", "share", "messages", "notifications", "login", "signup", "tos", "privacy"];
 
 fn x_url(text: &str) -> Result<String, String> {
     let message = || "That is not an X profile: use https://x.com/yourname (twitter.com works too).".to_string();

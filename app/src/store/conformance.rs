@@ -135,7 +135,8 @@ async fn forgetting_an_account_removes_everything_that_names_it(store: SharedSto
     let live = VideoId("live-forget".into());
     for who in [&ana, &ben] {
         ok(store.record_titles_set(&live, &who.id, now())).await;
-        ok(store.append_event(NewEvent::now(EventKind::AccountConnected, format!("{} connected", who.display_name)).for_account(&who.id))).await;
+        ok(store.append_event(NewEvent::now(EventKind::AccountConnected, format!("{} connected", who.display_name)).for_account(&who.id)))
+            .await;
     }
     ok(store.append_event(NewEvent::now(EventKind::LiveDetected, "Live detected"))).await;
     assert!(ok(store.forget_account(&ana.id)).await);
@@ -156,7 +157,8 @@ async fn a_declined_signup_is_deleted_at_once(store: SharedStore) {
 
 async fn repeated_events_are_counted_not_repeated(store: SharedStore) {
     let account = AccountId::from_stored("a-failing-account");
-    let failed = |at| NewEvent { at, ..NewEvent::now(EventKind::DestinationFailed, "Ana could not be prepared: 500").for_account(&account) };
+    let failed =
+        |at| NewEvent { at, ..NewEvent::now(EventKind::DestinationFailed, "Ana could not be prepared: 500").for_account(&account) };
     let t0 = now();
     let first = ok(store.record_event(failed(t0), Duration::minutes(10))).await;
     let again = ok(store.record_event(failed(t0 + Duration::minutes(1)), Duration::minutes(10))).await;
@@ -171,7 +173,11 @@ async fn repeated_events_are_counted_not_repeated(store: SharedStore) {
     // Something else in between keeps both: a timeline is not folded.
     let joined = || NewEvent::now(EventKind::DestinationJoined, "Ana joined the live").for_account(&account);
     let first_join = ok(store.record_event(joined(), Duration::minutes(10))).await;
-    ok(store.record_event(NewEvent::now(EventKind::DestinationLeft, "Ana left the live (paused)").for_account(&account), Duration::minutes(10))).await;
+    ok(store.record_event(
+        NewEvent::now(EventKind::DestinationLeft, "Ana left the live (paused)").for_account(&account),
+        Duration::minutes(10),
+    ))
+    .await;
     assert_ne!(ok(store.record_event(joined(), Duration::minutes(10))).await.id, first_join.id, "joined, left, joined: three events");
     let counted = page.events.iter().find(|e| e.id == first.id).map(|e| (e.repeats, e.last_at));
     assert_eq!(counted, Some((2, t0 + Duration::minutes(1))), "the count is kept");
@@ -181,7 +187,8 @@ async fn events_recorded_at_once_are_all_kept(store: SharedStore) {
     let writes = (0..40).map(|n| {
         let store = store.clone();
         tokio::spawn(async move {
-            let event = NewEvent::now(EventKind::DestinationJoined, format!("volunteer {n} joined")).for_account(&AccountId::from_stored(format!("account-{n}")));
+            let event = NewEvent::now(EventKind::DestinationJoined, format!("volunteer {n} joined"))
+                .for_account(&AccountId::from_stored(format!("account-{n}")));
             store.record_event(event, Duration::minutes(10)).await
         })
     });

@@ -102,7 +102,13 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces an account's tokens only if its stored refresh token is still `expected` (a
     /// compare-and-swap: a refresh never overwrites a disconnect or another refresh that came
     /// first); `false` when it is not. Durable when it returns.
-    async fn replace_account_tokens(&self, id: &AccountId, expected: &Sealed, tokens: SealedTokens, now: OffsetDateTime) -> Result<bool, StoreError>;
+    async fn replace_account_tokens(
+        &self,
+        id: &AccountId,
+        expected: &Sealed,
+        tokens: SealedTokens,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 
     /// Moves an account's manage links on to a new generation (every link issued before stops
     /// working); the new generation, or `None` when there is no such account.

@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 
 pub use crate::model::{AccountId, DirectId, RestreamChannel, VideoId, VolunteerChannels};
 use crate::model::{AccountStatus, EventKind, LiveState};
-use crate::signup::validate::ValidSignup;
 use crate::secrets::Sealed;
+use crate::signup::validate::ValidSignup;
 
 /// The current time, cut to whole milliseconds: the precision every backend keeps, so a record
 /// reads back equal to what was written.

@@ -127,11 +127,9 @@ fn account_from(row: &SqliteRow) -> Result<Account, StoreError> {
     let refresh: Option<Vec<u8>> = row.try_get("refresh_token")?;
     let expires = optional_time_at(row, "access_expires_at")?;
     let tokens = match (access, refresh, expires) {
-        (Some(access), Some(refresh), Some(access_expires_at)) => Some(SealedTokens {
-            access: Sealed::from_bytes(access),
-            refresh: Sealed::from_bytes(refresh),
-            access_expires_at,
-        }),
+        (Some(access), Some(refresh), Some(access_expires_at)) => {
+            Some(SealedTokens { access: Sealed::from_bytes(access), refresh: Sealed::from_bytes(refresh), access_expires_at })
+        }
         (None, None, _) => None,
         _ => return Err(corrupt("account tokens", "only part of the token pair is stored")),
     };
@@ -277,10 +275,7 @@ impl Store for SqliteStore {
     }
 
     async fn account_by_restream_user(&self, user: RestreamUserId) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query("SELECT * FROM accounts WHERE restream_user_id = ?")
-            .bind(user.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT * FROM accounts WHERE restream_user_id = ?").bind(user.0).fetch_optional(&self.pool).await?;
         row.as_ref().map(account_from).transpose()
     }
 
@@ -304,20 +299,25 @@ impl Store for SqliteStore {
             Some(t) => (Some(t.access.as_bytes()), Some(t.refresh.as_bytes()), Some(to_millis(t.access_expires_at))),
             None => (None, None, None),
         };
-        let done = sqlx::query(
-            "UPDATE accounts SET access_token = ?, refresh_token = ?, access_expires_at = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(access)
-        .bind(refresh)
-        .bind(expires)
-        .bind(to_millis(now))
-        .bind(id.as_str())
-        .execute(&self.pool)
-        .await?;
+        let done =
+            sqlx::query("UPDATE accounts SET access_token = ?, refresh_token = ?, access_expires_at = ?, updated_at = ? WHERE id = ?")
+                .bind(access)
+                .bind(refresh)
+                .bind(expires)
+                .bind(to_millis(now))
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    async fn replace_account_tokens(&self, id: &AccountId, expected: &Sealed, tokens: SealedTokens, now: OffsetDateTime) -> Result<bool, StoreError> {
+    async fn replace_account_tokens(
+        &self,
+        id: &AccountId,
+        expected: &Sealed,
+        tokens: SealedTokens,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE accounts SET access_token = ?, refresh_token = ?, access_expires_at = ?, updated_at = ? WHERE id = ? AND refresh_token = ?",
         )
@@ -333,11 +333,12 @@ impl Store for SqliteStore {
     }
 
     async fn bump_link_epoch(&self, id: &AccountId, now: OffsetDateTime) -> Result<Option<u32>, StoreError> {
-        let epoch: Option<i64> = sqlx::query_scalar("UPDATE accounts SET link_epoch = link_epoch + 1, updated_at = ? WHERE id = ? RETURNING link_epoch")
-            .bind(to_millis(now))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let epoch: Option<i64> =
+            sqlx::query_scalar("UPDATE accounts SET link_epoch = link_epoch + 1, updated_at = ? WHERE id = ? RETURNING link_epoch")
+                .bind(to_millis(now))
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
         epoch.map(|e| u32::try_from(e).map_err(|_| corrupt("link_epoch", e))).transpose()
     }
 
@@ -356,16 +357,14 @@ impl Store for SqliteStore {
     }
 
     async fn insert_pending_signup(&self, pending: &PendingSignup) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO pending_signups (state, details, pkce_verifier, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&pending.state)
-        .bind(to_json(&pending.details)?)
-        .bind(pending.pkce_verifier.as_ref().map(Sealed::as_bytes))
-        .bind(to_millis(pending.created_at))
-        .bind(to_millis(pending.expires_at))
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("INSERT INTO pending_signups (state, details, pkce_verifier, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(&pending.state)
+            .bind(to_json(&pending.details)?)
+            .bind(pending.pkce_verifier.as_ref().map(Sealed::as_bytes))
+            .bind(to_millis(pending.created_at))
+            .bind(to_millis(pending.expires_at))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -382,10 +381,7 @@ impl Store for SqliteStore {
         if let Some(row) = taken {
             return Ok(PendingTake::Taken(Box::new(pending_from(&row)?)));
         }
-        let found = sqlx::query("SELECT consumed_at FROM pending_signups WHERE state = ?")
-            .bind(state)
-            .fetch_optional(&self.pool)
-            .await?;
+        let found = sqlx::query("SELECT consumed_at FROM pending_signups WHERE state = ?").bind(state).fetch_optional(&self.pool).await?;
         Ok(match found {
             None => PendingTake::Unknown,
             Some(row) if row.try_get::<Option<i64>, _>("consumed_at")?.is_some() => PendingTake::AlreadyUsed,
@@ -394,10 +390,7 @@ impl Store for SqliteStore {
     }
 
     async fn purge_pending_signups(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM pending_signups WHERE expires_at < ?")
-            .bind(to_millis(before))
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query("DELETE FROM pending_signups WHERE expires_at < ?").bind(to_millis(before)).execute(&self.pool).await?;
         Ok(done.rows_affected())
     }
 
@@ -471,9 +464,9 @@ impl Store for SqliteStore {
         // counted only when nothing else happened to them in between.
         let newest = sqlx::query("SELECT * FROM events WHERE account_id IS ? AND video_id IS ? ORDER BY id DESC LIMIT 1")
             .bind(event.account_id.as_ref().map(AccountId::as_str))
-        .bind(event.video_id.as_ref().map(|v| v.0.as_str()))
-        .fetch_optional(&mut *tx)
-        .await?;
+            .bind(event.video_id.as_ref().map(|v| v.0.as_str()))
+            .fetch_optional(&mut *tx)
+            .await?;
         if let Some(row) = newest {
             let mut same = event_from(&row)?;
             if same.event.kind == event.kind && same.event.message == event.message && event.at - same.last_at <= within {

@@ -98,9 +98,15 @@ impl Contender {
                 let outputs: Vec<String> = destinations.iter().map(|url| format!("[f=flv:onfail=ignore]{url}")).collect();
                 let ingest = format!("rtmp://127.0.0.1:{port}/src/live");
                 let mut command = Command::new("ffmpeg");
-                command
-                    .args(["-hide_banner", "-nostats", "-loglevel", "warning", "-listen", "1", "-i", &ingest])
-                    .args(["-map", "0", "-c", "copy", "-f", "tee", &outputs.join("|")]);
+                command.args(["-hide_banner", "-nostats", "-loglevel", "warning", "-listen", "1", "-i", &ingest]).args([
+                    "-map",
+                    "0",
+                    "-c",
+                    "copy",
+                    "-f",
+                    "tee",
+                    &outputs.join("|"),
+                ]);
                 let process = Process::spawn("ffmpeg tee", command, &log)?;
                 // ffmpeg accepts exactly one connection: no probing of its port; the replayer retries.
                 Ok(Self { kind, ingest, process, to_file: None })
@@ -116,7 +122,10 @@ impl Contender {
     /// Adds a destination while it runs (Fanout only: a line in its file and SIGHUP).
     pub fn join(&self, url: &str) -> Result<(), WorldError> {
         let Some(to_file) = &self.to_file else {
-            return Err(WorldError::Io { what: "join a destination".into(), source: std::io::Error::other("only Fanout takes destinations mid-live") });
+            return Err(WorldError::Io {
+                what: "join a destination".into(),
+                source: std::io::Error::other("only Fanout takes destinations mid-live"),
+            });
         };
         use std::io::Write;
         let mut file = std::fs::OpenOptions::new()

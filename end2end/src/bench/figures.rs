@@ -132,12 +132,8 @@ pub fn figures(
     sent: &[Sent],
     window: &Window,
 ) -> Figures {
-    let index: HashMap<u64, usize> = sent
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.video && !s.sequence_header)
-        .map(|(i, s)| (s.fingerprint, i))
-        .collect();
+    let index: HashMap<u64, usize> =
+        sent.iter().enumerate().filter(|(_, s)| s.video && !s.sequence_header).map(|(i, s)| (s.fingerprint, i)).collect();
     let healthy: Vec<SinkFigures> = keys
         .iter()
         .filter(|key| !slow.contains(*key))

@@ -53,7 +53,13 @@ struct Inner {
 impl Ledger {
     /// Records a message as sent now.
     pub fn record(&self, video: bool, body: &[u8]) {
-        let sent = Sent { at: Instant::now(), video, sequence_header: is_sequence_header(video, body), bytes: body.len(), fingerprint: fingerprint(body) };
+        let sent = Sent {
+            at: Instant::now(),
+            video,
+            sequence_header: is_sequence_header(video, body),
+            bytes: body.len(),
+            fingerprint: fingerprint(body),
+        };
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if video && !sent.sequence_header {
             let index = inner.sent.len();

@@ -69,7 +69,10 @@ impl Bench {
         }
         let path = source::ensure(&self.cache, kbps, length).await?;
         let bytes = std::fs::read(&path).map_err(|source| WorldError::Io { what: format!("read {}", path.display()), source })?;
-        let tags = Arc::new(source::read_tags(&bytes).map_err(|e| WorldError::Io { what: format!("read {}", path.display()), source: std::io::Error::other(e) })?);
+        let tags = Arc::new(
+            source::read_tags(&bytes)
+                .map_err(|e| WorldError::Io { what: format!("read {}", path.display()), source: std::io::Error::other(e) })?,
+        );
         self.sources.insert((kbps, length), Arc::clone(&tags));
         Ok(tags)
     }
@@ -101,7 +104,9 @@ impl Bench {
         let urls: Vec<String> = keys.iter().map(|k| self.sinks.url(k)).collect();
         let dir = self.work.path().join(format!("{:?}-{}-{}", run.kind, run.sinks, run.kbps));
         let contender = Contender::start(run.kind, &dir, &urls, &self.fanout).await?;
-        let pid = contender.pid().ok_or_else(|| WorldError::Io { what: "read the contender's pid".into(), source: std::io::Error::other("gone") })?;
+        let pid = contender
+            .pid()
+            .ok_or_else(|| WorldError::Io { what: "read the contender's pid".into(), source: std::io::Error::other("gone") })?;
         if run.kind.connects_first() {
             self.wait_until(|s| s.published() >= run.sinks, Duration::from_secs(60)).await;
         }
@@ -159,7 +164,10 @@ impl Bench {
             eprintln!("{}: only {} of {} sinks were published to; its log ends:\n{log}", run.kind.label(), records.len(), run.sinks);
         }
         if let Err(error) = replayed {
-            return Err(WorldError::Io { what: format!("replay to {} (its log: {log})", run.kind.label()), source: std::io::Error::other(error.to_string()) });
+            return Err(WorldError::Io {
+                what: format!("replay to {} (its log: {log})", run.kind.label()),
+                source: std::io::Error::other(error.to_string()),
+            });
         }
         Ok(figures::figures(run.kind, run.kbps, &keys, &slow, &records, &ledger.sent(), &window))
     }

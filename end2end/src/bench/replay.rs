@@ -50,7 +50,8 @@ pub async fn replay(publisher: Publisher, tags: &[Tag], seconds: u64, ledger: &L
         }
         tokio::time::sleep_until(start + Duration::from_millis(u64::from(due))).await;
         let video = tag.kind == TagKind::Video;
-        let message = if video { RtmpMessage::VideoData { data: tag.body.clone() } } else { RtmpMessage::AudioData { data: tag.body.clone() } };
+        let message =
+            if video { RtmpMessage::VideoData { data: tag.body.clone() } } else { RtmpMessage::AudioData { data: tag.body.clone() } };
         let chunks = chunker.chunk(message, due).map_err(|e| error("serialize a tag", e))?;
         ledger.record(video, &tag.body);
         writer.write_all(&chunks).await.map_err(|e| error("send to the contender", e))?;

@@ -50,9 +50,8 @@ impl Drop for SinkServer {
 impl SinkServer {
     /// Listens on a free loopback port.
     pub async fn start() -> Result<Self, WorldError> {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|source| WorldError::Io { what: "bind the bench sinks".into(), source })?;
+        let listener =
+            TcpListener::bind("127.0.0.1:0").await.map_err(|source| WorldError::Io { what: "bind the bench sinks".into(), source })?;
         let address = listener.local_addr().map_err(|source| WorldError::Io { what: "read the sinks' address".into(), source })?;
         let records: Records = Arc::default();
         let slow: Arc<Mutex<HashMap<String, u64>>> = Arc::default();

@@ -50,18 +50,9 @@ async fn authorize_and_record(State(shared): State<Shared>, request: Request, ne
     let token = shared.world().token.clone();
     let ok = authorized(parts.uri.query(), &token);
     let (method, path) = (parts.method.to_string(), parts.uri.path().to_string());
-    let response = if ok {
-        next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
-    } else {
-        StatusCode::FORBIDDEN.into_response()
-    };
-    shared.world().calls.push(RecordedCall {
-        method,
-        path,
-        authorized: ok,
-        body: body_value,
-        status: response.status().as_u16(),
-    });
+    let response =
+        if ok { next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await } else { StatusCode::FORBIDDEN.into_response() };
+    shared.world().calls.push(RecordedCall { method, path, authorized: ok, body: body_value, status: response.status().as_u16() });
     response
 }
 

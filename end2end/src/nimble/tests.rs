@@ -49,19 +49,12 @@ fn foreign_rule(stream: &str) -> serde_json::Value {
 }
 
 fn count(stand_in: &NimbleStandIn, method: &str, path_prefix: &str) -> usize {
-    stand_in
-        .calls()
-        .iter()
-        .filter(|c| c.method == method && c.path.starts_with(path_prefix) && (200..300).contains(&c.status))
-        .count()
+    stand_in.calls().iter().filter(|c| c.method == method && c.path.starts_with(path_prefix) && (200..300).contains(&c.status)).count()
 }
 
 fn marked(stand_in: &NimbleStandIn) -> Vec<String> {
-    let mut ids: Vec<String> = stand_in
-        .rules()
-        .iter()
-        .filter_map(|r| r["dest_stream_params"].as_str().and_then(fanout_nimble::ownership::marked_id))
-        .collect();
+    let mut ids: Vec<String> =
+        stand_in.rules().iter().filter_map(|r| r["dest_stream_params"].as_str().and_then(fanout_nimble::ownership::marked_id)).collect();
     ids.sort();
     ids
 }
@@ -195,12 +188,8 @@ async fn stats_become_per_destination_status() {
             .and_then(|r| r["id"].as_str().map(String::from))
             .unwrap_or_default()
     };
-    let steer = |state: &str, bandwidth, bytes_sent, retry_count| RepublishSteer {
-        state: state.into(),
-        bandwidth,
-        bytes_sent,
-        retry_count,
-    };
+    let steer =
+        |state: &str, bandwidth, bytes_sent, retry_count| RepublishSteer { state: state.into(), bandwidth, bytes_sent, retry_count };
     stand_in.set_stats(&id_of("a"), steer("connected", 2_500_000, 50_000_000, 0));
     stand_in.set_stats(&id_of("b"), steer("reconnecting", 0, 1_000, 4));
     stand_in.set_stats(&foreign, steer("connected", 1_000_000, 1, 0));
@@ -218,10 +207,7 @@ async fn stats_become_per_destination_status() {
     assert_eq!(server.out_rate_bps, Some(3_500_000));
 }
 
-async fn next_event(
-    events: &mut tokio::sync::broadcast::Receiver<BackendEvent>,
-    wanted: impl Fn(&BackendEvent) -> bool,
-) -> BackendEvent {
+async fn next_event(events: &mut tokio::sync::broadcast::Receiver<BackendEvent>, wanted: impl Fn(&BackendEvent) -> bool) -> BackendEvent {
     tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             match events.recv().await {
@@ -257,11 +243,8 @@ async fn the_backend_follows_the_desired_set_reports_status_and_cleans_up() {
     assert_eq!(marked(&stand_in), ["a"]);
     desired_tx.send_replace(vec![destination("a"), destination("b")]);
     next_event(&mut events, |e| matches!(e, BackendEvent::Synced { created, .. } if created == &["b"])).await;
-    let b_id = stand_in
-        .rules()
-        .iter()
-        .find(|r| r["dest_stream_params"] == json!("fanout=b"))
-        .and_then(|r| r["id"].as_str().map(String::from));
+    let b_id =
+        stand_in.rules().iter().find(|r| r["dest_stream_params"] == json!("fanout=b")).and_then(|r| r["id"].as_str().map(String::from));
     stand_in.set_stats(
         &b_id.unwrap_or_default(),
         RepublishSteer { state: "connected".into(), bandwidth: 3_000_000, bytes_sent: 10, retry_count: 0 },
@@ -274,8 +257,7 @@ async fn the_backend_follows_the_desired_set_reports_status_and_cleans_up() {
     .map(|s| s.map(|s| s.clone()));
     assert!(matches!(streaming, Ok(Ok(_))), "b is reported streaming");
     cancel.cancel();
-    let cleaned =
-        next_event(&mut events, |e| matches!(e, BackendEvent::Cleaned { .. } | BackendEvent::CleanupFailed { .. })).await;
+    let cleaned = next_event(&mut events, |e| matches!(e, BackendEvent::Cleaned { .. } | BackendEvent::CleanupFailed { .. })).await;
     assert_eq!(cleaned, BackendEvent::Cleaned { removed: 2 });
     backend.stopped().await;
     let left: Vec<String> = stand_in.rules().iter().filter_map(|r| r["id"].as_str().map(String::from)).collect();

@@ -79,7 +79,8 @@ async fn channels(State(shared): State<Shared>, headers: HeaderMap) -> Response 
         Err(refusal) => return refusal,
     };
     let world = shared.world();
-    let list: Vec<_> = world.users.get(&user_id).map(|u| u.channels.iter().map(|c| channel_json(c, "enabled")).collect()).unwrap_or_default();
+    let list: Vec<_> =
+        world.users.get(&user_id).map(|u| u.channels.iter().map(|c| channel_json(c, "enabled")).collect()).unwrap_or_default();
     Json(list).into_response()
 }
 

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::WorldError;
 use crate::loopback::LoopbackServer;
-pub use state::{ChannelMeta, RecordedCall, TokenPairView};
 use state::World;
+pub use state::{ChannelMeta, RecordedCall, TokenPairView};
 
 /// Restream's platform id for Twitch (its public platform list).
 pub const TWITCH: i64 = 1;
@@ -198,9 +198,8 @@ async fn record(
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.unwrap_or_default();
     let body_value = serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_else(|_| {
-        let form: serde_json::Map<String, serde_json::Value> = url::form_urlencoded::parse(&bytes)
-            .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
-            .collect();
+        let form: serde_json::Map<String, serde_json::Value> =
+            url::form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned()))).collect();
         if form.is_empty() { serde_json::Value::Null } else { serde_json::Value::Object(form) }
     });
     let user_id = api::bearer(&parts.headers).and_then(|token| shared.world().bearer(token).ok());
@@ -258,10 +257,8 @@ impl RestreamStandIn {
     /// Starts the stand-in on a free loopback port.
     pub async fn start(config: StandInConfig) -> Result<Self, WorldError> {
         let shared = Shared { world: Arc::new(Mutex::new(World::new(config))) };
-        let surface = Router::new()
-            .merge(oauth::routes())
-            .merge(api::routes())
-            .layer(axum::middleware::from_fn_with_state(shared.clone(), record));
+        let surface =
+            Router::new().merge(oauth::routes()).merge(api::routes()).layer(axum::middleware::from_fn_with_state(shared.clone(), record));
         let app = surface.merge(control::routes()).with_state(shared.clone());
         let server = LoopbackServer::serve(app, "the Restream stand-in").await?;
         Ok(Self { server, shared })

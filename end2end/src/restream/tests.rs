@@ -65,7 +65,8 @@ async fn get_with(restream: &RestreamStandIn, http: &reqwest::Client, path: &str
 async fn a_code_is_exchanged_once_for_a_pair_that_opens_the_api() {
     let (restream, http) = stand_in().await;
     let code = code(&restream, &http).await;
-    let (status, pair) = token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], true).await;
+    let (status, pair) =
+        token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], true).await;
     assert_eq!(status, StatusCode::OK, "{pair}");
     assert_eq!(pair["token_type"], "Bearer");
     assert_eq!(pair["expires_in"], 3600);
@@ -83,7 +84,8 @@ async fn a_code_is_exchanged_once_for_a_pair_that_opens_the_api() {
     let (_, key) = get_with(&restream, &http, "/v2/user/streamKey", &access).await;
     assert_eq!(key["streamKey"], "re_7_ana");
 
-    let (status, again) = token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], false).await;
+    let (status, again) =
+        token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], false).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(again["error"]["name"], "invalid_grant", "a code is single use");
 }
@@ -92,7 +94,8 @@ async fn a_code_is_exchanged_once_for_a_pair_that_opens_the_api() {
 async fn credentials_in_the_body_work_and_wrong_ones_are_refused() {
     let (restream, http) = stand_in().await;
     let code = code(&restream, &http).await;
-    let (status, _) = token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], false).await;
+    let (status, _) =
+        token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], false).await;
     assert_eq!(status, StatusCode::OK);
     let response = http
         .post(format!("{}/oauth/token", restream.url()))
@@ -111,7 +114,13 @@ async fn a_wrong_redirect_uri_is_refused_at_the_dialog_and_at_the_exchange() {
     let response = authorize(&restream, &http, "http://evil.example/cb").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST, "no redirect to an unregistered URI");
     let code = code(&restream, &http).await;
-    let (status, body) = token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", "http://127.0.0.1:9/other")], true).await;
+    let (status, body) = token(
+        &restream,
+        &http,
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", "http://127.0.0.1:9/other")],
+        true,
+    )
+    .await;
     assert_eq!((status, body["error"]["name"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
 }
 
@@ -119,7 +128,8 @@ async fn a_wrong_redirect_uri_is_refused_at_the_dialog_and_at_the_exchange() {
 async fn refresh_rotates_the_pair_and_the_old_one_is_refused() {
     let (restream, http) = stand_in().await;
     let code = code(&restream, &http).await;
-    let (_, first) = token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], true).await;
+    let (_, first) =
+        token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], true).await;
     let old_refresh = first["refresh_token"].as_str().unwrap_or_default().to_string();
     let old_access = first["access_token"].as_str().unwrap_or_default().to_string();
     let (status, second) = token(&restream, &http, &[("grant_type", "refresh_token"), ("refresh_token", &old_refresh)], true).await;
@@ -138,7 +148,8 @@ async fn refresh_rotates_the_pair_and_the_old_one_is_refused() {
 async fn an_expired_access_token_gets_restreams_401() {
     let (restream, http) = stand_in().await;
     let code = code(&restream, &http).await;
-    let (_, pair) = token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], true).await;
+    let (_, pair) =
+        token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], true).await;
     restream.expire_access_tokens(7);
     let (status, body) = get_with(&restream, &http, "/v2/user/profile", pair["access_token"].as_str().unwrap_or_default()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -150,7 +161,8 @@ async fn an_expired_access_token_gets_restreams_401() {
 async fn revoking_either_token_kills_the_pair_and_answers_an_empty_200() {
     let (restream, http) = stand_in().await;
     let code = code(&restream, &http).await;
-    let (_, pair) = token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], true).await;
+    let (_, pair) =
+        token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], true).await;
     let refresh = pair["refresh_token"].as_str().unwrap_or_default();
     let response = http
         .post(format!("{}/oauth/revoke", restream.url()))
@@ -170,12 +182,13 @@ async fn channel_titles_are_recorded_and_foreign_channels_refused() {
     let (restream, http) = stand_in().await;
     restream.add_user(StandInUser::sample(8, "Ben"));
     let code = code(&restream, &http).await;
-    let (_, pair) = token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], true).await;
+    let (_, pair) =
+        token(&restream, &http, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)], true).await;
     let access = pair["access_token"].as_str().unwrap_or_default();
-    let patch = |id: i64, body: Value| {
-        http.patch(format!("{}/v2/user/channel-meta/{id}", restream.url())).bearer_auth(access).json(&body).send()
-    };
-    let ok = patch(701, serde_json::json!({ "title": "Morning satsang", "description": "Live now" })).await.unwrap_or_else(|e| panic!("{e}"));
+    let patch =
+        |id: i64, body: Value| http.patch(format!("{}/v2/user/channel-meta/{id}", restream.url())).bearer_auth(access).json(&body).send();
+    let ok =
+        patch(701, serde_json::json!({ "title": "Morning satsang", "description": "Live now" })).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(ok.bytes().await.map(|b| b.len()).ok(), Some(0), "an empty body");
     assert_eq!(restream.channel_meta(701).map(|m| m.title), Some("Morning satsang".into()));
@@ -211,7 +224,8 @@ async fn the_token_endpoint_fails_on_request_and_the_control_api_steers() {
     let (restream, http) = stand_in().await;
     let control = |path: &str, body: Value| http.post(format!("{}/__standin/{path}", restream.url())).json(&body).send();
     assert!(control("token-failure", serde_json::json!({ "status": 500 })).await.is_ok_and(|r| r.status().is_success()));
-    let (status, body) = token(&restream, &http, &[("grant_type", "authorization_code"), ("code", "x"), ("redirect_uri", REDIRECT)], true).await;
+    let (status, body) =
+        token(&restream, &http, &[("grant_type", "authorization_code"), ("code", "x"), ("redirect_uri", REDIRECT)], true).await;
     assert_eq!((status, body["error"]["statusCode"].as_u64()), (StatusCode::INTERNAL_SERVER_ERROR, Some(500)));
     assert!(control("token-failure", serde_json::json!({ "status": null })).await.is_ok());
     assert!(control("consent", serde_json::json!({ "mode": "approve", "user_id": 7 })).await.is_ok_and(|r| r.status().is_success()));

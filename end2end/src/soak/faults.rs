@@ -107,7 +107,9 @@ impl Schedule {
         if self.due("long cut", 300, 70) && !self.source_down() {
             world.source.stop().await;
             let long = self.grace + Duration::from_secs(10);
-            world.youtube.show(crate::youtube::ChannelShows::Ended { video_id: super::live_id(world.live), title: super::live_title(world.live) });
+            world
+                .youtube
+                .show(crate::youtube::ChannelShows::Ended { video_id: super::live_id(world.live), title: super::live_title(world.live) });
             self.ongoing.push(Ongoing::SourceCut { until: now + long, ends_live: true });
             measure.note(format!("source cut for {} s at {} s (the live ends)", long.as_secs(), self.started.elapsed().as_secs()));
         }

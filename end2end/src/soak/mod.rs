@@ -89,7 +89,8 @@ impl SoakWorld {
         let youtube = YoutubeStandIn::start().await?;
         let sink = NginxSink::start(dir.path(), "soak").await?;
         let source = LiveSource::hls(dir.path()).await?;
-        let hash = server::access::users::hash_password(ADMIN.1).map_err(|e| WorldError::Io { what: "hash".into(), source: std::io::Error::other(e.to_string()) })?;
+        let hash = server::access::users::hash_password(ADMIN.1)
+            .map_err(|e| WorldError::Io { what: "hash".into(), source: std::io::Error::other(e.to_string()) })?;
         let mut options = FanoutOptions::default()
             .env("RESTREAM_CLIENT_ID", client_id)
             .env("RESTREAM_CLIENT_SECRET", client_secret)

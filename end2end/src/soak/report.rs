@@ -238,13 +238,30 @@ impl Report {
         let drift = |a: f64, b: f64| if a > 0.0 { (b - a) / a } else { 0.0 };
         vec![
             (format!("no panic ({})", self.panics), self.panics == 0),
-            (format!("every dropped destination back within {} s (max {:.1} s over {})", RECOVERY_LIMIT.as_secs(), max.as_secs_f64(), self.recoveries.len()), !self.recoveries.is_empty() && max <= RECOVERY_LIMIT),
+            (
+                format!(
+                    "every dropped destination back within {} s (max {:.1} s over {})",
+                    RECOVERY_LIMIT.as_secs(),
+                    max.as_secs_f64(),
+                    self.recoveries.len()
+                ),
+                !self.recoveries.is_empty() && max <= RECOVERY_LIMIT,
+            ),
             (format!("memory flat after the warm-up ({:+.1} %)", drift(m0, m1) * 100.0), drift(m0, m1).abs() <= FLAT_WITHIN),
             // The idle connections the schedule opens (20 at a time, closed by Fanout within
             // its header deadline) come and go: within one batch is flat.
-            (format!("open files flat after the warm-up ({f0:.0} → {f1:.0})"), drift(f0, f1).abs() <= FLAT_WITHIN || (f1 - f0).abs() <= IDLE_BATCH + 4.0),
-            (format!("titles set at most once per live and channel ({} twice)", self.titled_twice), self.titled_twice == 0 && self.titles_set > 0),
-            (format!("idle connections closed by Fanout ({} of {})", self.idle_closed, self.idle_opened), self.idle_opened == 0 || self.idle_closed > 0),
+            (
+                format!("open files flat after the warm-up ({f0:.0} → {f1:.0})"),
+                drift(f0, f1).abs() <= FLAT_WITHIN || (f1 - f0).abs() <= IDLE_BATCH + 4.0,
+            ),
+            (
+                format!("titles set at most once per live and channel ({} twice)", self.titled_twice),
+                self.titled_twice == 0 && self.titles_set > 0,
+            ),
+            (
+                format!("idle connections closed by Fanout ({} of {})", self.idle_closed, self.idle_opened),
+                self.idle_opened == 0 || self.idle_closed > 0,
+            ),
             (format!("the world held up ({} problems)", self.problems.len()), self.problems.is_empty()),
         ]
     }
@@ -257,14 +274,33 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (p50, p95, max) = (percentile(&self.recoveries, 0.5), percentile(&self.recoveries, 0.95), self.recoveries.last().copied().unwrap_or_default());
+        let (p50, p95, max) =
+            (percentile(&self.recoveries, 0.5), percentile(&self.recoveries, 0.95), self.recoveries.last().copied().unwrap_or_default());
         let ((m0, m1), (f0, f1)) = self.trend();
-        writeln!(f, "soak: {} destinations for {} s (world ready in {} s), {} lives", self.destinations, self.duration.as_secs(), self.setup.as_secs(), self.lives)?;
+        writeln!(
+            f,
+            "soak: {} destinations for {} s (world ready in {} s), {} lives",
+            self.destinations,
+            self.duration.as_secs(),
+            self.setup.as_secs(),
+            self.lives
+        )?;
         writeln!(f, "  panics: {}", self.panics)?;
-        writeln!(f, "  back after a sink drop: p50 {:.2} s, p95 {:.2} s, max {:.2} s ({} drops)", p50.as_secs_f64(), p95.as_secs_f64(), max.as_secs_f64(), self.recoveries.len())?;
+        writeln!(
+            f,
+            "  back after a sink drop: p50 {:.2} s, p95 {:.2} s, max {:.2} s ({} drops)",
+            p50.as_secs_f64(),
+            p95.as_secs_f64(),
+            max.as_secs_f64(),
+            self.recoveries.len()
+        )?;
         writeln!(f, "  resident memory after warm-up: {:.1} MiB → {:.1} MiB; open files {f0:.0} → {f1:.0}", m0 / 1024.0, m1 / 1024.0)?;
         writeln!(f, "  events in the store: {}", self.events)?;
-        writeln!(f, "  titles: {} (live, channel) set, {} lives titled, {} set twice", self.titles_set, self.lives_titled, self.titled_twice)?;
+        writeln!(
+            f,
+            "  titles: {} (live, channel) set, {} lives titled, {} set twice",
+            self.titles_set, self.lives_titled, self.titled_twice
+        )?;
         writeln!(f, "  idle HTTP connections: {} opened, {} closed by Fanout", self.idle_opened, self.idle_closed)?;
         writeln!(f, "  login bursts: {:?}", self.logins)?;
         for note in &self.notes {

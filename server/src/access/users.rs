@@ -85,7 +85,8 @@ impl AdminUsers {
         for (i, entry) in entries.iter().enumerate().filter(|(_, e)| !e.trim().is_empty()) {
             let index = i + 1;
             let (name, hash) = entry.trim().split_once(':').ok_or(AdminUsersError::Shape { index })?;
-            let valid_name = (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            let valid_name =
+                (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
             if !valid_name {
                 return Err(AdminUsersError::Name { index });
             }

@@ -14,7 +14,11 @@ use super::{AdminSession, back};
 use crate::state::AppState;
 
 /// Applies the action and goes back to the dashboard's Accounts section.
-pub async fn act(State(state): State<AppState>, Extension(admin): Extension<AdminSession>, Path((id, action)): Path<(String, String)>) -> Response {
+pub async fn act(
+    State(state): State<AppState>,
+    Extension(admin): Extension<AdminSession>,
+    Path((id, action)): Path<(String, String)>,
+) -> Response {
     let Ok(action) = action.parse::<ManageAction>() else {
         return StatusCode::NOT_FOUND.into_response();
     };

@@ -14,8 +14,8 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 
 use super::{AdminSession, back};
-use crate::ingest::TranscodeProfile;
 use crate::engine::control::{self, Control, ControlError};
+use crate::ingest::TranscodeProfile;
 use crate::state::AppState;
 
 /// `POST /admin/control/{stop|start|retitle}`.

@@ -19,7 +19,9 @@ use crate::state::AppState;
 pub fn current(state: &AppState) -> DashboardStatus {
     let mut status = match &state.engine {
         Some(engine) => engine.status().borrow().clone(),
-        None => DashboardStatus { watching: state.settings.youtube_channel.as_ref().map(ToString::to_string), ..DashboardStatus::default() },
+        None => {
+            DashboardStatus { watching: state.settings.youtube_channel.as_ref().map(ToString::to_string), ..DashboardStatus::default() }
+        }
     };
     status.capacity = state.settings.port_mbps.map(|port| {
         let bitrate = if status.input_publishing { status.input_bps } else { 0 };
@@ -40,7 +42,10 @@ const SESSION_CHECK: Duration = Duration::from_secs(5);
 /// `GET /admin/status/stream`: the dashboard's state as Server-Sent Events (`status` events,
 /// JSON), first at once, then on every change, at most once a second — until the admin's
 /// session ends (signed out, or idle: an open stream does not count as use).
-pub async fn stream(State(state): State<AppState>, Extension(admin): Extension<AdminSession>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub async fn stream(
+    State(state): State<AppState>,
+    Extension(admin): Extension<AdminSession>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut changes = state.engine.as_ref().map(|engine| engine.status());
     let events = async_stream(move |mut send| async move {
         loop {

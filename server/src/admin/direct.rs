@@ -36,7 +36,8 @@ pub async fn add(State(state): State<AppState>, Extension(admin): Extension<Admi
         created_at: at,
         updated_at: at,
     };
-    save(&state, &admin, &destination, format!("Direct destination “{}” ({}) added by admin {}", valid.label, valid.server, admin.user)).await
+    save(&state, &admin, &destination, format!("Direct destination “{}” ({}) added by admin {}", valid.label, valid.server, admin.user))
+        .await
 }
 
 /// `POST /admin/direct/{id}`: edits one (label, URL, and the key when a new one is typed).
@@ -59,11 +60,21 @@ pub async fn edit(
     }
     destination.updated_at = now();
     let what = if key_changed { ", with a new stream key" } else { "" };
-    save(&state, &admin, &destination, format!("Direct destination “{}” ({}) changed{what} by admin {}", valid.label, valid.server, admin.user)).await
+    save(
+        &state,
+        &admin,
+        &destination,
+        format!("Direct destination “{}” ({}) changed{what} by admin {}", valid.label, valid.server, admin.user),
+    )
+    .await
 }
 
 /// `POST /admin/direct/{id}/{enable|disable|delete}`.
-pub async fn act(State(state): State<AppState>, Extension(admin): Extension<AdminSession>, Path((id, action)): Path<(String, String)>) -> Response {
+pub async fn act(
+    State(state): State<AppState>,
+    Extension(admin): Extension<AdminSession>,
+    Path((id, action)): Path<(String, String)>,
+) -> Response {
     let Some(mut destination) = find(&state, &id).await else { return StatusCode::NOT_FOUND.into_response() };
     let label = destination.label.clone();
     match action.as_str() {

@@ -37,7 +37,8 @@ pub fn is_admin_path(path: &str) -> bool {
 }
 
 fn redirect(to: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/admin/login")))]).into_response()
+    (StatusCode::SEE_OTHER, [(header::LOCATION, HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/admin/login")))])
+        .into_response()
 }
 
 /// Back to the dashboard's `section`; what was done (or why not) waits in `admin`'s session for
@@ -104,7 +105,8 @@ async fn with_csrf_checked(request: Request, expected: &str) -> Result<Request, 
         return Err(refused());
     }
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response())?;
+    let bytes =
+        axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response())?;
     let sent = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
     match sent {
         Some(sent) if constant_time_eq(sent.as_bytes(), expected.as_bytes()) => Ok(Request::from_parts(parts, Body::from(bytes))),
@@ -122,7 +124,16 @@ mod tests {
 
     #[test]
     fn admin_paths_are_behind_the_door_and_the_login_is_not() {
-        for path in ["/admin", "/admin/", "/admin/accounts", "/admin/events/stream", "/api/admin_status", "/admin/logout", "/ADMIN", "/Api/Admin_dashboard"] {
+        for path in [
+            "/admin",
+            "/admin/",
+            "/admin/accounts",
+            "/admin/events/stream",
+            "/api/admin_status",
+            "/admin/logout",
+            "/ADMIN",
+            "/Api/Admin_dashboard",
+        ] {
             assert!(is_admin_path(path), "{path}");
         }
         for path in ["/admin/login", "/", "/administrator", "/api/start_signup", "/manage/x/pause"] {

@@ -201,7 +201,6 @@ pub enum LogFormat {
     Json,
 }
 
-
 /// Reads `copy`, `720p` or `480p`.
 fn transcode_profile(text: &str) -> Result<TranscodeProfile, String> {
     text.parse().map_err(|_| format!("“{text}” is not a profile: copy, 720p or 480p"))

@@ -127,11 +127,19 @@ pub(super) fn check_restream_app(args: &ConfigArgs, findings: &mut Findings) -> 
             None
         }
         (Some(_), None) => {
-            findings.push(Level::Error, "RESTREAM_CLIENT_SECRET", "RESTREAM_CLIENT_ID is set but RESTREAM_CLIENT_SECRET is not: set both or neither");
+            findings.push(
+                Level::Error,
+                "RESTREAM_CLIENT_SECRET",
+                "RESTREAM_CLIENT_ID is set but RESTREAM_CLIENT_SECRET is not: set both or neither",
+            );
             None
         }
         (None, Some(_)) => {
-            findings.push(Level::Error, "RESTREAM_CLIENT_ID", "RESTREAM_CLIENT_SECRET is set but RESTREAM_CLIENT_ID is not: set both or neither");
+            findings.push(
+                Level::Error,
+                "RESTREAM_CLIENT_ID",
+                "RESTREAM_CLIENT_SECRET is set but RESTREAM_CLIENT_ID is not: set both or neither",
+            );
             None
         }
     }
@@ -232,9 +240,7 @@ pub(super) fn check_key(configured: Option<&Secret>, data_dir: &Path, findings: 
     }
     let path = data_dir.join(KEY_FILE_NAME);
     match MasterKey::read_file(&path) {
-        Ok(Some(key)) => {
-            findings.push(Level::Ok, "FANOUT_SECRET_KEY", format!("not set; using {} (key id {})", path.display(), key.id()))
-        }
+        Ok(Some(key)) => findings.push(Level::Ok, "FANOUT_SECRET_KEY", format!("not set; using {} (key id {})", path.display(), key.id())),
         Ok(None) => findings.push(
             Level::Note,
             "FANOUT_SECRET_KEY",
@@ -263,7 +269,6 @@ pub(super) fn check_site_root(root: &Path, findings: &mut Findings) {
         );
     }
 }
-
 
 pub(super) fn check_admin_users(text: Option<&str>, findings: &mut Findings) -> Option<crate::access::AdminUsers> {
     match crate::access::AdminUsers::parse(text.unwrap_or_default()) {
@@ -309,14 +314,22 @@ pub(super) fn check_retention(days: u32, events_max: u64, findings: &mut Finding
     if !ok {
         return None;
     }
-    findings.push(Level::Ok, "FANOUT_RETENTION_DAYS", format!("events and disconnected accounts are kept {days} days (at most {events_max} events)"));
+    findings.push(
+        Level::Ok,
+        "FANOUT_RETENTION_DAYS",
+        format!("events and disconnected accounts are kept {days} days (at most {events_max} events)"),
+    );
     Some(app::store::Retention { max_age: time::Duration::days(i64::from(days)), max_count: events_max })
 }
 
 pub(super) fn check_metrics_token(token: Option<&Secret>, findings: &mut Findings) -> Option<Option<Secret>> {
     match token.filter(|t| !t.expose().is_empty()) {
         None => {
-            findings.push(Level::Note, "FANOUT_METRICS_TOKEN", "not set: /metrics answers anyone who can reach it (it names no stream key)");
+            findings.push(
+                Level::Note,
+                "FANOUT_METRICS_TOKEN",
+                "not set: /metrics answers anyone who can reach it (it names no stream key)",
+            );
             Some(None)
         }
         Some(token) if token.expose().len() >= 16 && token.expose().chars().all(|c| c.is_ascii_graphic()) => {

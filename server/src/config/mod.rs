@@ -17,8 +17,8 @@ mod checks;
 mod nimble;
 
 pub use args::{BackendKind, ConfigArgs, LogFormat};
-use checks::*;
 pub use checks::SITE_FILES;
+use checks::*;
 pub use nimble::{BackendSettings, NimbleSettings, nimble_settings};
 
 use crate::ingest::{PullMode, TranscodeProfile};
@@ -189,7 +189,11 @@ impl Findings {
     pub fn report(&self) -> Vec<app::admin::SettingRow> {
         self.0
             .iter()
-            .map(|f| app::admin::SettingRow { level: f.level.to_string().to_lowercase(), name: f.subject.to_string(), value: f.detail.clone() })
+            .map(|f| app::admin::SettingRow {
+                level: f.level.to_string().to_lowercase(),
+                name: f.subject.to_string(),
+                value: f.detail.clone(),
+            })
             .collect()
     }
 
@@ -232,7 +236,11 @@ pub fn validate(args: &ConfigArgs) -> Validated {
     let rate_limit = check_rate_limit(args.rate_limit, &mut findings);
     let engine = check_engine(args, &mut findings);
     if args.trust_forwarded_for {
-        findings.push(Level::Note, "FANOUT_TRUST_FORWARDED_FOR", "client addresses are taken from X-Forwarded-For (run behind a proxy that sets it)");
+        findings.push(
+            Level::Note,
+            "FANOUT_TRUST_FORWARDED_FOR",
+            "client addresses are taken from X-Forwarded-For (run behind a proxy that sets it)",
+        );
     }
     let admin_users = check_admin_users(args.admin_users.as_deref(), &mut findings);
     let port_mbps = check_port_mbps(args.port_mbps, &mut findings);

@@ -95,10 +95,7 @@ impl NimbleSettings {
         values.rtmp_listen_ip = rtmp_listen_ip;
         values.rtmp_port = self.ingest_port;
         values.ingest = self.source();
-        values.ingest_login = self.login.as_ref().map(|(login, password)| IngestLogin {
-            login: login.clone(),
-            password: password.clone(),
-        });
+        values.ingest_login = self.login.as_ref().map(|(login, password)| IngestLogin { login: login.clone(), password: password.clone() });
         Ok(values)
     }
 }
@@ -120,7 +117,11 @@ pub(super) fn check_backend(args: &ConfigArgs, findings: &mut Findings) -> Optio
             Some(BackendSettings::Builtin)
         }
         BackendKind::Nimble => {
-            findings.push(Level::Ok, subject, "nimble: Nimble Streamer republishes the live to every destination (one rule each, made by Fanout)");
+            findings.push(
+                Level::Ok,
+                subject,
+                "nimble: Nimble Streamer republishes the live to every destination (one rule each, made by Fanout)",
+            );
             check_nimble(args, findings).map(|settings| BackendSettings::Nimble(Box::new(settings)))
         }
     }
@@ -144,8 +145,7 @@ fn check_nimble(args: &ConfigArgs, findings: &mut Findings) -> Option<NimbleSett
     let stream = check_name("FANOUT_NIMBLE_STREAM", &args.nimble_stream, findings);
     let login = check_login(args, ingest.as_ref().map(|(host, _)| host.as_str()), findings);
     let (ingest_host, ingest_port) = ingest?;
-    let settings =
-        NimbleSettings { api: api?, token: token?, ingest_host, ingest_port, app: app?, stream: stream?, login: login? };
+    let settings = NimbleSettings { api: api?, token: token?, ingest_host, ingest_port, app: app?, stream: stream?, login: login? };
     findings.push(Level::Ok, "FANOUT_NIMBLE_INGEST", format!("the ingest publishes to {}", settings.ingest_shown()));
     Some(settings)
 }
@@ -159,11 +159,7 @@ fn check_api(text: &str, findings: &mut Findings) -> Option<Url> {
     let url = match Url::parse(text.trim()) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => url,
         _ => {
-            findings.push(
-                Level::Error,
-                SUBJECT,
-                format!("`{text}` is not an http:// URL with a host (e.g. http://127.0.0.1:8082)"),
-            );
+            findings.push(Level::Error, SUBJECT, format!("`{text}` is not an http:// URL with a host (e.g. http://127.0.0.1:8082)"));
             return None;
         }
     };

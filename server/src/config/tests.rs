@@ -238,7 +238,10 @@ fn an_ingest_login_rides_in_the_url_and_never_in_the_report() {
     assert!(!validated.findings.to_string().contains("h7Gq2"), "{}", validated.findings);
     let settings = nimble_settings(&args).unwrap_or_else(|f| panic!("valid:\n{f}"));
     let target = settings.ingest_target();
-    assert_eq!(format!("{}/{}", target.tc_url(), target.key.expose()), "rtmp://10.0.0.5:1936/fanout?rtmpauth=fanout-ingest:h7Gq2-Lm9xR4tVb8Kc/live");
+    assert_eq!(
+        format!("{}/{}", target.tc_url(), target.key.expose()),
+        "rtmp://10.0.0.5:1936/fanout?rtmpauth=fanout-ingest:h7Gq2-Lm9xR4tVb8Kc/live"
+    );
     let values = settings.template_values().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((values.rtmp_listen_ip.to_string(), values.rtmp_port, values.management_port), ("10.0.0.5".into(), 1936, 8082));
     let rendered = fanout_nimble::render(&values).unwrap_or_else(|e| panic!("{e}"));

@@ -14,13 +14,13 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::fanout::{Backend, BackendEvents};
+use super::EngineParts;
 use super::control::{self, Control, ControlError, Request};
 use super::destinations::Destinations;
 use super::machine::{Effect, Happening, Machine, Phase};
-use super::EngineParts;
 use super::prepare::LiveFor;
 use super::status::{DashboardStatus, LiveSummary};
+use crate::fanout::{Backend, BackendEvents};
 use crate::ingest::{Ingest, IngestConfig};
 use crate::restream::titles::LiveFacts;
 use crate::youtube::page::{LiveNow, watch_url};
@@ -212,8 +212,15 @@ pub async fn run(
     let mut fanout_events = session.fanout.events();
 
     let manifest = detected.hls_manifest_url.as_deref().and_then(|u| Url::parse(u).ok());
-    let source = LiveStream::new(&detected.video_id, parts.source.live_page.clone(), parts.source.youtube.clone(), &parts.source.ingest.yt_dlp, manifest);
-    let ingest_config = IngestConfig { profile: control::next_profile(&parts.store, parts.source.ingest.profile).await, ..parts.source.ingest.clone() };
+    let source = LiveStream::new(
+        &detected.video_id,
+        parts.source.live_page.clone(),
+        parts.source.youtube.clone(),
+        &parts.source.ingest.yt_dlp,
+        manifest,
+    );
+    let ingest_config =
+        IngestConfig { profile: control::next_profile(&parts.store, parts.source.ingest.profile).await, ..parts.source.ingest.clone() };
     let ingest = Ingest::start(ingest_config, Arc::new(source), session.fanout.feed(), &stop);
     session.happen(Happening::Prepared).await;
 

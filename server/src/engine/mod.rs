@@ -101,15 +101,27 @@ pub struct Services {
 impl Engine {
     /// The engine the settings describe — `None` when no channel is watched — started and
     /// running until `stop`.
-    pub fn from_settings(settings: &crate::config::Settings, services: Services, stop: &CancellationToken) -> Result<Option<Self>, EngineError> {
+    pub fn from_settings(
+        settings: &crate::config::Settings,
+        services: Services,
+        stop: &CancellationToken,
+    ) -> Result<Option<Self>, EngineError> {
         let Some(channel) = settings.youtube_channel.clone() else { return Ok(None) };
         let engine = &settings.engine;
         let detector = DetectorConfig { base: engine.youtube_url.clone(), channel, poll: engine.poll };
         let preparer = services.oauth.clone().map(|oauth| prepare::Preparer {
             store: services.store.clone(),
-            tokens: crate::restream::tokens::TokenKeeper::new(services.store.clone(), Arc::clone(&services.cipher), oauth, services.locks.clone()),
+            tokens: crate::restream::tokens::TokenKeeper::new(
+                services.store.clone(),
+                Arc::clone(&services.cipher),
+                oauth,
+                services.locks.clone(),
+            ),
             api: services.api.clone(),
-            templates: crate::restream::titles::TitleTemplates { title: engine.title_template.clone(), description: engine.description_template.clone() },
+            templates: crate::restream::titles::TitleTemplates {
+                title: engine.title_template.clone(),
+                description: engine.description_template.clone(),
+            },
             ingest_base: engine.restream_ingest.clone(),
             concurrency: prepare::CONCURRENCY,
         });
@@ -119,7 +131,12 @@ impl Engine {
             preparer,
             backend: crate::fanout::Setup::from_settings(&engine.backend)?,
             source: live::SourceSetup {
-                ingest: crate::ingest::IngestConfig { ffmpeg: engine.ffmpeg.clone(), yt_dlp: engine.yt_dlp.clone(), mode: engine.pull, profile: engine.transcode },
+                ingest: crate::ingest::IngestConfig {
+                    ffmpeg: engine.ffmpeg.clone(),
+                    yt_dlp: engine.yt_dlp.clone(),
+                    mode: engine.pull,
+                    profile: engine.transcode,
+                },
                 live_page: detector.live_page(),
                 youtube: detect::youtube_client()?,
             },
@@ -282,7 +299,8 @@ impl Running {
     ) -> Self {
         let (requests, received) = mpsc::channel(8);
         let video = live.video_id.clone();
-        let task = tokio::spawn(live::run(Arc::clone(parts), live, opening, Arc::clone(nudge), received, status.clone(), stop.child_token()));
+        let task =
+            tokio::spawn(live::run(Arc::clone(parts), live, opening, Arc::clone(nudge), received, status.clone(), stop.child_token()));
         Self { video, requests, task }
     }
 }

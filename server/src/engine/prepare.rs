@@ -200,7 +200,9 @@ impl Preparer {
                 .await;
             titled.done += usize::from(result.is_ok());
             let (kind, message) = match result {
-                Ok(()) => (EventKind::TitleUpdated, format!("{}: channel “{}” titled “{title}”", account.display_name, channel.display_name)),
+                Ok(()) => {
+                    (EventKind::TitleUpdated, format!("{}: channel “{}” titled “{title}”", account.display_name, channel.display_name))
+                }
                 Err(error) => (
                     EventKind::TitleFailed,
                     format!("{}: could not title channel “{}”: {error}", account.display_name, channel.display_name),

@@ -92,12 +92,8 @@ impl Nimble {
     pub fn begin(&self) {
         let mut running = lock(&self.running);
         if running.is_none() && !self.cancel.is_cancelled() {
-            let backend = NimbleBackend::spawn(
-                self.setup.client.clone(),
-                self.setup.backend.clone(),
-                self.desired.subscribe(),
-                self.cancel.clone(),
-            );
+            let backend =
+                NimbleBackend::spawn(self.setup.client.clone(), self.setup.backend.clone(), self.desired.subscribe(), self.cancel.clone());
             let _ = self.status.set(backend.status());
             let (mut reports, forward) = (backend.subscribe(), self.events.clone());
             *lock(&self.forwarding) = Some(tokio::spawn(async move {
@@ -246,9 +242,7 @@ impl NimbleEvents {
     /// Keeps the current problem up to date; returns the event to record, if any.
     fn note(&self, event: &BackendEvent) -> Option<(EventKind, String)> {
         match event {
-            BackendEvent::AuthFailed { message }
-            | BackendEvent::Unreachable { message }
-            | BackendEvent::ApiFailed { message } => {
+            BackendEvent::AuthFailed { message } | BackendEvent::Unreachable { message } | BackendEvent::ApiFailed { message } => {
                 *lock(&self.problem) = Some(message.clone());
             }
             BackendEvent::Recovered => *lock(&self.problem) = None,
@@ -345,13 +339,8 @@ mod tests {
 
     #[test]
     fn nimble_statuses_read_like_the_relay() {
-        let streaming = RepublishStatus {
-            state: RepublishState::Streaming,
-            bytes_sent: 9,
-            bitrate_bps: 2_500_000,
-            reconnects: 1,
-            last_error: None,
-        };
+        let streaming =
+            RepublishStatus { state: RepublishState::Streaming, bytes_sent: 9, bitrate_bps: 2_500_000, reconnects: 1, last_error: None };
         let status = status_of(&streaming);
         assert_eq!(
             (status.state, status.bitrate_bps, status.bytes_sent, status.reconnects),
@@ -375,10 +364,9 @@ mod tests {
 
     #[tokio::test]
     async fn destinations_come_and_go_before_nimble_is_asked_anything() {
-        let client = NimbleClient::new("http://127.0.0.1:9", fanout_nimble::Secret::new("a-long-enough-token"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let setup =
-            NimbleSetup::new(client, Source { app: "fanout".into(), stream: "live".into() }, target("rtmp://x/fanout/live"));
+        let client =
+            NimbleClient::new("http://127.0.0.1:9", fanout_nimble::Secret::new("a-long-enough-token")).unwrap_or_else(|e| panic!("{e}"));
+        let setup = NimbleSetup::new(client, Source { app: "fanout".into(), stream: "live".into() }, target("rtmp://x/fanout/live"));
         let fanout = Nimble::new(setup);
         let (a, b) = (id("a"), id("b"));
         fanout.add(&a, target("rtmp://h/live/ka"));
@@ -407,8 +395,7 @@ mod tests {
         const TOKEN: &str = "Zq8-v1NfT3xK0pLr9aWm";
         let stand_in = fanout_testworld::nimble::NimbleStandIn::start(TOKEN).await.unwrap_or_else(|e| panic!("{e}"));
         let client = NimbleClient::new(&stand_in.url(), fanout_nimble::Secret::new(TOKEN)).unwrap_or_else(|e| panic!("{e}"));
-        let setup =
-            NimbleSetup::new(client, Source { app: "fanout".into(), stream: "live".into() }, target("rtmp://x/fanout/live"));
+        let setup = NimbleSetup::new(client, Source { app: "fanout".into(), stream: "live".into() }, target("rtmp://x/fanout/live"));
         let fanout = Nimble::new(setup);
         let rule_ids = || stand_in.rules().iter().filter_map(|r| r["id"].as_str().map(String::from)).collect::<Vec<_>>();
         fanout.add(&id("a"), target("rtmp://h/live/ka"));

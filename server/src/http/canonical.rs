@@ -43,12 +43,15 @@ pub fn check(path: &str) -> Result<(), PathProblem> {
         match bytes[i] {
             b'\\' => return Err(PathProblem::Separator),
             b'%' => {
-                let decoded = bytes.get(i + 1..i + 3).and_then(|hex| std::str::from_utf8(hex).ok()).and_then(|hex| u8::from_str_radix(hex, 16).ok());
+                let decoded =
+                    bytes.get(i + 1..i + 3).and_then(|hex| std::str::from_utf8(hex).ok()).and_then(|hex| u8::from_str_radix(hex, 16).ok());
                 match decoded {
                     None => return Err(PathProblem::Malformed),
                     Some(b'/' | b'\\') => return Err(PathProblem::Separator),
                     Some(c) if c.is_ascii_control() => return Err(PathProblem::Malformed),
-                    Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') => return Err(PathProblem::NeedlessEncoding),
+                    Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') => {
+                        return Err(PathProblem::NeedlessEncoding);
+                    }
                     Some(_) => i += 3,
                 }
             }

@@ -95,7 +95,8 @@ mod tests {
     async fn a_connection_that_never_finishes_its_headers_is_closed_and_others_are_served() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
         let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        let router = Router::new().route("/", axum::routing::get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }));
+        let router =
+            Router::new().route("/", axum::routing::get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }));
         let stop = CancellationToken::new();
         let server = tokio::spawn(serve(listener, router, stop.clone()));
 

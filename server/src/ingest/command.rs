@@ -22,11 +22,32 @@ pub fn codec_args(profile: TranscodeProfile) -> Vec<String> {
         return vec!["-c".into(), "copy".into()];
     };
     let list = [
-        "-vf".to_string(), format!("scale=-2:{height}"),
-        "-c:v".into(), "libx264".into(), "-preset".into(), "veryfast".into(), "-pix_fmt".into(), "yuv420p".into(),
-        "-b:v".into(), format!("{kbps}k"), "-maxrate".into(), format!("{kbps}k"), "-bufsize".into(), format!("{}k", kbps * 2),
-        "-g".into(), "60".into(), "-keyint_min".into(), "60".into(), "-sc_threshold".into(), "0".into(),
-        "-c:a".into(), "aac".into(), "-b:a".into(), "128k".into(), "-ar".into(), "44100".into(),
+        "-vf".to_string(),
+        format!("scale=-2:{height}"),
+        "-c:v".into(),
+        "libx264".into(),
+        "-preset".into(),
+        "veryfast".into(),
+        "-pix_fmt".into(),
+        "yuv420p".into(),
+        "-b:v".into(),
+        format!("{kbps}k"),
+        "-maxrate".into(),
+        format!("{kbps}k"),
+        "-bufsize".into(),
+        format!("{}k", kbps * 2),
+        "-g".into(),
+        "60".into(),
+        "-keyint_min".into(),
+        "60".into(),
+        "-sc_threshold".into(),
+        "0".into(),
+        "-c:a".into(),
+        "aac".into(),
+        "-b:a".into(),
+        "128k".into(),
+        "-ar".into(),
+        "44100".into(),
     ];
     list.to_vec()
 }

@@ -67,12 +67,7 @@ pub struct IngestConfig {
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        Self {
-            ffmpeg: "ffmpeg".into(),
-            yt_dlp: "yt-dlp".into(),
-            mode: PullMode::Hls,
-            profile: TranscodeProfile::Copy,
-        }
+        Self { ffmpeg: "ffmpeg".into(), yt_dlp: "yt-dlp".into(), mode: PullMode::Hls, profile: TranscodeProfile::Copy }
     }
 }
 

@@ -90,9 +90,7 @@ pub(super) async fn run(
             s.restarts = s.restarts.saturating_add(1);
         });
         if let Some(wait) = wait {
-            let sleep = async {
-                if wait == Duration::MAX { std::future::pending().await } else { tokio::time::sleep(wait).await }
-            };
+            let sleep = async { if wait == Duration::MAX { std::future::pending().await } else { tokio::time::sleep(wait).await } };
             tokio::select! {
                 () = stop.cancelled() => break,
                 () = restart.notified() => fresh = true,

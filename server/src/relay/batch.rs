@@ -82,7 +82,8 @@ mod tests {
     #[test]
     fn a_batch_is_its_messages_end_to_end_and_can_start_at_its_keyframe() {
         let mut chunker = MediaChunker::new(SHARED_STREAM_ID).unwrap_or_else(|e| panic!("{e}"));
-        let mut media = |kind, payload: &'static [u8], at| chunker.media(kind, Bytes::from_static(payload), at).unwrap_or_else(|e| panic!("{e}"));
+        let mut media =
+            |kind, payload: &'static [u8], at| chunker.media(kind, Bytes::from_static(payload), at).unwrap_or_else(|e| panic!("{e}"));
         let parts = vec![
             media(MediaKind::Audio, &[0xaf, 1, 1], 0),
             media(MediaKind::Video, &[0x27, 1, 0, 0, 0, 2], 10),

@@ -16,8 +16,8 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::connection::{self, ConnectError, Publisher};
 use super::batch::Batch;
+use super::connection::{self, ConnectError, Publisher};
 use super::hub::SharedHub;
 use super::media::{Media, MediaChunker, SHARED_STREAM_ID};
 use super::status::{DestinationState, DestinationStatus};

@@ -182,7 +182,8 @@ mod tests {
         let mut object = std::collections::HashMap::new();
         object.insert("app".to_string(), Amf0Value::Utf8String("ingest".into()));
         object.insert("nested".to_string(), Amf0Value::Object(std::collections::HashMap::new()));
-        let connect = rml_amf0::serialize(&vec![Amf0Value::Utf8String("connect".into()), Amf0Value::Number(1.0), Amf0Value::Object(object)]);
+        let connect =
+            rml_amf0::serialize(&vec![Amf0Value::Utf8String("connect".into()), Amf0Value::Number(1.0), Amf0Value::Object(object)]);
         assert_eq!(check_amf0(&connect.unwrap_or_default()), Ok(()));
         assert_eq!(check_amf0(&nested(MAX_AMF_DEPTH)), Ok(()));
         assert_eq!(check_amf0(&nested(MAX_AMF_DEPTH + 1)), Err(GuardError::TooDeep));

@@ -74,13 +74,7 @@ impl Input {
         slot.rebaser.new_publisher();
         drop(slot);
         self.hub.update_input(|input| input.publishing = true);
-        Some(Feed {
-            input: Arc::clone(self),
-            chunker,
-            pending: Vec::new(),
-            since: None,
-            meter: BitrateMeter::new(Duration::from_secs(2)),
-        })
+        Some(Feed { input: Arc::clone(self), chunker, pending: Vec::new(), since: None, meter: BitrateMeter::new(Duration::from_secs(2)) })
     }
 
     /// Whether a publisher holds it now.

@@ -29,8 +29,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-pub use destination::DestinationPolicy;
 use destination::DestinationHandle;
+pub use destination::DestinationPolicy;
 use hub::Hub;
 pub use input::{Feed, Input};
 pub use listener::Peers;
@@ -80,7 +80,14 @@ impl Relay {
     /// A relay whose input is fed in-process (the ingest's pipe): no listener at all.
     pub fn new(policy: DestinationPolicy) -> Self {
         let hub = Arc::new(Hub::new(RING_BATCHES));
-        Self { input: Input::new(Arc::clone(&hub)), hub, listening: None, policy, destinations: Mutex::new(BTreeMap::new()), stop: CancellationToken::new() }
+        Self {
+            input: Input::new(Arc::clone(&hub)),
+            hub,
+            listening: None,
+            policy,
+            destinations: Mutex::new(BTreeMap::new()),
+            stop: CancellationToken::new(),
+        }
     }
 
     /// A relay that also accepts an RTMP publisher on a free loopback port, with a random key.

@@ -101,7 +101,12 @@ mod tests {
         let input = Input::new(Arc::clone(&hub));
         let mut ring = hub.subscribe();
         let meta = on_metadata();
-        let stream = crate::relay::flv::tests::flv(&[(18, 0, &meta), (9, 0, &[0x17, 0, 0, 0, 0, 1]), (9, 0, &[0x17, 1, 0, 0, 0, 2]), (8, 21, &[0xaf, 1, 3])]);
+        let stream = crate::relay::flv::tests::flv(&[
+            (18, 0, &meta),
+            (9, 0, &[0x17, 0, 0, 0, 0, 1]),
+            (9, 0, &[0x17, 1, 0, 0, 0, 2]),
+            (8, 21, &[0xaf, 1, 3]),
+        ]);
         let feed = input.claim().unwrap_or_else(|| panic!("free"));
         read_flv(stream.as_slice(), feed).await.unwrap_or_else(|e| panic!("{e}"));
         let batch = ring.recv().await.unwrap_or_else(|e| panic!("{e}"));

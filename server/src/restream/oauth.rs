@@ -14,8 +14,8 @@ use std::time::Duration;
 use app::secrets::Secret;
 use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
 use oauth2::{
-    AccessToken, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet, RedirectUrl,
-    RefreshToken, RequestTokenError, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
+    AccessToken, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
@@ -210,13 +210,7 @@ impl fmt::Debug for RestreamOAuth {
 
 impl RestreamOAuth {
     /// A client for the app `client_id`/`secret` at `endpoints`, redirecting to `redirect`.
-    pub fn new(
-        endpoints: &Endpoints,
-        client_id: &str,
-        secret: &Secret,
-        redirect: &Url,
-        http: reqwest::Client,
-    ) -> Result<Self, OAuthError> {
+    pub fn new(endpoints: &Endpoints, client_id: &str, secret: &Secret, redirect: &Url, http: reqwest::Client) -> Result<Self, OAuthError> {
         let config = |e: url::ParseError| OAuthError::Config(e.to_string());
         let client = oauth2::Client::new(ClientId::new(client_id.to_string()))
             .set_client_secret(ClientSecret::new(secret.expose().to_string()))
@@ -234,12 +228,8 @@ impl RestreamOAuth {
 
     /// Exchanges an authorization code for a token pair.
     pub async fn exchange(&self, code: &str) -> Result<TokenPair, OAuthError> {
-        let tokens = self
-            .client
-            .exchange_code(AuthorizationCode::new(code.to_string()))
-            .request_async(&self.http)
-            .await
-            .map_err(classify)?;
+        let tokens =
+            self.client.exchange_code(AuthorizationCode::new(code.to_string())).request_async(&self.http).await.map_err(classify)?;
         let refresh = tokens.refresh_token().ok_or(OAuthError::NoRefreshToken)?;
         Ok(TokenPair {
             access: Secret::new(tokens.access_token().secret().as_str()),
@@ -336,8 +326,7 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(nested.code(), "invalid_grant");
         assert_eq!(nested.to_string(), "invalid_grant: Invalid grant");
-        let standard: RestreamOAuthError =
-            serde_json::from_str(r#"{"error":"invalid_client"}"#).unwrap_or_else(|e| panic!("{e}"));
+        let standard: RestreamOAuthError = serde_json::from_str(r#"{"error":"invalid_client"}"#).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(standard.code(), "invalid_client");
     }
 

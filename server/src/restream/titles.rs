@@ -88,7 +88,8 @@ mod tests {
 
     #[test]
     fn long_titles_are_cut_at_a_word_boundary_to_each_platforms_limit() {
-        let long = "Paramashivoham level four — day twelve: the science of completion, with guided meditation and questions from the live chat";
+        let long =
+            "Paramashivoham level four — day twelve: the science of completion, with guided meditation and questions from the live chat";
         let facts = LiveFacts { title: long.into(), url: String::new(), date: String::new() };
         let (youtube, _) = TitleTemplates::default().render(&facts, &channel(platform::YOUTUBE));
         assert!(youtube.chars().count() <= 100, "{youtube}");

@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration as StdDuration;
 
 use app::model::{AccountStatus, EventKind};
-use app::secrets::{Cipher, Purpose, Secret, SecretsError};
 use app::secrets::Sealed;
+use app::secrets::{Cipher, Purpose, Secret, SecretsError};
 use app::store::{AccountId, NewEvent, SealedTokens, SharedStore, StoreError, now};
 use time::Duration;
 use tokio::sync::OwnedMutexGuard;

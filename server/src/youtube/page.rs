@@ -142,7 +142,11 @@ pub fn parse_live_page(html: &str) -> Result<LivePage, PageError> {
     let rest = html[start..].trim_start();
     if !rest.starts_with('{') {
         // `ytInitialPlayerResponse = null` is how a page without a player says so.
-        return if rest.starts_with("null") { Ok(LivePage::NoLive) } else { Err(PageError::MalformedPlayerResponse("no object after the assignment".into())) };
+        return if rest.starts_with("null") {
+            Ok(LivePage::NoLive)
+        } else {
+            Err(PageError::MalformedPlayerResponse("no object after the assignment".into()))
+        };
     }
     let response = serde_json::Deserializer::from_str(rest)
         .into_iter::<PlayerResponse>()

@@ -122,13 +122,22 @@ async fn admin_routes_refuse_without_a_session_and_a_login_opens_them_until_logo
     let admin = client.get(format!("{base}/admin")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(admin.status().as_u16(), 200, "the dashboard opens with the session");
     let dashboard = admin.text().await.unwrap_or_default();
-    assert!(dashboard.contains(r#"id="now""#) && dashboard.contains("No live right now") && dashboard.contains("No destination yet"), "{dashboard}");
+    assert!(
+        dashboard.contains(r#"id="now""#) && dashboard.contains("No live right now") && dashboard.contains("No destination yet"),
+        "{dashboard}"
+    );
 
     // The live status stream sends the dashboard's state at once, as a `status` event.
-    let mut stream = client.get(format!("{base}/admin/status/stream")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut stream =
+        client.get(format!("{base}/admin/status/stream")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(stream.status().as_u16(), 200);
     assert!(stream.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream")));
-    let first = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk()).await.ok().and_then(Result::ok).flatten().unwrap_or_default();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .flatten()
+        .unwrap_or_default();
     let first = String::from_utf8_lossy(&first).to_string();
     assert!(first.contains("event: status") && first.contains(r#""destinations":[]"#), "{first}");
     drop(stream);
@@ -156,7 +165,10 @@ async fn admin_routes_refuse_without_a_session_and_a_login_opens_them_until_logo
     assert_every_admin_route_refuses(&client, &base, Some(&cookie)).await;
 
     let log = fanout.log();
-    assert!(!log.contains(PASSWORD) && !log.contains(&csrf) && !log.contains(cookie.trim_start_matches("fanout_admin=")), "no secret in the log");
+    assert!(
+        !log.contains(PASSWORD) && !log.contains(&csrf) && !log.contains(cookie.trim_start_matches("fanout_admin=")),
+        "no secret in the log"
+    );
 }
 
 #[tokio::test]
@@ -172,7 +184,8 @@ async fn failed_logins_slow_down_per_user() {
     let waiting = post_form(&client, &base, "/admin/login", None, &[("name", "ana"), ("password", PASSWORD)]).await;
     assert!(location(&waiting).starts_with("/admin/login?wait="), "{}", location(&waiting));
     assert!(waiting.headers().get("set-cookie").is_none());
-    let page = client.get(format!("{base}{}", location(&waiting))).send().await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
+    let page =
+        client.get(format!("{base}{}", location(&waiting))).send().await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
     assert!(page.contains("Too many failed attempts"), "{page}");
 }
 
@@ -212,8 +225,24 @@ async fn an_admin_pauses_and_resumes_a_volunteer_from_the_dashboard_and_it_is_re
     let base = world.fanout.url().to_string();
     let client = client();
     let login = post_form(&client, &base, "/admin/login", None, &[("name", "ana"), ("password", PASSWORD)]).await;
-    let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().split(';').next().unwrap_or_default().to_string();
-    let page = client.get(format!("{base}/admin")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let page = client
+        .get(format!("{base}/admin"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
     assert!(page.contains("Vera") && page.contains(r#"data-status="active""#), "the account is listed:\n{page}");
     let csrf = page.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_string();
     let store = world.store().await;
@@ -222,12 +251,24 @@ async fn an_admin_pauses_and_resumes_a_volunteer_from_the_dashboard_and_it_is_re
 
     let forged = post_form(&client, &base, &format!("/admin/accounts/{vera}/pause"), Some(&cookie), &[("csrf", "forged")]).await;
     assert_eq!(forged.status().as_u16(), 403);
-    assert_eq!(store.accounts().await.unwrap_or_default().first().map(|a| a.status), Some(AccountStatus::Active), "a forged request changes nothing");
+    assert_eq!(
+        store.accounts().await.unwrap_or_default().first().map(|a| a.status),
+        Some(AccountStatus::Active),
+        "a forged request changes nothing"
+    );
 
     let paused = post_form(&client, &base, &format!("/admin/accounts/{vera}/pause"), Some(&cookie), &[("csrf", &csrf)]).await;
     assert_eq!(paused.status().as_u16(), 303);
     assert_eq!(location(&paused), "/admin#accounts");
-    let page = client.get(format!("{base}/admin")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
+    let page = client
+        .get(format!("{base}/admin"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
     assert!(page.contains(r#"id="flash""#) && page.contains("Vera paused"), "the dashboard says what was done:\n{page}");
     let crafted = client.get(format!("{base}/admin?notice=Call+555&problem=Call+555")).header("cookie", &cookie).send().await;
     let crafted = crafted.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
@@ -248,7 +289,10 @@ async fn an_admin_pauses_and_resumes_a_volunteer_from_the_dashboard_and_it_is_re
         }
     };
     assert_eq!(rows(client.clone()).await[0].manage_link, None, "only a refused account carries its link");
-    store.set_account_status(&AccountId::from_stored(vera.clone()), AccountStatus::NeedsReconnect, app::store::now()).await.unwrap_or_else(|e| panic!("{e}"));
+    store
+        .set_account_status(&AccountId::from_stored(vera.clone()), AccountStatus::NeedsReconnect, app::store::now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let link = rows(client.clone()).await[0].manage_link.clone().unwrap_or_else(|| panic!("a refused account carries its manage link"));
     assert!(link.starts_with(&format!("{}/manage/", base.trim_end_matches('/'))), "{link}");
     let page = client.get(&link).send().await.unwrap_or_else(|e| panic!("{e}"));
@@ -257,10 +301,7 @@ async fn an_admin_pauses_and_resumes_a_volunteer_from_the_dashboard_and_it_is_re
 
     let query = EventQuery { kind: Some(EventKind::AccountStatusChanged), limit: 50, before: None, account_id: None };
     let events = store.events(&query).await.map(|p| p.events).unwrap_or_default();
-    let by_admin: Vec<&str> = events
-        .iter()
-        .map(|e| e.event.message.as_str())
-        .filter(|m| m.contains("by admin ana from the dashboard"))
-        .collect();
+    let by_admin: Vec<&str> =
+        events.iter().map(|e| e.event.message.as_str()).filter(|m| m.contains("by admin ana from the dashboard")).collect();
     assert_eq!(by_admin.len(), 2, "pause and resume are recorded with the admin's name: {by_admin:?}");
 }

@@ -52,7 +52,8 @@ async fn the_wrong_key_for_an_existing_store_fails_the_check() {
 #[tokio::test]
 async fn an_unreachable_mongodb_fails_the_check() {
     let dir = temp_dir();
-    let output = run(&["check"], dir.path(), &[("FANOUT_MONGO_URI", "mongodb://fanout:pw-never-shown@127.0.0.1:9/?connectTimeoutMS=500")]).await;
+    let output =
+        run(&["check"], dir.path(), &[("FANOUT_MONGO_URI", "mongodb://fanout:pw-never-shown@127.0.0.1:9/?connectTimeoutMS=500")]).await;
     let report = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{report}");
     assert!(report.contains("cannot reach MongoDB") || report.contains("MongoDB store"), "{report}");

@@ -99,7 +99,12 @@ async fn an_admin_adds_a_direct_destination_retries_retitles_stops_and_restarts_
     live.wait_receiving(&[DIRECT_KEY], 30).await;
     assert_eq!(probe_codecs(&live.sink.url(DIRECT_KEY)).await.unwrap_or_default(), ["aac", "h264"]);
     eventually(10, "the direct destination streams on the dashboard", || async {
-        admin.dashboard().await.destinations.iter().any(|d| d.kind.to_string() == "direct" && d.name == "Backup server" && d.state.to_string() == "streaming")
+        admin
+            .dashboard()
+            .await
+            .destinations
+            .iter()
+            .any(|d| d.kind.to_string() == "direct" && d.name == "Backup server" && d.state.to_string() == "streaming")
     })
     .await;
     let listed: Vec<app::direct::DirectRow> = admin.get_json("/api/admin_direct").await;
@@ -148,8 +153,10 @@ async fn an_admin_adds_a_direct_destination_retries_retitles_stops_and_restarts_
     // Start again: the chosen 480p profile, no second title update.
     assert!(admin.post("/admin/control/start", &[]).await.is_ok_and(|n| n.contains(TITLE)));
     live.wait_receiving(&[&ana.stream_key, DIRECT_KEY], 60).await;
-    eventually(30, "the restarted live streams 480p", || async { probe_height(&live.sink.url(&ana.stream_key)).await.ok().flatten() == Some(480) })
-        .await;
+    eventually(30, "the restarted live streams 480p", || async {
+        probe_height(&live.sink.url(&ana.stream_key)).await.ok().flatten() == Some(480)
+    })
+    .await;
     assert_eq!(live.patches().await, 4, "titles are not set again on a restart");
     let restarted = store.live(&VideoId(VIDEO.into())).await.ok().flatten().unwrap_or_else(|| panic!("the live is stored"));
     assert_eq!(restarted.state, LiveState::Streaming);
@@ -169,7 +176,12 @@ async fn an_admin_adds_a_direct_destination_retries_retitles_stops_and_restarts_
     assert_eq!((listed[0].label.as_str(), listed[0].server.as_str()), ("Backup", server.as_str()));
     assert!(live.publishing(NEW_KEY).await, "a new label alone does not interrupt the stream");
     eventually(10, "the dashboard shows the new label", || async {
-        admin.dashboard().await.destinations.iter().any(|d| d.kind.to_string() == "direct" && d.name == "Backup" && d.state.to_string() == "streaming")
+        admin
+            .dashboard()
+            .await
+            .destinations
+            .iter()
+            .any(|d| d.kind.to_string() == "direct" && d.name == "Backup" && d.state.to_string() == "streaming")
     })
     .await;
 
@@ -180,7 +192,15 @@ async fn an_admin_adds_a_direct_destination_retries_retitles_stops_and_restarts_
 
     // History: every action is an event naming the admin; the live is listed.
     let actions = events_of(&store, EventKind::AdminAction).await;
-    for what in ["added by admin admin", "reconnected now by admin admin", "Titles set again", "set to 480p", "stopped by admin admin", "started again by admin admin", "removed by admin admin"] {
+    for what in [
+        "added by admin admin",
+        "reconnected now by admin admin",
+        "Titles set again",
+        "set to 480p",
+        "stopped by admin admin",
+        "started again by admin admin",
+        "removed by admin admin",
+    ] {
         assert!(actions.iter().any(|m| m.contains(what)), "an event says “{what}”: {actions:#?}");
     }
     assert!(!actions.iter().any(|m| m.contains(DIRECT_KEY) || m.contains(NEW_KEY)), "no event holds a key");

@@ -222,7 +222,8 @@ async fn a_destination_that_goes_down_comes_back_and_the_others_never_stall() {
     let patches = live.patches().await;
     live.sink.block(&ana.stream_key).await;
     let lost = Instant::now();
-    eventually(15, "Ana's row turns retrying on the dashboard", || async { state_of(&live.dashboard(&cookie).await, "Ana") == "retrying" }).await;
+    eventually(15, "Ana's row turns retrying on the dashboard", || async { state_of(&live.dashboard(&cookie).await, "Ana") == "retrying" })
+        .await;
     eprintln!("destination down → dashboard says retrying: {:.1} s", lost.elapsed().as_secs_f64());
     assert_eq!(state_of(&live.dashboard(&cookie).await, "Ben"), "streaming", "Ben's row is untouched");
     let mut last = live.sink.bytes_in(&ben.stream_key).await;
@@ -242,7 +243,10 @@ async fn a_destination_that_goes_down_comes_back_and_the_others_never_stall() {
     })
     .await;
     eprintln!("destination back → receiving again: {:.1} s", back.elapsed().as_secs_f64());
-    eventually(10, "Ana's row is streaming again on the dashboard", || async { state_of(&live.dashboard(&cookie).await, "Ana") == "streaming" }).await;
+    eventually(10, "Ana's row is streaming again on the dashboard", || async {
+        state_of(&live.dashboard(&cookie).await, "Ana") == "streaming"
+    })
+    .await;
     let after = live.dashboard(&cookie).await;
     assert!(after.destinations.iter().any(|d| d.name == "Ana" && d.reconnects >= 1 && d.last_error.is_some()), "{after:?}");
     assert_eq!(probe_codecs(&live.sink.url(&ana.stream_key)).await.unwrap_or_default(), ["aac", "h264"], "headers resent on reconnect");
@@ -267,7 +271,8 @@ async fn a_short_input_drop_keeps_the_live_and_a_long_one_ends_it() {
     let store = live.store().await;
     eventually(20, "the input loss is recorded", || async { !events_of(&store, EventKind::InputLost).await.is_empty() }).await;
     live.source.start().await.unwrap_or_else(|e| panic!("{e}"));
-    eventually(40, "the input comes back within the grace", || async { !events_of(&store, EventKind::InputRestored).await.is_empty() }).await;
+    eventually(40, "the input comes back within the grace", || async { !events_of(&store, EventKind::InputRestored).await.is_empty() })
+        .await;
     let before = live.sink.bytes_in(&ana.stream_key).await;
     eventually(20, "the sink receives again", || async { live.sink.bytes_in(&ana.stream_key).await > before }).await;
     assert_eq!(events_of(&store, EventKind::LiveDetected).await.len(), 1, "one live, one session");

@@ -64,7 +64,10 @@ async fn non_canonical_paths_are_refused_before_any_route_and_leak_nothing() {
         let (status, answer) = raw_get(&base, path, None).await;
         let refused = (400..500).contains(&status) || (status == 303 && answer.contains("location: /admin/login"));
         assert!(refused, "GET {path} answered {status}:\n{answer}");
-        assert!(!answer.contains(PRIVATE) && !answer.contains("@example.org") && !answer.contains("/manage/"), "GET {path} leaked:\n{answer}");
+        assert!(
+            !answer.contains(PRIVATE) && !answer.contains("@example.org") && !answer.contains("/manage/"),
+            "GET {path} leaked:\n{answer}"
+        );
     }
 }
 
@@ -72,18 +75,21 @@ async fn non_canonical_paths_are_refused_before_any_route_and_leak_nothing() {
 async fn a_burst_of_logins_is_refused_with_429_and_memory_stays_bounded() {
     use fanout_testworld::usage::resident_kib;
     let dir = temp_dir();
-    let env = options()
-        .env("FANOUT_ADMIN_USERS", admin_users())
-        .env("FANOUT_TRUST_FORWARDED_FOR", "true")
-        .env("FANOUT_RATE_LIMIT", "10000");
+    let env =
+        options().env("FANOUT_ADMIN_USERS", admin_users()).env("FANOUT_TRUST_FORWARDED_FOR", "true").env("FANOUT_RATE_LIMIT", "10000");
     let fanout = serve(dir.path(), env).await;
     let pid = fanout.pid().unwrap_or_else(|| panic!("pid"));
     let base = fanout.url().to_string();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"));
     // Warm up: the first checks and pages allocate what every later one reuses.
     for n in 0..6 {
-        let _ = http.post(format!("{base}/admin/login")).header("origin", &base).header("x-forwarded-for", format!("192.0.2.{n}"))
-            .form(&[("name", "admin"), ("password", "warming up the checks")]).send().await;
+        let _ = http
+            .post(format!("{base}/admin/login"))
+            .header("origin", &base)
+            .header("x-forwarded-for", format!("192.0.2.{n}"))
+            .form(&[("name", "admin"), ("password", "warming up the checks")])
+            .send()
+            .await;
         let _ = http.get(format!("{base}/admin/login")).send().await;
     }
     let before = resident_kib(pid).unwrap_or(0);
@@ -130,7 +136,8 @@ async fn a_burst_of_logins_is_refused_with_429_and_memory_stays_bounded() {
     let base = limited.url().to_string();
     let mut statuses = Vec::new();
     for _ in 0..25 {
-        let response = http.post(format!("{base}/admin/login")).header("origin", &base).form(&[("name", "x"), ("password", "y")]).send().await;
+        let response =
+            http.post(format!("{base}/admin/login")).header("origin", &base).form(&[("name", "x"), ("password", "y")]).send().await;
         statuses.push(response.map(|r| r.status().as_u16()).unwrap_or(0));
     }
     assert_eq!(statuses.last(), Some(&429), "past 20 a minute from one address: {statuses:?}");
@@ -176,10 +183,18 @@ async fn the_status_stream_ends_when_its_session_does() {
     let page = world.http.get(format!("{base}/admin")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
     let page = page.text().await.unwrap_or_default();
     let csrf = page.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_string();
-    let mut stream = world.http.get(format!("{base}/admin/status/stream")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut stream =
+        world.http.get(format!("{base}/admin/status/stream")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
     let first = tokio::time::timeout(Duration::from_secs(5), stream.chunk()).await.ok().and_then(Result::ok).flatten();
     assert!(first.is_some_and(|c| text(&c).contains("event: status")));
-    let out = world.http.post(format!("{base}/admin/logout")).header("origin", &base).header("cookie", &cookie).form(&[("csrf", csrf.as_str())]).send().await;
+    let out = world
+        .http
+        .post(format!("{base}/admin/logout"))
+        .header("origin", &base)
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await;
     assert_eq!(out.map(|r| r.status().as_u16()).unwrap_or(0), 303);
     let ended = async {
         loop {
@@ -216,7 +231,10 @@ async fn metrics_need_their_token_and_cookies_on_https_are_host_only() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let set_cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    assert!(set_cookie.starts_with("__Host-fanout_admin=") && set_cookie.contains("; Secure") && set_cookie.contains("Path=/"), "{set_cookie}");
+    assert!(
+        set_cookie.starts_with("__Host-fanout_admin=") && set_cookie.contains("; Secure") && set_cookie.contains("Path=/"),
+        "{set_cookie}"
+    );
     assert!(!set_cookie.to_ascii_lowercase().contains("domain="), "{set_cookie}");
     let cookie = set_cookie.split(';').next().unwrap_or_default();
     let admin = http.get(format!("{base}/api/admin_identity")).header("cookie", cookie).send().await.map(|r| r.status().as_u16());
@@ -242,7 +260,8 @@ async fn manage_links_can_be_revoked_and_a_volunteers_data_deleted() {
     assert!(status == 200 && page.contains("every link given before no longer works"), "{status}");
     let second = second.trim_end_matches("?done=new_link").to_string();
 
-    let disconnected = world.http.post(format!("{}{second}/disconnect", world.fanout.url())).header("origin", world.fanout.url()).send().await;
+    let disconnected =
+        world.http.post(format!("{}{second}/disconnect", world.fanout.url())).header("origin", world.fanout.url()).send().await;
     let third = location_of(&disconnected.unwrap_or_else(|e| panic!("{e}")));
     assert!(third.ends_with("?done=disconnected"), "{third}");
     assert_eq!(world.get(&second).await.0, 403, "a disconnect revokes the links given before");
@@ -257,7 +276,10 @@ async fn manage_links_can_be_revoked_and_a_volunteers_data_deleted() {
     let events = store.events(&EventQuery::newest(100)).await.map(|p| p.events).unwrap_or_default();
     assert!(!events.is_empty());
     for event in &events {
-        assert!(event.event.account_id.is_none() && !event.event.message.contains(PRIVATE), "an event still names the volunteer: {event:?}");
+        assert!(
+            event.event.account_id.is_none() && !event.event.message.contains(PRIVATE),
+            "an event still names the volunteer: {event:?}"
+        );
     }
     assert!(!world.fanout.log().contains('\u{1b}'), "no colour codes in a log that is not a terminal");
 }
@@ -277,7 +299,8 @@ async fn a_declined_sign_up_is_deleted_at_once() {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap_or_else(|e| panic!("{e}"));
     let pending = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pending_signups").fetch_one(&pool).await.unwrap_or(-1) };
     assert_eq!(pending().await, 1);
-    let answer = world.http.get(&back).header("cookie", cookie.split(';').next().unwrap_or_default()).send().await.unwrap_or_else(|e| panic!("{e}"));
+    let answer =
+        world.http.get(&back).header("cookie", cookie.split(';').next().unwrap_or_default()).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(location_of(&answer), "/signup/problem?reason=denied");
     let cleared = answer.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert!(cleared.starts_with("fanout_signup=;") && cleared.contains("Max-Age=0"), "{cleared}");

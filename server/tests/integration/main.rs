@@ -1,19 +1,19 @@
 //! Cross-part tests of the `fanout` binary: real processes, real store files, loopback HTTP.
 //! One test binary (modules below) so the workspace links it once.
 
-mod check;
 mod admin;
-mod controls;
 mod bench;
+mod check;
+mod controls;
 mod detect;
 mod engine;
 mod hardening;
 mod hardening_live;
 mod nimble;
 mod relay;
+mod serve;
 mod signup;
 mod tokens;
-mod serve;
 
 use std::path::Path;
 use std::process::Output;

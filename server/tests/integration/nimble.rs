@@ -106,11 +106,7 @@ impl NimbleWorld {
 
     /// The rules the stand-in holds that carry Fanout's marker.
     fn owned(&self) -> Vec<Value> {
-        self.nimble
-            .rules()
-            .into_iter()
-            .filter(|r| r["dest_stream_params"].as_str().is_some_and(|p| p.starts_with("fanout=")))
-            .collect()
+        self.nimble.rules().into_iter().filter(|r| r["dest_stream_params"].as_str().is_some_and(|p| p.starts_with("fanout="))).collect()
     }
 
     /// Fanout's rule for stream key `key`, if there is one.
@@ -125,19 +121,13 @@ impl NimbleWorld {
 
     /// Successful calls of `method` on paths starting with `path`.
     fn calls(&self, method: &str, path: &str) -> usize {
-        self.nimble
-            .calls()
-            .iter()
-            .filter(|c| c.method == method && c.path.starts_with(path) && (200..300).contains(&c.status))
-            .count()
+        self.nimble.calls().iter().filter(|c| c.method == method && c.path.starts_with(path) && (200..300).contains(&c.status)).count()
     }
 
     async fn account_id(&self, user: &StandInUser) -> String {
         let accounts = self.world.store().await.accounts().await.unwrap_or_else(|e| panic!("{e}"));
-        let account = accounts
-            .into_iter()
-            .find(|a| a.restream.user_id.0 == user.id)
-            .unwrap_or_else(|| panic!("{} signed up", user.username));
+        let account =
+            accounts.into_iter().find(|a| a.restream.user_id.0 == user.id).unwrap_or_else(|| panic!("{} signed up", user.username));
         account.id.as_str().to_string()
     }
 
@@ -149,7 +139,6 @@ impl NimbleWorld {
         self.world.dashboard(cookie).await
     }
 }
-
 
 fn row<'a>(status: &'a app::dashboard::DashboardStatus, name: &str) -> Option<&'a app::dashboard::DestinationRow> {
     status.destinations.iter().find(|d| d.name == name)
@@ -187,10 +176,7 @@ async fn a_live_on_nimble_gets_one_owned_rule_per_active_account_until_it_ends()
             (&rule["dest_addr"], &rule["dest_port"], &rule["dest_app"]),
             (&json!("live.restream.example"), &json!(1935), &json!("live"))
         );
-        assert_eq!(
-            (&rule["src_app"], &rule["src_stream"], &rule["ssl"]),
-            (&json!(INGEST_APP), &json!(INGEST_STREAM), &json!(false))
-        );
+        assert_eq!((&rule["src_app"], &rule["src_stream"], &rule["ssl"]), (&json!(INGEST_APP), &json!(INGEST_STREAM), &json!(false)));
         let meta = live.world.restream.channel_meta(user.channels[0].id).unwrap_or_else(|| panic!("{} titled", user.username));
         assert_eq!(meta.title, TITLE);
     }
@@ -215,8 +201,7 @@ async fn a_live_on_nimble_gets_one_owned_rule_per_active_account_until_it_ends()
     assert_eq!(now.live.as_ref().map(|l| l.phase.to_string()).as_deref(), Some("streaming"));
 
     // Killed mid-live, Fanout adopts its own rules when it starts again: none made twice.
-    let orphans: Vec<u32> =
-        live.world.fanout.pid().map(fanout_testworld::usage::tree).unwrap_or_default().into_iter().skip(1).collect();
+    let orphans: Vec<u32> = live.world.fanout.pid().map(fanout_testworld::usage::tree).unwrap_or_default().into_iter().skip(1).collect();
     live.nimble.clear_calls();
     live.world.kill_and_restart_fanout().await;
     // Its ffmpeg outlives a SIGKILL and would go on publishing to Nimble: systemd's KillMode
@@ -260,12 +245,7 @@ async fn a_live_on_nimble_gets_one_owned_rule_per_active_account_until_it_ends()
     live.source.stop().await;
     let stopped = Instant::now();
     eventually(60, "the live ends", || async {
-        store
-            .live(&VideoId(VIDEO.into()))
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|l| l.state == LiveState::Ended && l.ended_at.is_some())
+        store.live(&VideoId(VIDEO.into())).await.ok().flatten().is_some_and(|l| l.state == LiveState::Ended && l.ended_at.is_some())
     })
     .await;
     eventually(15, "Fanout's rules are removed", || async { live.owned().is_empty() }).await;
@@ -291,8 +271,7 @@ async fn a_wrong_nimble_token_is_an_event_and_a_fixed_one_brings_the_rules() {
     .await;
     let cookie = live.admin_cookie().await;
     eventually(15, "Ana's row says why nothing is sent", || async {
-        row(&live.dashboard(&cookie).await, "Ana")
-            .is_some_and(|r| r.last_error.as_deref().is_some_and(|e| e.contains("management token")))
+        row(&live.dashboard(&cookie).await, "Ana").is_some_and(|r| r.last_error.as_deref().is_some_and(|e| e.contains("management token")))
     })
     .await;
     assert!(live.nimble.rules().is_empty());
@@ -328,11 +307,7 @@ async fn nimble_config_renders_for_this_host_and_refuses_a_missing_or_weak_token
     assert!(text(&missing.stderr).contains("FANOUT_NIMBLE_TOKEN"), "{}", text(&missing.stderr));
     let weak = run(&args, dir.path(), &[("FANOUT_NIMBLE_TOKEN", "mypassword")]).await;
     assert_eq!(weak.status.code(), Some(1));
-    assert!(
-        text(&weak.stderr).contains("well-known default") && !text(&weak.stderr).contains("mypassword"),
-        "{}",
-        text(&weak.stderr)
-    );
+    assert!(text(&weak.stderr).contains("well-known default") && !text(&weak.stderr).contains("mypassword"), "{}", text(&weak.stderr));
     assert!(!out.join("nimble.conf").exists(), "nothing written when refused");
 
     let env = [("FANOUT_NIMBLE_TOKEN", TOKEN), ("FANOUT_NIMBLE_API", "http://127.0.0.1:8092"), ("FANOUT_NIMBLE_APP", "ingest")];

@@ -6,7 +6,6 @@ use server::relay::{DestinationPolicy, DestinationState, Relay, RtmpTarget};
 
 use super::*;
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_ingest_reaches_every_destination_as_h264_and_aac() {
     let dir = temp_dir();
@@ -16,7 +15,9 @@ async fn one_ingest_reaches_every_destination_as_h264_and_aac() {
     for key in keys {
         relay.add(key, RtmpTarget::parse(&sink.url(key)).unwrap_or_else(|e| panic!("{e}")));
     }
-    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().unwrap_or_else(|| panic!("listening")).expose()).await.unwrap_or_else(|e| panic!("{e}"));
+    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().unwrap_or_else(|| panic!("listening")).expose())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 
     for key in keys {
         eventually(30, &format!("sink stream {key} receives"), || async { sink.bytes_in(key).await > 100_000 }).await;
@@ -100,7 +101,9 @@ async fn destinations_that_never_read_cost_the_others_nothing_and_memory_stays_b
     relay.add("healthy", RtmpTarget::parse(&sink.url("healthy")).unwrap_or_else(|e| panic!("{e}")));
     relay.add("silent", RtmpTarget::parse(&format!("{}/key", silent.ingest_base())).unwrap_or_else(|e| panic!("{e}")));
     relay.add("stuck", RtmpTarget::parse(&format!("{}/key", stuck.ingest_base())).unwrap_or_else(|e| panic!("{e}")));
-    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().unwrap_or_else(|| panic!("listening")).expose()).await.unwrap_or_else(|e| panic!("{e}"));
+    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().unwrap_or_else(|| panic!("listening")).expose())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     eventually(30, "the healthy sink receives", || async { sink.bytes_in("healthy").await > 100_000 }).await;
 
     let start_memory = resident_kib();
@@ -190,7 +193,9 @@ async fn a_slow_destination_skips_to_keyframes_while_the_others_keep_their_pace(
     let relay = Relay::on_loopback(DestinationPolicy::default()).await.unwrap_or_else(|e| panic!("{e}"));
     relay.add("healthy", RtmpTarget::parse(&sink.url("healthy")).unwrap_or_else(|e| panic!("{e}")));
     relay.add("slow", RtmpTarget::parse(&format!("{}/key", slow.ingest_base())).unwrap_or_else(|e| panic!("{e}")));
-    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().unwrap_or_else(|| panic!("listening")).expose()).await.unwrap_or_else(|e| panic!("{e}"));
+    let _source = LiveSource::rtmp(dir.path(), relay.ingest_url().unwrap_or_else(|| panic!("listening")).expose())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     eventually(30, "the healthy sink receives", || async { sink.bytes_in("healthy").await > 100_000 }).await;
     let mut last = sink.bytes_in("healthy").await;
     for _ in 0..15 {

@@ -125,7 +125,10 @@ async fn pages_carry_security_headers_and_their_inline_scripts_the_policy_nonce(
         let response = reqwest::get(format!("{}{path}", fanout.url())).await.unwrap_or_else(|e| panic!("{e}"));
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         let policy = header("content-security-policy");
-        assert!(policy.contains("frame-ancestors 'none'") && policy.contains("'wasm-unsafe-eval'") && policy.contains("object-src 'none'"), "{path}: {policy}");
+        assert!(
+            policy.contains("frame-ancestors 'none'") && policy.contains("'wasm-unsafe-eval'") && policy.contains("object-src 'none'"),
+            "{path}: {policy}"
+        );
         assert!(!policy.contains("unsafe-inline"), "{path}: {policy}");
         assert_eq!(header("x-content-type-options"), "nosniff");
         assert_eq!(header("referrer-policy"), "same-origin");
@@ -134,7 +137,10 @@ async fn pages_carry_security_headers_and_their_inline_scripts_the_policy_nonce(
         let page = response.text().await.unwrap_or_default();
         let inline_scripts = page.matches("<script").count();
         let with_nonce = page.matches(&format!(r#"nonce="{nonce}""#)).count();
-        assert!(inline_scripts > 0 && with_nonce == inline_scripts, "{path}: every script carries the nonce ({with_nonce} of {inline_scripts})");
+        assert!(
+            inline_scripts > 0 && with_nonce == inline_scripts,
+            "{path}: every script carries the nonce ({with_nonce} of {inline_scripts})"
+        );
     }
     let second = reqwest::get(format!("{}/", fanout.url())).await.unwrap_or_else(|e| panic!("{e}"));
     let first_policy = second.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();

@@ -37,10 +37,7 @@ impl World {
         }
         let fanout = serve(dir.path(), options.clone()).await;
         restream.add_redirect_uri(&format!("{}/oauth/restream/callback", fanout.url()));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_else(|e| panic!("client: {e}"));
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("client: {e}"));
         let options = options.data_dir(fanout.data_dir());
         Self { _dir: dir, restream, fanout, http, options }
     }
@@ -75,12 +72,7 @@ impl World {
 
     /// Posts the form (as a browser without JavaScript would) and returns the response.
     pub(super) async fn post_form(&self, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.http
-            .post(format!("{}/", self.fanout.url()))
-            .form(fields)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("post form: {e}"))
+        self.http.post(format!("{}/", self.fanout.url())).form(fields).send().await.unwrap_or_else(|e| panic!("post form: {e}"))
     }
 
     /// Fills a valid form, follows Restream's dialog, and returns the callback URL it sent back.

@@ -121,7 +121,8 @@ async fn a_disconnect_while_a_refresh_is_answered_leaves_no_grant_behind() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     world.restream.slow_down("/oauth/token", None);
-    let disconnected = world.http.post(format!("{}{link}/disconnect", world.fanout.url())).header("origin", world.fanout.url()).send().await;
+    let disconnected =
+        world.http.post(format!("{}{link}/disconnect", world.fanout.url())).header("origin", world.fanout.url()).send().await;
     assert_eq!(disconnected.map(|r| r.status().as_u16()).unwrap_or(0), 303);
     let outcome = refresh.await.unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(outcome, Err(TokenError::NoTokens)), "the refresh lost to the disconnect: {outcome:?}");
@@ -144,7 +145,8 @@ async fn a_store_failure_after_a_refresh_keeps_the_new_pair_until_it_is_stored()
     // The store refuses token writes for a while (a trigger stands in for a failing disk).
     let path = world.store().await.path().to_path_buf();
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap_or_else(|e| panic!("{e}"));
-    let trigger = "CREATE TRIGGER fail_token_writes BEFORE UPDATE OF refresh_token ON accounts BEGIN SELECT RAISE(ABORT, 'disk failing'); END";
+    let trigger =
+        "CREATE TRIGGER fail_token_writes BEFORE UPDATE OF refresh_token ON accounts BEGIN SELECT RAISE(ABORT, 'disk failing'); END";
     sqlx::query(trigger).execute(&pool).await.unwrap_or_else(|e| panic!("{e}"));
     let fresh = keeper.access_token(&account, Some(&stale)).await.unwrap_or_else(|e| panic!("a rotated pair is usable even unstored: {e}"));
     assert!(api.profile(&fresh).await.is_ok(), "the new access token works");

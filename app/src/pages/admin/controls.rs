@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use super::{BUTTON, Csrf, confirm};
 use strum::VariantArray;
 
-use crate::model::TranscodeProfile;
 use crate::dashboard::DashboardStatus;
+use crate::model::TranscodeProfile;
 
 #[component]
 pub(super) fn Controls(status: Signal<DashboardStatus>, csrf: String) -> impl IntoView {

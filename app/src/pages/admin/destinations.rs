@@ -146,8 +146,11 @@ fn sparkline(samples: &[u64]) -> impl IntoView + use<> {
     }
     let max = samples.iter().copied().max().unwrap_or(0).max(1) as f64;
     let step = WIDTH / (samples.len() - 1) as f64;
-    let points: Vec<String> =
-        samples.iter().enumerate().map(|(i, &bps)| format!("{:.1},{:.1}", i as f64 * step, HEIGHT - (bps as f64 / max) * (HEIGHT - 2.0) - 1.0)).collect();
+    let points: Vec<String> = samples
+        .iter()
+        .enumerate()
+        .map(|(i, &bps)| format!("{:.1},{:.1}", i as f64 * step, HEIGHT - (bps as f64 / max) * (HEIGHT - 2.0) - 1.0))
+        .collect();
     view! {
         <svg class="inline-block align-middle text-indigo-500" width="60" height="16" viewBox="0 0 60 16" role="img" aria-label="bitrate over the last minute">
             <polyline fill="none" stroke="currentColor" stroke-width="1.5" points=points.join(" ") />

@@ -57,7 +57,11 @@ fn Lives() -> impl IntoView {
 /// The log's page and filters, from the address: `(before, kind, account)`.
 pub(super) fn filters() -> (Option<i64>, Option<String>, Option<String>) {
     let q = use_query_map().get();
-    (q.get("before").and_then(|b| b.parse::<i64>().ok()), q.get("kind").filter(|k| !k.is_empty()), q.get("account").filter(|a| !a.is_empty()))
+    (
+        q.get("before").and_then(|b| b.parse::<i64>().ok()),
+        q.get("kind").filter(|k| !k.is_empty()),
+        q.get("account").filter(|a| !a.is_empty()),
+    )
 }
 
 /// The event log with its filters and pages.

@@ -20,10 +20,10 @@ mod settings;
 
 use std::collections::HashMap;
 
-use leptos::prelude::*;
-use leptos_meta::Title;
 use crate::admin::{Flash, admin_identity};
 use crate::dashboard::{DashboardStatus, admin_dashboard};
+use leptos::prelude::*;
+use leptos_meta::Title;
 
 /// How many bitrate samples a destination's sparkline keeps (one per status update, ~1 s).
 #[cfg(feature = "hydrate")]

@@ -72,7 +72,6 @@ pub(super) fn Capacity(status: Signal<DashboardStatus>) -> impl IntoView {
     }
 }
 
-
 /// A share as people read it: `0.2 %`, `37 %`.
 fn percent(share: f64) -> String {
     let p = share * 100.0;

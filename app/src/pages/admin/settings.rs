@@ -5,7 +5,6 @@ use leptos::prelude::*;
 
 use super::loaded;
 
-
 #[component]
 pub(super) fn Settings() -> impl IntoView {
     let settings = super::data().settings;

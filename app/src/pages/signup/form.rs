@@ -210,9 +210,13 @@ fn TextField(
 /// The message under a field (or group), announced when it appears.
 #[component]
 fn FieldMessage(field: Field, error: Memo<Option<String>>) -> impl IntoView {
-    move || error.get().map(|message| view! {
-        <p id=field.error_id() class="text-sm font-medium text-red-700" aria-live="polite">{message}</p>
-    })
+    move || {
+        error.get().map(|message| {
+            view! {
+                <p id=field.error_id() class="text-sm font-medium text-red-700" aria-live="polite">{message}</p>
+            }
+        })
+    }
 }
 
 /// The four channel URLs, at least one of which is needed.

@@ -44,8 +44,18 @@ fn names_are_required_and_bounded() {
 fn email_follows_the_browsers_rule_and_needs_a_real_domain() {
     let good = ["a@b.co", "first.last+tag@sub.example.org", "o'brien@example.ie", " padded@example.org "];
     let bad = [
-        "", "plain", "@example.org", "a@", "a@localhost", "a b@example.org", "a@exa mple.org", "a@-example.org",
-        "a@example-.org", "a@@example.org", "a@example..org", "ünï@example.org",
+        "",
+        "plain",
+        "@example.org",
+        "a@",
+        "a@localhost",
+        "a b@example.org",
+        "a@exa mple.org",
+        "a@-example.org",
+        "a@example-.org",
+        "a@@example.org",
+        "a@example..org",
+        "ünï@example.org",
     ];
     for email in good {
         assert_eq!(field_error(Field::Email, &with(|f| f.email = email.into())), None, "{email}");
@@ -62,7 +72,11 @@ fn email_follows_the_browsers_rule_and_needs_a_real_domain() {
 fn each_channel_url_must_belong_to_its_platform() {
     let cases: &[(Field, &str, Option<&str>)] = &[
         (Field::Youtube, "https://www.youtube.com/@abc", Some("https://www.youtube.com/@abc")),
-        (Field::Youtube, "https://www.youtube.com/channel/UCabcdefghijklmnopqrstuv", Some("https://www.youtube.com/channel/UCabcdefghijklmnopqrstuv")),
+        (
+            Field::Youtube,
+            "https://www.youtube.com/channel/UCabcdefghijklmnopqrstuv",
+            Some("https://www.youtube.com/channel/UCabcdefghijklmnopqrstuv"),
+        ),
         (Field::Youtube, "@abc", Some("https://www.youtube.com/@abc")),
         (Field::Youtube, "https://twitch.tv/abc", None),
         (Field::Youtube, "https://www.youtube.com/watch?v=dQw4w9WgXcQ", None),
@@ -76,7 +90,11 @@ fn each_channel_url_must_belong_to_its_platform() {
         (Field::X, "https://x.com/way_too_long_handle_x", None),
         (Field::X, "https://x.com/jack/status/20", None),
         (Field::Facebook, "facebook.com/KailasaOfficial", Some("https://www.facebook.com/KailasaOfficial")),
-        (Field::Facebook, "https://m.facebook.com/profile.php?id=100012345678", Some("https://www.facebook.com/profile.php?id=100012345678")),
+        (
+            Field::Facebook,
+            "https://m.facebook.com/profile.php?id=100012345678",
+            Some("https://www.facebook.com/profile.php?id=100012345678"),
+        ),
         (Field::Facebook, "https://www.facebook.com/profile.php?id=abc", None),
         (Field::Facebook, "https://www.facebook.com/", None),
         (Field::Facebook, "https://facebook.evil.com/page", None),

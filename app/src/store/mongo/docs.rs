@@ -65,11 +65,7 @@ pub(super) struct AccountDoc {
 }
 
 pub(super) fn tokens_doc(tokens: &SealedTokens) -> TokensDoc {
-    TokensDoc {
-        access: binary(&tokens.access),
-        refresh: binary(&tokens.refresh),
-        access_expires_at: date(tokens.access_expires_at),
-    }
+    TokensDoc { access: binary(&tokens.access), refresh: binary(&tokens.refresh), access_expires_at: date(tokens.access_expires_at) }
 }
 
 impl TryFrom<AccountDoc> for Account {
@@ -213,7 +209,6 @@ impl TryFrom<EventDoc> for Event {
         })
     }
 }
-
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct DirectDoc {

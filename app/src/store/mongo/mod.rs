@@ -51,9 +51,7 @@ impl MongoStore {
 
     async fn create_indexes(&self) -> Result<(), StoreError> {
         let unique = IndexOptions::builder().unique(true).build();
-        self.accounts()
-            .create_index(IndexModel::builder().keys(doc! { "restream.user_id": 1 }).options(unique).build())
-            .await?;
+        self.accounts().create_index(IndexModel::builder().keys(doc! { "restream.user_id": 1 }).options(unique).build()).await?;
         self.accounts().create_index(IndexModel::builder().keys(doc! { "created_at": 1 }).build()).await?;
         self.pending().create_index(IndexModel::builder().keys(doc! { "expires_at": 1 }).build()).await?;
         self.lives().create_index(IndexModel::builder().keys(doc! { "detected_at": -1 }).build()).await?;
@@ -165,8 +163,7 @@ impl Store for MongoStore {
     }
 
     async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        let docs: Vec<AccountDoc> =
-            self.accounts().find(doc! {}).sort(doc! { "created_at": 1, "_id": 1 }).await?.try_collect().await?;
+        let docs: Vec<AccountDoc> = self.accounts().find(doc! {}).sort(doc! { "created_at": 1, "_id": 1 }).await?.try_collect().await?;
         docs.into_iter().map(Account::try_from).collect()
     }
 
@@ -183,14 +180,18 @@ impl Store for MongoStore {
             Some(t) => to_bson(&tokens_doc(t))?,
             None => Bson::Null,
         };
-        let done = self
-            .accounts()
-            .update_one(doc! { "_id": id.as_str() }, doc! { "$set": { "tokens": tokens, "updated_at": date(now) } })
-            .await?;
+        let done =
+            self.accounts().update_one(doc! { "_id": id.as_str() }, doc! { "$set": { "tokens": tokens, "updated_at": date(now) } }).await?;
         Ok(done.matched_count == 1)
     }
 
-    async fn replace_account_tokens(&self, id: &AccountId, expected: &Sealed, tokens: SealedTokens, now: OffsetDateTime) -> Result<bool, StoreError> {
+    async fn replace_account_tokens(
+        &self,
+        id: &AccountId,
+        expected: &Sealed,
+        tokens: SealedTokens,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         let durable = mongodb::options::WriteConcern::builder().w(mongodb::options::Acknowledgment::Majority).journal(true).build();
         let done = self
             .accounts()
@@ -281,14 +282,8 @@ impl Store for MongoStore {
     }
 
     async fn recent_lives(&self, limit: u32) -> Result<Vec<Live>, StoreError> {
-        let docs: Vec<LiveDoc> = self
-            .lives()
-            .find(doc! {})
-            .sort(doc! { "detected_at": -1, "_id": 1 })
-            .limit(i64::from(limit))
-            .await?
-            .try_collect()
-            .await?;
+        let docs: Vec<LiveDoc> =
+            self.lives().find(doc! {}).sort(doc! { "detected_at": -1, "_id": 1 }).limit(i64::from(limit)).await?.try_collect().await?;
         docs.into_iter().map(Live::try_from).collect()
     }
 
@@ -375,14 +370,8 @@ impl Store for MongoStore {
         if let Some(account) = &query.account_id {
             filter.insert("account_id", account.as_str());
         }
-        let docs: Vec<EventDoc> = self
-            .events_collection()
-            .find(filter)
-            .sort(doc! { "_id": -1 })
-            .limit(i64::from(limit) + 1)
-            .await?
-            .try_collect()
-            .await?;
+        let docs: Vec<EventDoc> =
+            self.events_collection().find(filter).sort(doc! { "_id": -1 }).limit(i64::from(limit) + 1).await?.try_collect().await?;
         let events = docs.into_iter().map(Event::try_from).collect::<Result<Vec<_>, _>>()?;
         Ok(EventPage::from_fetched(events, limit))
     }
@@ -399,11 +388,7 @@ impl Store for MongoStore {
 
     async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StoreError> {
         let value = Binary { subtype: BinarySubtype::Generic, bytes: value.to_vec() };
-        let done = self
-            .meta_collection()
-            .update_one(doc! { "_id": key }, doc! { "$setOnInsert": { "value": value } })
-            .upsert(true)
-            .await?;
+        let done = self.meta_collection().update_one(doc! { "_id": key }, doc! { "$setOnInsert": { "value": value } }).upsert(true).await?;
         Ok(done.upserted_id.is_some())
     }
 

@@ -60,7 +60,13 @@ impl Destinations {
     /// the live's video id) and the accounts to prepare (`restream_ready`: a Restream app is
     /// configured), which count as being prepared until [`Destinations::prepared`] hears of
     /// them.
-    pub async fn reconcile(&mut self, store: &SharedStore, cipher: &Cipher, restream_ready: bool, backend: &Backend) -> (Vec<NewEvent>, Vec<Account>) {
+    pub async fn reconcile(
+        &mut self,
+        store: &SharedStore,
+        cipher: &Cipher,
+        restream_ready: bool,
+        backend: &Backend,
+    ) -> (Vec<NewEvent>, Vec<Account>) {
         let (accounts, directs) = match (store.accounts().await, store.direct_destinations().await) {
             (Ok(accounts), Ok(directs)) => (accounts, directs),
             (Err(error), _) | (_, Err(error)) => {
@@ -68,7 +74,8 @@ impl Destinations {
                 return (Vec::new(), Vec::new());
             }
         };
-        let directs: Vec<OpenedDirect> = directs.into_iter().map(|direct| OpenedDirect { target: direct_target(&direct, cipher), direct }).collect();
+        let directs: Vec<OpenedDirect> =
+            directs.into_iter().map(|direct| OpenedDirect { target: direct_target(&direct, cipher), direct }).collect();
         let plan = {
             let current = Current {
                 joined: self.joined.iter().map(|(id, j)| (id, (&j.target, j.who.name.as_str()))).collect(),
@@ -89,7 +96,11 @@ impl Destinations {
             events.push(event(EventKind::DestinationLeft, format!("{name} left the live ({why})"), &id));
         }
         for (direct, label) in plan.unopenable {
-            events.push(event(EventKind::DestinationFailed, format!("{label}: its stream key cannot be opened"), &DestinationId::Direct(direct)));
+            events.push(event(
+                EventKind::DestinationFailed,
+                format!("{label}: its stream key cannot be opened"),
+                &DestinationId::Direct(direct),
+            ));
         }
         for (direct, label) in plan.rename {
             if let Some(joined) = self.joined.get_mut(&DestinationId::Direct(direct)) {
@@ -132,7 +143,12 @@ impl Destinations {
                 self.failed.remove(&destination.account);
                 backend.add(&id, destination.target.clone());
                 let message = format!("{} joined the live ({})", destination.name, destination.target);
-                let who = Who { name: destination.name, kind: DestinationKind::Restream, channels: destination.channels, titles: Some(destination.titles) };
+                let who = Who {
+                    name: destination.name,
+                    kind: DestinationKind::Restream,
+                    channels: destination.channels,
+                    titles: Some(destination.titles),
+                };
                 self.joined.insert(id.clone(), Joined { who, target: destination.target });
                 Some(event(EventKind::DestinationJoined, message, &id))
             }
@@ -175,8 +191,10 @@ impl Destinations {
             *seen = (*seen).max(status.reconnects);
         }
         let unknown = || Who { name: String::new(), kind: DestinationKind::Restream, channels: Vec::new(), titles: None };
-        let mut rows: Vec<DestinationRow> =
-            statuses.into_iter().map(|(id, status)| row(id.clone(), self.joined.get(&id).map_or_else(unknown, |j| j.who.clone()), &status)).collect();
+        let mut rows: Vec<DestinationRow> = statuses
+            .into_iter()
+            .map(|(id, status)| row(id.clone(), self.joined.get(&id).map_or_else(unknown, |j| j.who.clone()), &status))
+            .collect();
         rows.extend(self.held.iter().cloned());
         rows
     }

@@ -113,7 +113,9 @@ pub fn plan(accounts: &[Account], directs: &[OpenedDirect], current: &Current<'_
             continue;
         }
         let why = match id {
-            DestinationId::Account(account) => accounts.iter().find(|a| &a.id == account).map_or_else(|| "removed".to_string(), |a| a.status.to_string().replace('_', " ")),
+            DestinationId::Account(account) => {
+                accounts.iter().find(|a| &a.id == account).map_or_else(|| "removed".to_string(), |a| a.status.to_string().replace('_', " "))
+            }
             DestinationId::Direct(_) if wanted_directs.contains_key(*id) => "changed".into(),
             DestinationId::Direct(_) => "removed".into(),
         };

@@ -90,10 +90,16 @@ fn garbage_is_refused_cleanly() {
         Err(PageError::UnexpectedShape(_))
     ));
     assert_eq!(
-        parse_live_page("<script>var ytInitialPlayerResponse = null;var ytInitialData = {\"metadata\":{\"channelMetadataRenderer\":{}}};</script>"),
+        parse_live_page(
+            "<script>var ytInitialPlayerResponse = null;var ytInitialData = {\"metadata\":{\"channelMetadataRenderer\":{}}};</script>"
+        ),
         Ok(LivePage::NoLive)
     );
-    assert_eq!(parse_live_page("<script>var ytInitialData = {\"contents\":{}};</script>"), Err(PageError::NoPlayerResponse), "no channel data: changed");
+    assert_eq!(
+        parse_live_page("<script>var ytInitialData = {\"contents\":{}};</script>"),
+        Err(PageError::NoPlayerResponse),
+        "no channel data: changed"
+    );
 }
 
 #[test]
@@ -108,10 +114,17 @@ fn an_assignment_quoted_outside_a_script_is_not_the_player_response() {
 
 #[test]
 fn a_live_youtube_refuses_to_play_is_an_error_with_its_reason() {
-    let page = fixture("live.html").replacen(r#""playabilityStatus":{"status":"OK""#, r#""playabilityStatus":{"status":"LOGIN_REQUIRED","reason":"Sign in to confirm you're not a bot""#, 1);
+    let page = fixture("live.html").replacen(
+        r#""playabilityStatus":{"status":"OK""#,
+        r#""playabilityStatus":{"status":"LOGIN_REQUIRED","reason":"Sign in to confirm you're not a bot""#,
+        1,
+    );
     match parse_live_page(&page) {
         Err(error @ PageError::Unplayable { .. }) => {
-            assert_eq!(error.to_string(), "YouTube refuses to play the live Ab3_dE-fGh1 (LOGIN_REQUIRED): Sign in to confirm you're not a bot");
+            assert_eq!(
+                error.to_string(),
+                "YouTube refuses to play the live Ab3_dE-fGh1 (LOGIN_REQUIRED): Sign in to confirm you're not a bot"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -119,7 +132,11 @@ fn a_live_youtube_refuses_to_play_is_an_error_with_its_reason() {
 
 #[test]
 fn huge_thumbnail_sizes_do_not_overflow() {
-    let page = fixture("live.html").replacen("\"width\":", "\"width\":4294967295,\"w\":", 1).replacen("\"height\":", "\"height\":4294967295,\"h\":", 1);
+    let page = fixture("live.html").replacen("\"width\":", "\"width\":4294967295,\"w\":", 1).replacen(
+        "\"height\":",
+        "\"height\":4294967295,\"h\":",
+        1,
+    );
     assert!(page.contains("4294967295"), "the fixture has thumbnail sizes to replace");
     assert!(matches!(parse_live_page(&page), Ok(LivePage::Live(_))));
 }

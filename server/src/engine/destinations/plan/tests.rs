@@ -22,8 +22,11 @@ fn account(n: i64, status: AccountStatus) -> Account {
             url: None,
             enabled: true,
         }],
-        tokens: (status != AccountStatus::Disconnected)
-            .then(|| SealedTokens { access: Sealed::from_bytes(vec![1]), refresh: Sealed::from_bytes(vec![2]), access_expires_at: at }),
+        tokens: (status != AccountStatus::Disconnected).then(|| SealedTokens {
+            access: Sealed::from_bytes(vec![1]),
+            refresh: Sealed::from_bytes(vec![2]),
+            access_expires_at: at,
+        }),
         status,
         link_epoch: 0,
         created_at: at,
@@ -61,7 +64,12 @@ fn account_id(n: i64) -> DestinationId {
 
 #[test]
 fn active_accounts_are_prepared_and_the_others_listed_as_held() {
-    let accounts = [account(1, AccountStatus::Active), account(2, AccountStatus::Paused), account(3, AccountStatus::NeedsReconnect), account(4, AccountStatus::Disconnected)];
+    let accounts = [
+        account(1, AccountStatus::Active),
+        account(2, AccountStatus::Paused),
+        account(3, AccountStatus::NeedsReconnect),
+        account(4, AccountStatus::Disconnected),
+    ];
     let (failed, preparing) = (HashMap::new(), HashSet::new());
     let current = Current { joined: HashMap::new(), failed: &failed, preparing: &preparing };
     let plan = plan(&accounts, &[], &current, true, Instant::now());
@@ -112,7 +120,10 @@ fn failures_in_a_row_wait_longer_when_transient_and_a_minute_when_refused() {
     let first = Failed::after(None, now, "500".into(), true);
     let second = Failed::after(Some(&first), now, "500".into(), true);
     let many = (0..10).fold(second.clone(), |f, _| Failed::after(Some(&f), now, "500".into(), true));
-    assert_eq!((first.retry_after, second.retry_after, many.retry_after), (RETRY_TRANSIENT_AFTER, RETRY_TRANSIENT_AFTER * 2, RETRY_REFUSED_AFTER));
+    assert_eq!(
+        (first.retry_after, second.retry_after, many.retry_after),
+        (RETRY_TRANSIENT_AFTER, RETRY_TRANSIENT_AFTER * 2, RETRY_REFUSED_AFTER)
+    );
     assert_eq!(Failed::after(None, now, "401".into(), false).retry_after, RETRY_REFUSED_AFTER);
 }
 
@@ -134,7 +145,13 @@ fn direct_destinations_join_leave_when_disabled_rejoin_when_their_key_changes_an
     assert_eq!(now.join.len(), 1, "the changed one joins again with its new key");
 
     let a = target("a");
-    let renamed = plan(&[], &directs, &Current { joined: HashMap::from([(&d1, (&a, "Old label"))]), failed: &failed, preparing: &preparing }, true, Instant::now());
+    let renamed = plan(
+        &[],
+        &directs,
+        &Current { joined: HashMap::from([(&d1, (&a, "Old label"))]), failed: &failed, preparing: &preparing },
+        true,
+        Instant::now(),
+    );
     assert!(renamed.leave.is_empty() && renamed.join.is_empty());
     assert_eq!(renamed.rename, [(DirectId::from_stored("d1"), "Direct 1".to_string())]);
 }
@@ -143,6 +160,12 @@ fn direct_destinations_join_leave_when_disabled_rejoin_when_their_key_changes_an
 fn a_deleted_account_leaves_as_removed() {
     let (gone, t) = (account_id(9), target("k9"));
     let (failed, preparing) = (HashMap::new(), HashSet::new());
-    let plan = plan(&[], &[], &Current { joined: HashMap::from([(&gone, (&t, "Volunteer 9"))]), failed: &failed, preparing: &preparing }, true, Instant::now());
+    let plan = plan(
+        &[],
+        &[],
+        &Current { joined: HashMap::from([(&gone, (&t, "Volunteer 9"))]), failed: &failed, preparing: &preparing },
+        true,
+        Instant::now(),
+    );
     assert_eq!(plan.leave, [(gone, "Volunteer 9".to_string(), "removed".to_string())]);
 }
