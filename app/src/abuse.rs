@@ -43,7 +43,7 @@ pub struct NoClientAddress;
 
 impl axum::response::IntoResponse for NoClientAddress {
     fn into_response(self) -> axum::response::Response {
-        (axum::http::StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
+        (http::StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
     }
 }
 

@@ -28,7 +28,7 @@ pub struct Flash {
 }
 
 /// The signed-in admin (the gate refuses this endpoint without a session).
-#[server(name = ReadAdminIdentity, prefix = "/api", endpoint = "admin_identity", input = leptos::server_fn::codec::GetUrl)]
+#[server(name = ReadAdminIdentity, prefix = "/api", endpoint = "admin_identity", input = server_fn::codec::GetUrl)]
 pub async fn admin_identity() -> Result<AdminIdentity, ServerFnError> {
     require_admin().await
 }
@@ -81,7 +81,7 @@ pub struct SettingsView {
 
 /// The effective configuration and the next live's profile (the gate refuses this without a
 /// session).
-#[server(name = ReadSettings, prefix = "/api", endpoint = "admin_settings", input = leptos::server_fn::codec::GetUrl)]
+#[server(name = ReadSettings, prefix = "/api", endpoint = "admin_settings", input = server_fn::codec::GetUrl)]
 pub async fn admin_settings() -> Result<AdminSettings, ServerFnError> {
     require_admin().await?;
     let view = crate::context::<SettingsView>()?;
@@ -120,7 +120,7 @@ mod tests {
         // Every server function under /api/admin is one of these, so a new one cannot be
         // forgotten here.
         let admin_paths: std::collections::BTreeSet<&str> =
-            leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).filter(|p| p.starts_with("/api/admin")).collect();
+            server_fn::axum::server_fn_paths().map(|(path, _)| path).filter(|p| p.starts_with("/api/admin")).collect();
         let tested = [
             "/api/admin_accounts",
             "/api/admin_dashboard",

@@ -100,8 +100,15 @@ impl DashboardStatus {
 #[derive(Clone)]
 pub struct DashboardSource(pub std::sync::Arc<dyn Fn() -> DashboardStatus + Send + Sync>);
 
+#[cfg(feature = "ssr")]
+impl std::fmt::Debug for DashboardSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DashboardSource").finish_non_exhaustive()
+    }
+}
+
 /// The dashboard's state now (the admin gate refuses this without a session).
-#[server(name = ReadDashboard, prefix = "/api", endpoint = "admin_dashboard", input = leptos::server_fn::codec::GetUrl)]
+#[server(name = ReadDashboard, prefix = "/api", endpoint = "admin_dashboard", input = server_fn::codec::GetUrl)]
 pub async fn admin_dashboard() -> Result<DashboardStatus, ServerFnError> {
     crate::admin::require_admin().await?;
     let source = crate::context::<DashboardSource>()?;
@@ -190,7 +197,7 @@ pub struct AccountRow {
 }
 
 /// Every account, newest first (the admin gate refuses this without a session).
-#[server(name = ReadAccounts, prefix = "/api", endpoint = "admin_accounts", input = leptos::server_fn::codec::GetUrl)]
+#[server(name = ReadAccounts, prefix = "/api", endpoint = "admin_accounts", input = server_fn::codec::GetUrl)]
 pub async fn admin_accounts() -> Result<Vec<AccountRow>, ServerFnError> {
     crate::admin::require_admin().await?;
     use crate::store::SharedStore;

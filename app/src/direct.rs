@@ -110,7 +110,7 @@ fn split_url(text: &str, key_given: bool) -> Option<(String, Option<String>)> {
 }
 
 /// Every direct destination (the admin gate refuses this without a session).
-#[server(name = ReadDirect, prefix = "/api", endpoint = "admin_direct", input = leptos::server_fn::codec::GetUrl)]
+#[server(name = ReadDirect, prefix = "/api", endpoint = "admin_direct", input = server_fn::codec::GetUrl)]
 pub async fn admin_direct() -> Result<Vec<DirectRow>, ServerFnError> {
     crate::admin::require_admin().await?;
     use crate::store::SharedStore;

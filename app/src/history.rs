@@ -52,7 +52,7 @@ pub fn event_kinds() -> Vec<&'static str> {
 }
 
 /// The most recent lives, newest first (the admin gate refuses this without a session).
-#[server(name = ReadLives, prefix = "/api", endpoint = "admin_lives", input = leptos::server_fn::codec::GetUrl)]
+#[server(name = ReadLives, prefix = "/api", endpoint = "admin_lives", input = server_fn::codec::GetUrl)]
 pub async fn admin_lives() -> Result<Vec<LiveRow>, ServerFnError> {
     crate::admin::require_admin().await?;
     use crate::store::SharedStore;
@@ -76,7 +76,7 @@ pub async fn admin_lives() -> Result<Vec<LiveRow>, ServerFnError> {
 
 /// One page of the event log (the admin gate refuses this without a session). `kind` and
 /// `account` filter; an unknown kind is refused.
-#[server(name = ReadEvents, prefix = "/api", endpoint = "admin_events", input = leptos::server_fn::codec::GetUrl)]
+#[server(name = ReadEvents, prefix = "/api", endpoint = "admin_events", input = server_fn::codec::GetUrl)]
 pub async fn admin_events(before: Option<i64>, kind: Option<String>, account: Option<String>) -> Result<EventsPage, ServerFnError> {
     crate::admin::require_admin().await?;
     use crate::store::{AccountId, EventId, EventQuery, SharedStore};

@@ -4,9 +4,6 @@
 //! With `ssr` it also owns what those server functions stand on: the [`store`] (SQLite or
 //! MongoDB) and the [`secrets`] that seal tokens at rest.
 
-#![deny(unsafe_code, rust_2018_idioms)]
-#![warn(missing_docs, unreachable_pub)]
-
 pub mod admin;
 pub mod capacity;
 pub mod channels;
@@ -62,7 +59,7 @@ pub fn content_security_policy(nonce: &str) -> String {
 #[cfg(feature = "ssr")]
 fn set_content_security_policy() {
     use axum::http::{HeaderValue, header};
-    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else { return };
+    let (Some(nonce), Some(response)) = (use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else { return };
     if let Ok(value) = HeaderValue::from_str(&content_security_policy(&nonce)) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }

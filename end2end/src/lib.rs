@@ -6,9 +6,6 @@
 //! which prints the world's addresses as one JSON line. Every process the world starts is ended
 //! by its own pid when the world is dropped — never by name.
 
-#![deny(unsafe_code, rust_2018_idioms)]
-#![warn(missing_docs)]
-
 pub mod bench;
 pub mod control;
 pub mod fanout;

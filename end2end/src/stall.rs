@@ -24,6 +24,7 @@ pub enum Stall {
 }
 
 /// A running stalling sink.
+#[derive(Debug)]
 pub struct StallingSink {
     address: SocketAddr,
     task: JoinHandle<()>,

@@ -44,6 +44,7 @@ struct Channel {
 }
 
 /// A running stand-in.
+#[derive(Debug)]
 pub struct YoutubeStandIn {
     server: LoopbackServer,
     channel: Arc<Mutex<Channel>>,

@@ -1,8 +1,6 @@
 //! The hydrate entry: the WASM half of Fanout's pages. The browser loads this and it takes over
 //! the server-rendered HTML; everything it renders lives in the `app` crate.
 
-#![deny(unsafe_code, rust_2018_idioms)]
-
 /// Called by the generated JS loader once the WASM module is instantiated.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

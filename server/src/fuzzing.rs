@@ -12,8 +12,11 @@ use rml_rtmp::sessions::{
 
 use crate::relay::guard::{RtmpGuard, catching, check_amf0};
 
+/// A fuzz target: it takes any bytes and must not panic.
+pub type Target = fn(&[u8]);
+
 /// Every target, by the name its fuzz binary and corpus directory have.
-pub const TARGETS: [(&str, fn(&[u8])); 10] = [
+pub const TARGETS: [(&str, Target); 10] = [
     ("rtmp_publisher", rtmp_publisher),
     ("rtmp_server_answers", rtmp_server_answers),
     ("flv_input", flv_input),

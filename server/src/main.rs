@@ -1,8 +1,6 @@
 //! `fanout`: restreams a YouTube channel's lives to every volunteer's Restream.io account.
 //! This file only parses the command line and hands over to the command's module.
 
-#![deny(unsafe_code, rust_2018_idioms)]
-
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

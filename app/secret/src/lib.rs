@@ -4,9 +4,6 @@
 //! and is wiped from memory on drop. With the `serde` feature it (de)serialises as the plain
 //! string: serialise it only into a request body, never into a log line or an answer.
 
-#![deny(unsafe_code, rust_2018_idioms)]
-#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
-
 use std::fmt;
 use std::str::FromStr;
 

@@ -77,7 +77,7 @@ impl FromServerFnError for ManageFnError {
 }
 
 /// The account behind a manage link.
-#[server(name = ReadManageView, prefix = "/api", endpoint = "manage_view", input = leptos::server_fn::codec::Json)]
+#[server(name = ReadManageView, prefix = "/api", endpoint = "manage_view", input = server_fn::codec::Json)]
 pub async fn manage_view(token: String) -> Result<ManageView, ManageFnError> {
     use crate::manage::link::{LinkError, LinkSigner};
     use crate::store::{SharedStore, now};

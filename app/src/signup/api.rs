@@ -43,7 +43,7 @@ impl FromServerFnError for SignupFnError {
 
 /// Starts a sign-up: validates the form again, records it, and answers the Restream.io
 /// authorize URL the browser must go to next.
-#[server(prefix = "/api", endpoint = "start_signup", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "start_signup", input = server_fn::codec::Json)]
 pub async fn start_signup(form: SignupForm) -> Result<String, SignupFnError> {
     use crate::abuse::{ClientAddress, PublicRateLimit};
     use crate::signup::start::SignupService;

@@ -88,6 +88,12 @@ pub struct SignupService {
     authorize: Option<Arc<dyn AuthorizeUrl>>,
 }
 
+impl std::fmt::Debug for SignupService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignupService").finish_non_exhaustive()
+    }
+}
+
 impl SignupService {
     /// A service over `store`; `authorize` is `None` while no Restream.io app is configured.
     pub fn new(store: SharedStore, authorize: Option<Arc<dyn AuthorizeUrl>>) -> Self {

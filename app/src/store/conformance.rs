@@ -338,7 +338,7 @@ async fn concurrent_first_connections_make_one_account(store: SharedStore) {
     assert_eq!(ok(store.accounts()).await.len(), 1);
 }
 
-fn pending(state: &str, created_at: time::OffsetDateTime, ttl: Duration, cipher: &Cipher) -> PendingSignup {
+fn pending(state: &str, created_at: OffsetDateTime, ttl: Duration, cipher: &Cipher) -> PendingSignup {
     PendingSignup {
         state: state.to_string(),
         details: crate::signup::validate::ValidSignup {
@@ -538,7 +538,7 @@ async fn store_is_tied_to_the_key_its_secrets_were_sealed_with(store: SharedStor
 
     let other = Cipher::new(&MasterKey::generate());
     match ensure_key_matches(store.as_ref(), &other).await {
-        Err(StoreError::Key(crate::secrets::SecretsError::WrongKey { sealed_with, configured })) => {
+        Err(StoreError::Key(SecretsError::WrongKey { sealed_with, configured })) => {
             assert_eq!(sealed_with, key.id());
             assert_eq!(configured, other.key_id());
         }

@@ -41,6 +41,7 @@ impl Kind {
 }
 
 /// A running contender.
+#[derive(Debug)]
 pub struct Contender {
     /// Which one.
     pub kind: Kind,

@@ -41,6 +41,7 @@ pub struct Run {
 }
 
 /// The bench's fixed parts: the sinks, the binaries, the cache of encoded sources.
+#[derive(Debug)]
 pub struct Bench {
     sinks: SinkServer,
     fanout: PathBuf,

@@ -34,6 +34,7 @@ pub struct SinkRecord {
 type Records = Arc<Mutex<HashMap<String, SinkRecord>>>;
 
 /// A running sink server.
+#[derive(Debug)]
 pub struct SinkServer {
     address: SocketAddr,
     records: Records,

@@ -303,7 +303,7 @@ impl RestreamStandIn {
     /// Every request whose path contains `path` is answered `delay` late — after it took effect,
     /// as on a slow network (a refresh has rotated the pair before Fanout hears of it). `None`
     /// answers at once again.
-    pub fn slow_down(&self, path: &str, delay: Option<std::time::Duration>) {
+    pub fn slow_down(&self, path: &str, delay: Option<Duration>) {
         self.shared.world().delay = delay.map(|d| (path.to_string(), d));
     }
 

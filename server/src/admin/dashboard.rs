@@ -79,7 +79,7 @@ pub async fn stream(
 fn async_stream<F, Fut>(producer: F) -> impl Stream<Item = Result<Event, Infallible>>
 where
     F: FnOnce(Box<dyn FnMut(Event) -> bool + Send>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
 {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Event>(4);
     let send = Box::new(move |event: Event| sender.try_send(event).is_ok() || !sender.is_closed());

@@ -163,7 +163,7 @@ fn check_api(text: &str, findings: &mut Findings) -> Option<Url> {
             return None;
         }
     };
-    if let Err(error) = NimbleClient::new(url.as_str(), fanout_nimble::Secret::new("checking-the-address-only")) {
+    if let Err(error) = NimbleClient::new(url.as_str(), Secret::new("checking-the-address-only")) {
         findings.push(Level::Error, SUBJECT, error.to_string());
         return None;
     }

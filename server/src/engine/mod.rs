@@ -56,6 +56,12 @@ pub struct EngineParts {
     pub timing: live::Timing,
 }
 
+impl std::fmt::Debug for EngineParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineParts").finish_non_exhaustive()
+    }
+}
+
 /// Why the engine could not be assembled.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -96,6 +102,12 @@ pub struct Services {
     pub api: crate::restream::api::RestreamApi,
     /// The per-account token locks (shared with the web handlers).
     pub locks: crate::restream::tokens::AccountLocks,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
 }
 
 impl Engine {

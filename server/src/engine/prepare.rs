@@ -122,6 +122,12 @@ pub struct Preparer {
     pub concurrency: usize,
 }
 
+impl std::fmt::Debug for Preparer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Preparer").finish_non_exhaustive()
+    }
+}
+
 impl Preparer {
     /// Prepares every account given, many at once, and sends each one's outcome on `done` as
     /// soon as it is known (the first destinations join while the rest are still prepared);

@@ -59,8 +59,8 @@ pub enum Backend {
     Nimble {
         /// The relay that publishes to Nimble's ingest.
         relay: Relay,
-        /// The rules.
-        nimble: Nimble,
+        /// The rules (boxed: far larger than a relay, and there is one backend per live).
+        nimble: Box<Nimble>,
     },
 }
 
@@ -71,7 +71,7 @@ impl Backend {
         match &setup.nimble {
             Some(nimble) => {
                 relay.add(NIMBLE_INGEST, nimble.ingest().clone());
-                Self::Nimble { relay, nimble: Nimble::new(nimble.clone()) }
+                Self::Nimble { relay, nimble: Box::new(Nimble::new(nimble.clone())) }
             }
             None => Self::Builtin(relay),
         }

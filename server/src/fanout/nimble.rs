@@ -372,7 +372,7 @@ mod tests {
         fanout.add(&a, target("rtmp://h/live/ka"));
         fanout.add(&b, target("rtmp://h/live/kb"));
         assert!(fanout.remove(&a) && !fanout.remove(&a));
-        assert_eq!(fanout.ids(), [b.clone()]);
+        assert_eq!(fanout.ids(), std::slice::from_ref(&b));
         assert_eq!(fanout.desired.borrow().iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["b"]);
         assert_eq!(fanout.statuses()[&b].state, DestinationState::Connecting);
         assert!(lock(&fanout.running).is_none(), "no backend before begin");

@@ -72,6 +72,7 @@ impl Default for IngestConfig {
 }
 
 /// A running ingest. Dropping it does not stop it: call [`Ingest::stop`].
+#[derive(Debug)]
 pub struct Ingest {
     stop: CancellationToken,
     restart: Arc<Notify>,

@@ -319,6 +319,7 @@ async fn send_headers(publisher: &mut Publisher, hub: &SharedHub, writer: &mut W
 }
 
 /// A handle the relay keeps per destination.
+#[derive(Debug)]
 pub struct DestinationHandle {
     /// Stops it.
     pub stop: CancellationToken,

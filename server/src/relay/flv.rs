@@ -122,7 +122,7 @@ impl FlvReader {
             self.buffer.advance(TAG_HEADER);
             let body = self.buffer.split_to(size).freeze();
             self.buffer.advance(TAG_TRAILER);
-            return Ok(Some(FlvTag { kind, timestamp, body }));
+            Ok(Some(FlvTag { kind, timestamp, body }))
         }
     }
 }

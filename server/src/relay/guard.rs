@@ -82,9 +82,10 @@ impl RtmpGuard {
                         let size = size.ok_or(GuardError::Malformed)?;
                         frames.set_max_chunk_size(size as usize).map_err(|_| GuardError::Malformed)?;
                     }
-                    // AMF3 data / shared object / command: a format byte, then AMF0.
-                    15 | 16 | 17 => check_amf0(message.data.get(1..).unwrap_or_default())?,
-                    18 | 19 | 20 => check_amf0(&message.data)?,
+                    // AMF3 data / shared object / command (15..=17): a format byte, then AMF0.
+                    15..=17 => check_amf0(message.data.get(1..).unwrap_or_default())?,
+                    // AMF0 data / shared object / command.
+                    18..=20 => check_amf0(&message.data)?,
                     _ => {}
                 }
             }

@@ -81,6 +81,12 @@ pub struct MediaChunker {
     stream_id: u32,
 }
 
+impl std::fmt::Debug for MediaChunker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaChunker").field("stream_id", &self.stream_id).finish_non_exhaustive()
+    }
+}
+
 impl MediaChunker {
     /// A chunker for message stream `stream_id`.
     pub fn new(stream_id: u32) -> Result<Self, SerializeError> {

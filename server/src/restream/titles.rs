@@ -6,8 +6,8 @@ use super::api::ApiChannel;
 
 /// Restream's platform ids (its public platform list).
 mod platform {
-    pub const TWITCH: i64 = 1;
-    pub const YOUTUBE: i64 = 5;
+    pub(super) const TWITCH: i64 = 1;
+    pub(super) const YOUTUBE: i64 = 5;
 }
 
 /// A platform's limits, in characters: title, description.

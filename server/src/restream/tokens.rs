@@ -83,6 +83,12 @@ pub struct TokenKeeper {
     unsaved: Arc<Mutex<HashMap<AccountId, Unsaved>>>,
 }
 
+impl std::fmt::Debug for TokenKeeper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKeeper").finish_non_exhaustive()
+    }
+}
+
 impl TokenKeeper {
     /// A keeper over the store's sealed tokens, taking `locks` (shared with whatever else
     /// replaces tokens).

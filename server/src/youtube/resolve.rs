@@ -20,6 +20,13 @@ pub struct LiveStream {
     current: Mutex<Option<Url>>,
 }
 
+impl std::fmt::Debug for LiveStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The stream's address is signed for this server: not for logs.
+        f.debug_struct("LiveStream").field("video_id", &self.video_id).finish_non_exhaustive()
+    }
+}
+
 impl LiveStream {
     /// The stream of live `video_id`, found on `page` (the channel's `/live` page), with the
     /// manifest the detection already read, if any.

@@ -219,7 +219,7 @@ async fn an_admin_pauses_and_resumes_a_volunteer_from_the_dashboard_and_it_is_re
     use app::model::{AccountStatus, EventKind};
     use app::store::{AccountId, EventQuery, Store};
     let users = format!("ana:{}", hash(PASSWORD).await);
-    let world = super::signup::World::start(&[("FANOUT_ADMIN_USERS", users.as_str())]).await;
+    let world = signup::World::start(&[("FANOUT_ADMIN_USERS", users.as_str())]).await;
     world.user(8801, "Vera");
     world.connect("Vera", 8801).await;
     let base = world.fanout.url().to_string();

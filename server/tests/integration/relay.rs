@@ -133,7 +133,7 @@ async fn destinations_that_never_read_cost_the_others_nothing_and_memory_stays_b
 async fn the_yt_dlp_pull_mode_feeds_ffmpeg_through_a_pipe() {
     use server::ingest::{Ingest, IngestConfig, PullMode};
     let yt_dlp = std::env::var("HOME").map(|h| format!("{h}/.local/bin/yt-dlp")).unwrap_or_default();
-    let yt_dlp = if std::path::Path::new(&yt_dlp).exists() { yt_dlp } else { "yt-dlp".to_string() };
+    let yt_dlp = if Path::new(&yt_dlp).exists() { yt_dlp } else { "yt-dlp".to_string() };
     let PullWorld { sink, playlist, relay, .. } = &PullWorld::start().await;
     let stop = tokio_util::sync::CancellationToken::new();
     let config = IngestConfig { mode: PullMode::YtDlp, yt_dlp, ..IngestConfig::default() };

@@ -91,7 +91,7 @@ pub(super) fn Destinations(status: Signal<DashboardStatus>, bitrates: Bitrates, 
                     <tbody>
                         <For
                             each=move || arranged(status.get().destinations, filter.get(), sort.get())
-                            key=|d| (d.id.clone(), d.state.clone(), d.bytes_sent, d.last_error.clone())
+                            key=|d| (d.id.clone(), d.state, d.bytes_sent, d.last_error.clone())
                             children=move |row| view! { <Row row bitrates csrf=csrf.get_value() /> }.into_any()
                         />
                     </tbody>

@@ -76,7 +76,7 @@ async fn open_existing_creates_nothing_and_counts_pending_migrations() {
 #[ignore = "helper process of committed_writes_survive_kill_9; does nothing on its own"]
 async fn kill_9_writer_child() {
     let Ok(path) = std::env::var("FANOUT_KILL9_DB") else { return };
-    let store = SqliteStore::open(std::path::Path::new(&path)).await.unwrap_or_else(|e| panic!("open: {e}"));
+    let store = SqliteStore::open(Path::new(&path)).await.unwrap_or_else(|e| panic!("open: {e}"));
     let cipher = Cipher::new(&MasterKey::generate());
     for i in 0_i64.. {
         store.upsert_account(upsert(i % 7, &cipher), now()).await.unwrap_or_else(|e| panic!("{e}"));
