@@ -275,4 +275,4 @@ pub fn validate(args: &ConfigArgs) -> Validated {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,7 +5,7 @@ use app::secrets::MasterKey;
 use super::*;
 
 /// The arguments `fanout` gets with nothing configured (what clap's defaults give).
-fn defaults(data_dir: &Path) -> ConfigArgs {
+pub(crate) fn defaults(data_dir: &Path) -> ConfigArgs {
     ConfigArgs {
         listen: "127.0.0.1:3000".into(),
         public_url: None,

@@ -100,3 +100,6 @@ pub fn engine_router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests;
