@@ -131,13 +131,12 @@ pub fn human_bytes(bytes: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(state: &str, bps: u64) -> DestinationRow {
-        DestinationRow {
-            id: DestinationId::Account(crate::model::AccountId::from_stored("a")),
-            name: String::new(),
+impl DestinationRow {
+    /// A volunteer's row named `name` (its account id too), in `state`, at `bps`.
+    pub(crate) fn sample(name: &str, state: &str, bps: u64) -> Self {
+        Self {
+            id: DestinationId::Account(crate::model::AccountId::from_stored(name)),
+            name: name.into(),
             kind: DestinationKind::Restream,
             channels: Vec::new(),
             titles: None,
@@ -148,6 +147,15 @@ mod tests {
             skips: 0,
             last_error: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(state: &str, bps: u64) -> DestinationRow {
+        DestinationRow::sample("a", state, bps)
     }
 
     #[test]

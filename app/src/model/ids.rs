@@ -6,63 +6,51 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Fanout's own id for an account (a random UUID).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct AccountId(String);
+/// A random-UUID id of Fanout's own: its type, what it names, and where one read back comes
+/// from. One definition, so the two kinds cannot drift apart.
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident, $from:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
 
-impl AccountId {
-    /// A new random id.
-    #[cfg(feature = "ssr")]
-    pub fn random() -> Self {
-        Self(uuid::Uuid::new_v4().to_string())
-    }
+        impl $name {
+            /// A new random id.
+            #[cfg(feature = "ssr")]
+            pub fn random() -> Self {
+                Self(uuid::Uuid::new_v4().to_string())
+            }
 
-    /// An id read back from the store or a trusted link.
-    pub fn from_stored(id: impl Into<String>) -> Self {
-        Self(id.into())
-    }
+            #[doc = concat!("An id read back from ", $from, ".")]
+            pub fn from_stored(id: impl Into<String>) -> Self {
+                Self(id.into())
+            }
 
-    /// The id's text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            /// The id's text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Fanout's own id for a direct destination (a random UUID).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DirectId(String);
-
-impl DirectId {
-    /// A new random id.
-    #[cfg(feature = "ssr")]
-    pub fn random() -> Self {
-        Self(uuid::Uuid::new_v4().to_string())
-    }
-
-    /// An id read back from the store or a form.
-    pub fn from_stored(id: impl Into<String>) -> Self {
-        Self(id.into())
-    }
-
-    /// The id's text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DirectId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+uuid_id!(
+    /// Fanout's own id for an account (a random UUID).
+    AccountId,
+    "the store or a trusted link"
+);
+uuid_id!(
+    /// Fanout's own id for a direct destination (a random UUID).
+    DirectId,
+    "the store or a form"
+);
 
 /// A YouTube video id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

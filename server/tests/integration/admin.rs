@@ -74,6 +74,12 @@ async fn post_form(client: &reqwest::Client, base: &str, path: &str, cookie: Opt
     request.send().await.unwrap_or_else(|e| panic!("POST {path}: {e}"))
 }
 
+/// The dashboard's HTML, as the admin with `cookie` sees it.
+async fn dashboard_page(client: &reqwest::Client, base: &str, cookie: &str) -> String {
+    let response = client.get(format!("{base}/admin")).header("cookie", cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
+    response.text().await.unwrap_or_default()
+}
+
 fn location(response: &reqwest::Response) -> String {
     response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
@@ -234,15 +240,7 @@ async fn an_admin_pauses_and_resumes_a_volunteer_from_the_dashboard_and_it_is_re
         .next()
         .unwrap_or_default()
         .to_string();
-    let page = client
-        .get(format!("{base}/admin"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .text()
-        .await
-        .unwrap_or_default();
+    let page = dashboard_page(&client, &base, &cookie).await;
     assert!(page.contains("Vera") && page.contains(r#"data-status="active""#), "the account is listed:\n{page}");
     let csrf = page.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_string();
     let store = world.store().await;
@@ -260,15 +258,7 @@ async fn an_admin_pauses_and_resumes_a_volunteer_from_the_dashboard_and_it_is_re
     let paused = post_form(&client, &base, &format!("/admin/accounts/{vera}/pause"), Some(&cookie), &[("csrf", &csrf)]).await;
     assert_eq!(paused.status().as_u16(), 303);
     assert_eq!(location(&paused), "/admin#accounts");
-    let page = client
-        .get(format!("{base}/admin"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .text()
-        .await
-        .unwrap_or_default();
+    let page = dashboard_page(&client, &base, &cookie).await;
     assert!(page.contains(r#"id="flash""#) && page.contains("Vera paused"), "the dashboard says what was done:\n{page}");
     let crafted = client.get(format!("{base}/admin?notice=Call+555&problem=Call+555")).header("cookie", &cookie).send().await;
     let crafted = crafted.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();

@@ -164,19 +164,7 @@ mod tests {
     use super::*;
 
     fn row(name: &str, state: &str, bps: u64) -> DestinationRow {
-        DestinationRow {
-            id: crate::model::DestinationId::Account(crate::model::AccountId::from_stored(name)),
-            name: name.into(),
-            kind: DestinationKind::Restream,
-            channels: Vec::new(),
-            titles: None,
-            state: state.parse().unwrap_or_else(|_| panic!("{state} is a state")),
-            bitrate_bps: bps,
-            bytes_sent: 0,
-            reconnects: 0,
-            skips: 0,
-            last_error: None,
-        }
+        DestinationRow::sample(name, state, bps)
     }
 
     /// A filter as the select gives it: a state's word, or empty for all.
