@@ -1,6 +1,6 @@
 //! What an admin can ask of the engine from the dashboard — stop or start restreaming the
 //! current live, reconnect one destination, set the titles again — carried to the engine (and
-//! on to the live's session) as requests with a reply; and the settings that outlive a live:
+//! on to the live's task) as requests with a reply; and the settings that outlive a live:
 //! the transcode profile for the next live and the live an admin stopped (kept stopped across
 //! a restart).
 

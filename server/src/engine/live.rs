@@ -190,7 +190,7 @@ pub async fn run(
     };
     let stored_tally = (live.peak_destinations, live.failures);
     let (prepared_sender, mut prepared) = mpsc::channel(64);
-    let mut session = LiveTask {
+    let mut task = LiveTask {
         parts: &parts,
         live,
         facts,
@@ -203,13 +203,13 @@ pub async fn run(
         prepared_sender,
         preparing_stop: stop.child_token(),
     };
-    session.event(kind, message).await;
-    session.happen(Happening::PreparationStarted).await;
-    session.reconcile().await;
-    if !session.destinations.is_preparing() {
-        session.fanout.begin();
+    task.event(kind, message).await;
+    task.happen(Happening::PreparationStarted).await;
+    task.reconcile().await;
+    if !task.destinations.is_preparing() {
+        task.fanout.begin();
     }
-    let mut fanout_events = session.fanout.events();
+    let mut fanout_events = task.fanout.events();
 
     let manifest = detected.hls_manifest_url.as_deref().and_then(|u| Url::parse(u).ok());
     let source = LiveStream::new(
@@ -221,10 +221,10 @@ pub async fn run(
     );
     let ingest_config =
         IngestConfig { profile: control::next_profile(&parts.store, parts.source.ingest.profile).await, ..parts.source.ingest.clone() };
-    let ingest = Ingest::start(ingest_config, Arc::new(source), session.fanout.feed(), &stop);
-    session.happen(Happening::Prepared).await;
+    let ingest = Ingest::start(ingest_config, Arc::new(source), task.fanout.feed(), &stop);
+    task.happen(Happening::Prepared).await;
 
-    let input = session.fanout.input();
+    let input = task.fanout.input();
     let mut watch_input = InputWatch::new(Instant::now());
     let mut restarts = Restarts(Instant::now());
     let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -233,9 +233,9 @@ pub async fn run(
         tokio::select! {
             () = stop.cancelled() => break LiveEnd::Interrupted,
             _ = tick.tick() => {
-                let returning = matches!(session.machine.phase(), Phase::Grace { had_input: true, .. });
+                let returning = matches!(task.machine.phase(), Phase::Grace { had_input: true, .. });
                 let alive = watch_input.alive(&input.borrow(), Instant::now(), returning);
-                match session.happen(Happening::Input(alive)).await {
+                match task.happen(Happening::Input(alive)).await {
                     Effect::End => break LiveEnd::Ended,
                     // A stalled pull (ffmpeg still connected, nothing new) is not waited out:
                     // the ingest starts again from a freshly resolved stream, and again now and
@@ -244,31 +244,31 @@ pub async fn run(
                     _ if !alive => restarts.every(INPUT_RESTART_EVERY, &ingest),
                     _ => {}
                 }
-                if session.happen(Happening::Tick).await == Effect::End { break LiveEnd::Ended; }
-                session.publish(&status, &ingest);
+                if task.happen(Happening::Tick).await == Effect::End { break LiveEnd::Ended; }
+                task.publish(&status, &ingest);
             }
-            _ = reconcile.tick() => session.reconcile().await,
-            () = nudge.notified() => session.reconcile().await,
-            Some((account, outcome)) = prepared.recv() => session.prepared(account, outcome).await,
-            (kind, message) = fanout_events.next() => session.event(kind, message).await,
+            _ = reconcile.tick() => task.reconcile().await,
+            () = nudge.notified() => task.reconcile().await,
+            Some((account, outcome)) = prepared.recv() => task.prepared(account, outcome).await,
+            (kind, message) = fanout_events.next() => task.event(kind, message).await,
             Some(request) = requests.recv() => {
                 if request.control == Control::Stop {
                     let by = request.by.clone();
-                    request.answer(Ok(format!("Restreaming of “{}” stopped", session.live.title)));
-                    session.stopped_by(&by).await;
+                    request.answer(Ok(format!("Restreaming of “{}” stopped", task.live.title)));
+                    task.stopped_by(&by).await;
                     break LiveEnd::Stopped;
                 }
-                session.carry_out(request).await;
+                task.carry_out(request).await;
             }
         }
     };
     if end == LiveEnd::Ended {
-        session.event(EventKind::LiveStateChanged, format!("Live ended: “{}”", session.live.title)).await;
+        task.event(EventKind::LiveStateChanged, format!("Live ended: “{}”", task.live.title)).await;
     }
     ingest.stop();
-    session.preparing_stop.cancel();
-    session.shut_down(&mut fanout_events).await;
-    session.store_tally().await;
+    task.preparing_stop.cancel();
+    task.shut_down(&mut fanout_events).await;
+    task.store_tally().await;
     status.send_modify(|s| {
         s.live = None;
         s.destinations.clear();

@@ -1,5 +1,5 @@
 //! The life of one live, as pure state: detected → preparing → streaming ⇄ grace → ended.
-//! The runner feeds it what happens (prepared, input up or down, time passing) and does what it
+//! The live's task feeds it what happens (prepared, input up or down, time passing) and does what it
 //! answers; nothing here touches the network, the store or the clock.
 
 use std::time::{Duration, Instant};
@@ -54,7 +54,7 @@ pub enum Happening {
     Stop,
 }
 
-/// What the runner should do, besides recording the new phase.
+/// What the live's task should do, besides recording the new phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
     /// Nothing.

@@ -218,9 +218,9 @@ async fn supervise(
     let mut second_lives: HashSet<String> = HashSet::new();
     let mut last_problem: Option<String> = None;
     loop {
-        let session_done = async {
+        let task_done = async {
             match running.as_mut() {
-                Some(session) => (&mut session.task).await.unwrap_or(LiveEnd::Interrupted),
+                Some(task) => (&mut task.task).await.unwrap_or(LiveEnd::Interrupted),
                 None => std::future::pending().await,
             }
         };
@@ -231,11 +231,11 @@ async fn supervise(
                 let start = |live, opening| Running::start(&parts, live, opening, &nudge, &status, &stop);
                 handle(request, &parts, &mut running, &mut ended, observation, start).await;
             }
-            end = session_done => {
-                if let Some(session) = running.take()
+            end = task_done => {
+                if let Some(task) = running.take()
                     && matches!(end, LiveEnd::Ended | LiveEnd::Stopped)
                 {
-                    ended.insert(session.video);
+                    ended.insert(task.video);
                 }
                 // The page may already show the next live.
                 observations.mark_changed();
@@ -253,7 +253,7 @@ async fn supervise(
                 });
                 match observation {
                     Observation::Live(live) => match &running {
-                        Some(session) if session.video != live.video_id => {
+                        Some(task) if task.video != live.video_id => {
                             if second_lives.insert(live.video_id.clone()) {
                                 let message = format!("A second live, “{}”, started while another is restreamed: it is ignored", live.title);
                                 record(&parts, EventKind::SecondLiveIgnored, message).await;
@@ -288,12 +288,12 @@ async fn supervise(
             }
         }
     }
-    if let Some(session) = running.take() {
-        let _ = session.task.await;
+    if let Some(task) = running.take() {
+        let _ = task.task.await;
     }
 }
 
-/// The session of the live being restreamed.
+/// The task of the live being restreamed.
 struct Running {
     video: String,
     requests: mpsc::Sender<Request>,
@@ -317,7 +317,7 @@ impl Running {
     }
 }
 
-/// Answers an admin's request: start here; everything else is the running session's.
+/// Answers an admin's request: start here; everything else is the running task's.
 async fn handle(
     request: Request,
     parts: &Arc<EngineParts>,
@@ -326,10 +326,10 @@ async fn handle(
     observation: Option<Observation>,
     start: impl FnOnce(crate::youtube::page::LiveNow, Opening) -> Running,
 ) {
-    if let Some(session) = running.as_ref() {
+    if let Some(task) = running.as_ref() {
         if request.control == Control::Start {
             request.answer(Err(ControlError::AlreadyRestreaming));
-        } else if let Err(mpsc::error::SendError(request)) = session.requests.send(request).await {
+        } else if let Err(mpsc::error::SendError(request)) = task.requests.send(request).await {
             request.answer(Err(ControlError::NotRestreaming));
         }
         return;

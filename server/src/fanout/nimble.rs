@@ -7,7 +7,7 @@
 //! destination's last error.
 //!
 //! The input: the ingest feeds Fanout's relay in this process, whose one destination is
-//! Nimble's RTMP ingest (see `backend`), so the session reads the input as it does with the
+//! Nimble's RTMP ingest (see [`crate::fanout::Backend`]), so the live reads the input as it does with the
 //! built-in relay. Nimble's own view of its incoming stream is not used: the stats the client
 //! reads are the republish ones.
 
@@ -253,7 +253,7 @@ impl NimbleEvents {
 }
 
 /// What a backend report becomes in the event log: problems and recoveries are
-/// `FanoutBackend` events; routine syncs and the clean-up are logged only — the session records
+/// `Backend` events; routine syncs and the clean-up are logged only — the live's task records
 /// destinations joining and leaving itself.
 pub fn describe(event: &BackendEvent) -> Option<(EventKind, String)> {
     match event {
