@@ -172,6 +172,19 @@ pub fn ffmpeg_stderr(data: &[u8]) {
     let _ = crate::ingest::command::redact_urls(&line);
 }
 
+/// For a fuzz target's `init`: lets through the panics the relay's guard catches by design (the
+/// RTMP library failing on hostile bytes, turned into a refused connection by
+/// [`catching`]); every other panic still goes to the hook installed before (libFuzzer's,
+/// which aborts and saves the input as a crash).
+pub fn install_panic_hook() {
+    let before = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !crate::relay::guard::is_catching() {
+            before(info);
+        }
+    }));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +206,28 @@ mod tests {
             }
         }
         assert!(replayed >= TARGETS.len(), "the corpus is in the repository ({replayed} inputs)");
+    }
+
+    #[test]
+    fn the_fuzz_hook_passes_over_the_guards_caught_panics_and_no_other() {
+        thread_local! {
+            static SEEN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+        }
+        // Stands in for libFuzzer's hook (which would abort): counts, on the panicking thread.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| SEEN.with(|seen| seen.set(seen.get() + 1))));
+        install_panic_hook();
+        let crash = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/artifacts/rtmp_server_answers");
+        for entry in std::fs::read_dir(crash).into_iter().flatten().flatten() {
+            rtmp_server_answers(&std::fs::read(entry.path()).unwrap_or_default());
+        }
+        let _ = catching(|| panic!("the library, on hostile bytes"));
+        let after_caught = SEEN.with(std::cell::Cell::get);
+        let _ = std::panic::catch_unwind(|| panic!("anything else"));
+        let after_other = SEEN.with(std::cell::Cell::get);
+        drop(std::panic::take_hook());
+        std::panic::set_hook(previous);
+        assert_eq!((after_caught, after_other), (0, 1), "caught by the guard: not a crash; anything else: one");
     }
 
     #[test]

@@ -1,4 +1,4 @@
 //! Fuzz target: `server::fuzzing::rtmp_publisher`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| server::fuzzing::rtmp_publisher(data));
+libfuzzer_sys::fuzz_target!(init: server::fuzzing::install_panic_hook(), |data: &[u8]| server::fuzzing::rtmp_publisher(data));

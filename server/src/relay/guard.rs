@@ -34,10 +34,25 @@ pub enum GuardError {
     Panicked,
 }
 
+thread_local! {
+    /// How many [`catching`] calls this thread is inside (for the panic hook).
+    static CATCHING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 /// Runs `f`, turning a panic into [`GuardError::Panicked`]. The value `f` works on must be
 /// dropped after a panic (its state is unknown): callers end the connection.
 pub fn catching<T>(f: impl FnOnce() -> T) -> Result<T, GuardError> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|_| GuardError::Panicked)
+    CATCHING.with(|depth| depth.set(depth.get().saturating_add(1)));
+    let result = catch_unwind(AssertUnwindSafe(f)).map_err(|_| GuardError::Panicked);
+    CATCHING.with(|depth| depth.set(depth.get().saturating_sub(1)));
+    result
+}
+
+/// Whether the panicking thread is inside [`catching`]: the panic is one the guard expects from
+/// the library on hostile input and will turn into a refused connection (the panic hook logs it
+/// as that, and the fuzz targets do not count it as a crash).
+pub fn is_catching() -> bool {
+    CATCHING.with(|depth| depth.get() > 0)
 }
 
 /// Deframes a peer's bytes ahead of its session and checks each message.
@@ -223,7 +238,9 @@ mod tests {
 
     #[test]
     fn a_panic_is_caught() {
+        assert!(!is_catching());
         assert_eq!(catching(|| -> u8 { panic!("inside the library") }), Err(GuardError::Panicked));
-        assert_eq!(catching(|| 7), Ok(7));
+        assert_eq!(catching(is_catching), Ok(true), "inside, the hook can tell");
+        assert!(!is_catching(), "a caught panic leaves the thread outside again");
     }
 }
