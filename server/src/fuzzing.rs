@@ -217,7 +217,7 @@ mod tests {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| SEEN.with(|seen| seen.set(seen.get() + 1))));
         install_panic_hook();
-        let crash = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/artifacts/rtmp_server_answers");
+        let crash = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/rtmp_server_answers");
         for entry in std::fs::read_dir(crash).into_iter().flatten().flatten() {
             rtmp_server_answers(&std::fs::read(entry.path()).unwrap_or_default());
         }
