@@ -41,6 +41,21 @@ impl FromServerFnError for SignupFnError {
     }
 }
 
+#[cfg(feature = "ssr")]
+impl From<super::start::StartError> for SignupFnError {
+    fn from(error: super::start::StartError) -> Self {
+        use super::start::StartError;
+        match error {
+            StartError::Invalid(errors) => Self::Invalid(errors),
+            StartError::NotOpen => Self::NotOpen,
+            StartError::Store(error) => {
+                tracing::error!(%error, "could not record a pending sign-up");
+                Self::Unavailable
+            }
+        }
+    }
+}
+
 /// Starts a sign-up: validates the form again, records it, and answers the Restream.io
 /// authorize URL the browser must go to next.
 #[server(prefix = "/api", endpoint = "start_signup", input = server_fn::codec::Json)]

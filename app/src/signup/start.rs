@@ -10,7 +10,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::Duration;
 use url::Url;
 
-use super::api::SignupFnError;
 use super::validate::{FieldErrors, SignupForm, validate};
 use crate::store::{PendingSignup, SharedStore, StoreError, now};
 
@@ -66,19 +65,6 @@ pub enum StartError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<StartError> for SignupFnError {
-    fn from(error: StartError) -> Self {
-        match error {
-            StartError::Invalid(errors) => Self::Invalid(errors),
-            StartError::NotOpen => Self::NotOpen,
-            StartError::Store(error) => {
-                tracing::error!(%error, "could not record a pending sign-up");
-                Self::Unavailable
-            }
-        }
-    }
 }
 
 /// What starting a sign-up needs; provided to server functions as context.
