@@ -127,7 +127,7 @@ struct LiveTask<'a> {
     thumbnail: Option<String>,
     machine: Machine,
     phase_since: Instant,
-    fanout: Backend,
+    backend: Backend,
     destinations: Destinations,
     stored_tally: (u32, u32),
     /// Where preparation tasks send each account's outcome.
@@ -158,7 +158,7 @@ pub async fn run(
     status: watch::Sender<DashboardStatus>,
     stop: CancellationToken,
 ) -> LiveEnd {
-    let fanout = Backend::start(&parts.backend);
+    let backend = Backend::start(&parts.backend);
     let at = now();
     let (stored, kind, message) = match opening {
         Opening::New => (None, EventKind::LiveDetected, format!("Live detected: “{}” ({})", detected.title, watch_url(&detected.video_id))),
@@ -197,7 +197,7 @@ pub async fn run(
         thumbnail: detected.thumbnail_url.clone(),
         machine: Machine::new(parts.timing.grace),
         phase_since: Instant::now(),
-        fanout,
+        backend,
         destinations: Destinations::with_tally(stored_tally.0, stored_tally.1),
         stored_tally,
         prepared_sender,
@@ -207,9 +207,9 @@ pub async fn run(
     task.happen(Happening::PreparationStarted).await;
     task.reconcile().await;
     if !task.destinations.is_preparing() {
-        task.fanout.begin();
+        task.backend.begin();
     }
-    let mut fanout_events = task.fanout.events();
+    let mut backend_events = task.backend.events();
 
     let manifest = detected.hls_manifest_url.as_deref().and_then(|u| Url::parse(u).ok());
     let source = LiveStream::new(
@@ -221,10 +221,10 @@ pub async fn run(
     );
     let ingest_config =
         IngestConfig { profile: control::next_profile(&parts.store, parts.source.ingest.profile).await, ..parts.source.ingest.clone() };
-    let ingest = Ingest::start(ingest_config, Arc::new(source), task.fanout.feed(), &stop);
+    let ingest = Ingest::start(ingest_config, Arc::new(source), task.backend.feed(), &stop);
     task.happen(Happening::Prepared).await;
 
-    let input = task.fanout.input();
+    let input = task.backend.input();
     let mut watch_input = InputWatch::new(Instant::now());
     let mut restarts = Restarts(Instant::now());
     let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -250,7 +250,7 @@ pub async fn run(
             _ = reconcile.tick() => task.reconcile().await,
             () = nudge.notified() => task.reconcile().await,
             Some((account, outcome)) = prepared.recv() => task.prepared(account, outcome).await,
-            (kind, message) = fanout_events.next() => task.event(kind, message).await,
+            (kind, message) = backend_events.next() => task.event(kind, message).await,
             Some(request) = requests.recv() => {
                 if request.control == Control::Stop {
                     let by = request.by.clone();
@@ -267,7 +267,7 @@ pub async fn run(
     }
     ingest.stop();
     task.preparing_stop.cancel();
-    task.shut_down(&mut fanout_events).await;
+    task.shut_down(&mut backend_events).await;
     task.store_tally().await;
     status.send_modify(|s| {
         s.live = None;
@@ -312,7 +312,7 @@ impl LiveTask<'_> {
     /// `self.prepared`.
     async fn reconcile(&mut self) {
         let parts = self.parts;
-        let (events, joining) = self.destinations.reconcile(&parts.store, &parts.cipher, parts.preparer.is_some(), &self.fanout).await;
+        let (events, joining) = self.destinations.reconcile(&parts.store, &parts.cipher, parts.preparer.is_some(), &self.backend).await;
         for event in events {
             self.record(event).await;
         }
@@ -333,13 +333,13 @@ impl LiveTask<'_> {
 
     /// One account's preparation came back.
     async fn prepared(&mut self, account: AccountId, outcome: super::prepare::Outcome) {
-        if let Some(event) = self.destinations.prepared(account, outcome, &self.fanout) {
+        if let Some(event) = self.destinations.prepared(account, outcome, &self.backend) {
             self.record(event).await;
         }
         if !self.destinations.is_preparing() {
             // The first round is done: Nimble may sync its rules now (a resumed live's leftover
             // rules are adopted rather than removed first). Later calls do nothing.
-            self.fanout.begin();
+            self.backend.begin();
         }
     }
 
@@ -378,7 +378,7 @@ impl LiveTask<'_> {
 
     async fn retry(&mut self, id: &DestinationId, by: &str) -> Result<String, ControlError> {
         let name = self.destinations.name_of(id).ok_or(ControlError::UnknownDestination)?;
-        if self.destinations.retry(&self.fanout, id) {
+        if self.destinations.retry(&self.backend, id) {
             self.event(EventKind::AdminAction, format!("{name}: reconnected now by admin {by}")).await;
             return Ok(format!("{name} is reconnecting"));
         }
@@ -410,7 +410,7 @@ impl LiveTask<'_> {
     }
 
     fn publish(&mut self, status: &watch::Sender<DashboardStatus>, ingest: &Ingest) {
-        let destinations = self.destinations.rows(self.fanout.statuses());
+        let destinations = self.destinations.rows(self.backend.statuses());
         let live = LiveSummary {
             title: self.live.title.clone(),
             url: self.facts.url.clone(),
@@ -418,7 +418,7 @@ impl LiveTask<'_> {
             phase: self.live.state,
             phase_secs: self.phase_since.elapsed().as_secs(),
         };
-        let input = self.fanout.input().borrow().clone();
+        let input = self.backend.input().borrow().clone();
         let ingest = ingest.status().borrow().clone();
         status.send_modify(|s| {
             s.live = Some(live);
@@ -434,7 +434,7 @@ impl LiveTask<'_> {
 
     /// Stops the fan-out (Nimble: Fanout's rules removed) and records what it reported.
     async fn shut_down(&self, events: &mut BackendEvents) {
-        self.fanout.shutdown().await;
+        self.backend.shutdown().await;
         for (kind, message) in events.drain() {
             self.event(kind, message).await;
         }
