@@ -4,6 +4,11 @@
 //! sends is turned into shared media, gathered into batches of [`BATCH_WINDOW`] and published
 //! to the hub. Timestamps are rebased so they keep growing from one publisher to the next:
 //! destinations see one continuous stream across ingest restarts.
+//!
+//! A second publisher can stand by ([`Input::standby`]) and take over at one of its keyframes —
+//! at once (a fresh pull replacing one whose URL is about to expire: make-before-break), or only
+//! once the holder has gone quiet (a backup source) — with no gap and no reconnect for the
+//! destinations: they get the new publisher's stream headers, then its keyframe.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -29,6 +34,15 @@ impl Rebaser {
         self.offset = None;
     }
 
+    /// The timestamp the next publisher's first message will go out at.
+    fn peek(&self) -> u32 {
+        match self.offset {
+            Some(_) => self.last_out,
+            None if self.last_out == 0 => 0,
+            None => self.last_out.saturating_add(40),
+        }
+    }
+
     fn rebase(&mut self, timestamp: u32) -> u32 {
         let offset = *self.offset.get_or_insert_with(|| {
             let next = if self.last_out == 0 { 0 } else { i64::from(self.last_out) + 40 };
@@ -40,10 +54,36 @@ impl Rebaser {
     }
 }
 
+/// Who holds the input: each claim gets a generation; the holder is the one whose media goes out.
 #[derive(Debug, Default)]
 struct Slot {
     rebaser: Rebaser,
-    held: bool,
+    holder: Option<u64>,
+    generations: u64,
+    /// When the holder last sent media.
+    last_media: Option<Instant>,
+}
+
+/// When a standby feed (a second publisher) takes the input over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takeover {
+    /// At its first keyframe: a fresh pull of the same live replacing the current one
+    /// (make-before-break, before the current one's URL expires).
+    AtKeyframe,
+    /// At a keyframe once the holder has sent nothing for this long (or there is no holder): a
+    /// backup source, used only while the active one is down.
+    WhenStalled(Duration),
+}
+
+/// Why a feed's media was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    /// Another publisher took the input over: this one should stop.
+    #[error("another publisher took the input over")]
+    Superseded,
+    /// The message could not be prepared for the destinations.
+    #[error(transparent)]
+    Serialize(#[from] SerializeError),
 }
 
 /// The input: the hub it feeds, and who holds it.
@@ -66,27 +106,60 @@ impl Input {
     /// The input for one publisher, until the [`Feed`] is dropped; `None` while another holds it.
     pub fn claim(self: &Arc<Self>) -> Option<Feed> {
         let mut slot = self.slot();
-        if slot.held {
+        if slot.holder.is_some() {
             return None;
         }
         let chunker = MediaChunker::new(SHARED_STREAM_ID).ok()?;
-        slot.held = true;
+        let generation = next_generation(&mut slot);
+        slot.holder = Some(generation);
         slot.rebaser.new_publisher();
         drop(slot);
         self.hub.update_input(|input| input.publishing = true);
-        Some(Feed { input: Arc::clone(self), chunker, pending: Vec::new(), since: None, meter: BitrateMeter::new(Duration::from_secs(2)) })
+        Some(Feed::new(Arc::clone(self), chunker, generation, Role::Holding))
+    }
+
+    /// A second publisher, standing by: what it sends is dropped (its stream headers kept) until
+    /// it takes the input over as `takeover` says; from then on the one that held it gets
+    /// [`FeedError::Superseded`]. Destinations see one stream: the new publisher's headers, then
+    /// its keyframe, its timestamps following on.
+    pub fn standby(self: &Arc<Self>, takeover: Takeover) -> Option<Feed> {
+        let chunker = MediaChunker::new(SHARED_STREAM_ID).ok()?;
+        let generation = next_generation(&mut self.slot());
+        Some(Feed::new(Arc::clone(self), chunker, generation, Role::Standby { takeover, kept: Kept::default() }))
     }
 
     /// Whether a publisher holds it now.
     pub fn is_held(&self) -> bool {
-        self.slot().held
+        self.slot().holder.is_some()
     }
 }
 
-/// One publisher's hold on the input. Dropping it flushes nothing more and frees the input.
+fn next_generation(slot: &mut Slot) -> u64 {
+    slot.generations = slot.generations.wrapping_add(1);
+    slot.generations
+}
+
+/// What a standby feed keeps for the moment it takes over: the latest stream headers.
+#[derive(Debug, Default)]
+struct Kept {
+    metadata: Option<StreamMetadata>,
+    video: Option<Bytes>,
+    audio: Option<Bytes>,
+}
+
+#[derive(Debug)]
+enum Role {
+    Holding,
+    Standby { takeover: Takeover, kept: Kept },
+}
+
+/// One publisher's hold on the input (or its wait for it). Dropping it flushes nothing more and
+/// frees the input if it holds it.
 pub struct Feed {
     input: Arc<Input>,
     chunker: MediaChunker,
+    generation: u64,
+    role: Role,
     pending: Vec<Media>,
     since: Option<Instant>,
     meter: BitrateMeter,
@@ -94,13 +167,25 @@ pub struct Feed {
 
 impl std::fmt::Debug for Feed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Feed({} pending)", self.pending.len())
+        write!(f, "Feed({}, {} pending)", self.generation, self.pending.len())
     }
 }
 
 impl Feed {
+    fn new(input: Arc<Input>, chunker: MediaChunker, generation: u64, role: Role) -> Self {
+        Self { input, chunker, generation, role, pending: Vec::new(), since: None, meter: BitrateMeter::new(Duration::from_secs(2)) }
+    }
+
+    /// Whether this feed's media goes out now (it holds the input).
+    pub fn is_holding(&self) -> bool {
+        matches!(self.role, Role::Holding)
+    }
+
     /// Counts `bytes` received from the publisher (for the input's bitrate).
     pub fn received(&mut self, bytes: usize) {
+        if !self.is_holding() {
+            return;
+        }
         let now = Instant::now();
         let meter = &mut self.meter;
         self.input.hub.update_input(|input| {
@@ -112,17 +197,79 @@ impl Feed {
     }
 
     /// One audio or video message (an FLV tag body) at the publisher's `timestamp`.
-    pub fn media(&mut self, kind: MediaKind, body: Bytes, timestamp: u32) -> Result<(), SerializeError> {
-        let timestamp = self.input.slot().rebaser.rebase(timestamp);
+    pub fn media(&mut self, kind: MediaKind, body: Bytes, timestamp: u32) -> Result<(), FeedError> {
+        if let Role::Standby { takeover, kept } = &mut self.role {
+            let (keyframe, sequence_header) = Media::inspect(kind, &body);
+            if sequence_header {
+                match kind {
+                    MediaKind::Video => kept.video = Some(body),
+                    MediaKind::Audio => kept.audio = Some(body),
+                }
+                return Ok(());
+            }
+            if !(keyframe && kind == MediaKind::Video && kept.video.is_some()) {
+                return Ok(());
+            }
+            let takeover = *takeover;
+            if !self.take_over(takeover) {
+                return Ok(());
+            }
+            return self.media(kind, body, timestamp);
+        }
+        let timestamp = {
+            let mut slot = self.input.slot();
+            if slot.holder != Some(self.generation) {
+                return Err(FeedError::Superseded);
+            }
+            slot.last_media = Some(Instant::now());
+            slot.rebaser.rebase(timestamp)
+        };
         let media = self.chunker.media(kind, body, timestamp)?;
         self.since.get_or_insert_with(Instant::now);
         self.pending.push(media);
         Ok(())
     }
 
+    /// Takes the input over if `takeover` allows it now; then sends the kept headers first.
+    fn take_over(&mut self, takeover: Takeover) -> bool {
+        {
+            let mut slot = self.input.slot();
+            let allowed = match takeover {
+                Takeover::AtKeyframe => true,
+                Takeover::WhenStalled(after) => slot.holder.is_none() || slot.last_media.is_none_or(|last| last.elapsed() >= after),
+            };
+            if !allowed {
+                return false;
+            }
+            slot.holder = Some(self.generation);
+            slot.last_media = Some(Instant::now());
+            slot.rebaser.new_publisher();
+        }
+        let Role::Standby { kept, .. } = std::mem::replace(&mut self.role, Role::Holding) else { return true };
+        tracing::info!(generation = self.generation, "a standby publisher took the input over");
+        self.input.hub.update_input(|input| input.publishing = true);
+        if let Some(metadata) = kept.metadata {
+            self.input.hub.set_metadata(metadata);
+        }
+        // The headers go out at the keyframe's time (rebased: the first of this publisher).
+        for (kind, header) in [(MediaKind::Video, kept.video), (MediaKind::Audio, kept.audio)] {
+            if let Some(header) = header {
+                let timestamp = self.input.slot().rebaser.peek();
+                if let Ok(media) = self.chunker.media(kind, header, timestamp) {
+                    self.since.get_or_insert_with(Instant::now);
+                    self.pending.push(media);
+                }
+            }
+        }
+        true
+    }
+
     /// The stream's metadata (`onMetaData`).
     pub fn metadata(&mut self, metadata: StreamMetadata) {
-        self.input.hub.set_metadata(metadata);
+        match &mut self.role {
+            Role::Holding => self.input.hub.set_metadata(metadata),
+            Role::Standby { kept, .. } => kept.metadata = Some(metadata),
+        }
     }
 
     /// When the batch being gathered must go out, if one is.
@@ -144,6 +291,9 @@ impl Feed {
             return;
         }
         let media = std::mem::take(&mut self.pending);
+        if self.input.slot().holder != Some(self.generation) {
+            return;
+        }
         let count = media.len() as u64;
         self.input.hub.update_input(|input| input.messages = input.messages.saturating_add(count));
         self.input.hub.publish(Batch::new(media));
@@ -153,7 +303,12 @@ impl Feed {
 impl Drop for Feed {
     fn drop(&mut self) {
         self.flush();
-        self.input.slot().held = false;
+        let mut slot = self.input.slot();
+        if slot.holder != Some(self.generation) {
+            return;
+        }
+        slot.holder = None;
+        drop(slot);
         self.input.hub.update_input(|input: &mut InputStatus| {
             input.publishing = false;
             input.bitrate_bps = 0;
@@ -194,5 +349,86 @@ mod tests {
         again.flush();
         let batch = ring.try_recv().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((batch.media().len(), hub.watch_input().borrow().messages), (1, 1));
+    }
+
+    const AVC_HEADER: &[u8] = &[0x17, 0, 0, 0, 0, 1];
+    const KEYFRAME: &[u8] = &[0x17, 1, 0, 0, 0, 2];
+    const INTER: &[u8] = &[0x27, 1, 0, 0, 0, 3];
+
+    fn send(feed: &mut Feed, body: &'static [u8], timestamp: u32) -> Result<(), FeedError> {
+        feed.media(MediaKind::Video, Bytes::from_static(body), timestamp)
+    }
+
+    /// Every message the ring got: (timestamp, keyframe, sequence header).
+    fn received(ring: &mut tokio::sync::broadcast::Receiver<Arc<Batch>>) -> Vec<(u32, bool, bool)> {
+        let mut got = Vec::new();
+        while let Ok(batch) = ring.try_recv() {
+            got.extend(batch.media().iter().map(|m| (m.timestamp, m.keyframe, m.sequence_header)));
+        }
+        got
+    }
+
+    #[test]
+    fn a_standby_pull_takes_over_at_its_first_keyframe_with_its_headers_and_the_old_one_is_told() {
+        let hub = Arc::new(Hub::new(64));
+        let input = Input::new(Arc::clone(&hub));
+        let mut ring = hub.subscribe();
+        let mut old = input.claim().unwrap_or_else(|| panic!("free"));
+        for (body, at) in [(AVC_HEADER, 0), (KEYFRAME, 0), (INTER, 40)] {
+            send(&mut old, body, at).unwrap_or_else(|e| panic!("{e}"));
+        }
+        old.flush();
+        let mut new = input.standby(Takeover::AtKeyframe).unwrap_or_else(|| panic!("a standby"));
+        // Before its first keyframe, nothing of it goes out and the old one still holds.
+        send(&mut new, AVC_HEADER, 9_000).unwrap_or_else(|e| panic!("{e}"));
+        send(&mut new, INTER, 9_040).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!new.is_holding());
+        send(&mut old, INTER, 80).unwrap_or_else(|e| panic!("{e}"));
+        old.flush();
+        send(&mut new, KEYFRAME, 9_080).unwrap_or_else(|e| panic!("{e}"));
+        assert!(new.is_holding() && input.is_held());
+        send(&mut new, INTER, 9_120).unwrap_or_else(|e| panic!("{e}"));
+        new.flush();
+        assert!(matches!(send(&mut old, INTER, 120), Err(FeedError::Superseded)), "the old pull is told to stop");
+        drop(old);
+        assert!(hub.watch_input().borrow().publishing, "dropping the superseded feed leaves the new one publishing");
+        assert_eq!(
+            received(&mut ring),
+            [
+                (0, true, true),
+                (0, true, false),
+                (40, false, false),
+                (80, false, false),
+                (120, true, true),
+                (120, true, false),
+                (160, false, false)
+            ],
+            "one stream: the new headers and keyframe follow the old frames, timestamps growing"
+        );
+    }
+
+    #[test]
+    fn a_backup_waits_until_the_active_source_goes_quiet() {
+        let hub = Arc::new(Hub::new(64));
+        let input = Input::new(Arc::clone(&hub));
+        let mut active = input.claim().unwrap_or_else(|| panic!("free"));
+        send(&mut active, AVC_HEADER, 0).unwrap_or_else(|e| panic!("{e}"));
+        let mut patient = input.standby(Takeover::WhenStalled(Duration::from_secs(3600))).unwrap_or_else(|| panic!("a standby"));
+        send(&mut patient, AVC_HEADER, 0).unwrap_or_else(|e| panic!("{e}"));
+        send(&mut patient, KEYFRAME, 0).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!patient.is_holding(), "the active source is sending: the backup waits");
+        drop(active);
+        send(&mut patient, INTER, 40).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!patient.is_holding(), "only at a keyframe");
+        send(&mut patient, KEYFRAME, 80).unwrap_or_else(|e| panic!("{e}"));
+        assert!(patient.is_holding(), "the input is free: the backup's keyframe takes it");
+
+        let mut eager = input.standby(Takeover::WhenStalled(Duration::ZERO)).unwrap_or_else(|| panic!("a standby"));
+        send(&mut eager, KEYFRAME, 0).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!eager.is_holding(), "no stream headers yet: a keyframe alone cannot start a decoder");
+        send(&mut eager, AVC_HEADER, 0).unwrap_or_else(|e| panic!("{e}"));
+        send(&mut eager, KEYFRAME, 40).unwrap_or_else(|e| panic!("{e}"));
+        assert!(eager.is_holding());
+        assert!(matches!(send(&mut patient, INTER, 120), Err(FeedError::Superseded)));
     }
 }

@@ -62,13 +62,13 @@ enum PublisherError {
     #[error("no {0} within {1} s")]
     Deadline(&'static str, u64),
     #[error(transparent)]
-    Serialize(#[from] super::media::SerializeError),
+    Feed(#[from] super::input::FeedError),
 }
 
 impl PublisherError {
     /// A refusal of the peer (logged as such), not a publisher's stream ending.
     fn is_refusal(&self) -> bool {
-        !matches!(self, Self::Io(_) | Self::Serialize(_))
+        !matches!(self, Self::Io(_) | Self::Feed(_))
     }
 }
 

@@ -9,8 +9,8 @@ use rml_rtmp::sessions::StreamMetadata;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::flv::{FlvError, FlvReader, TagKind};
-use super::input::Feed;
-use super::media::{MediaKind, SerializeError};
+use super::input::{Feed, FeedError};
+use super::media::MediaKind;
 
 /// Why reading the pipe stopped (the end of the stream is not an error).
 #[derive(Debug, thiserror::Error)]
@@ -21,9 +21,10 @@ pub enum PipeError {
     /// What came was not FLV.
     #[error("the ingest's output: {0}")]
     Flv(#[from] FlvError),
-    /// A message could not be prepared for the destinations.
+    /// The message could not be taken: another publisher took the input over, or it could not
+    /// be prepared for the destinations.
     #[error(transparent)]
-    Serialize(#[from] SerializeError),
+    Feed(#[from] FeedError),
 }
 
 /// Reads FLV from `pipe` into `feed` until the pipe closes; batches go out on time even while
