@@ -124,7 +124,7 @@ enum Stage {
     /// Connected; not publishing yet, until the deadline.
     Waiting(tokio::time::Instant),
     /// Publishing.
-    Publishing(Feed),
+    Publishing(Box<Feed>),
 }
 
 async fn serve(mut stream: TcpStream, peer: SocketAddr, door: &Door) -> Result<(), PublisherError> {
@@ -211,7 +211,7 @@ fn handle_event(
             let Some(feed) = door.input.claim() else {
                 return Err(PublisherError::Refused("publish refused: another publisher holds the input"));
             };
-            *stage = Stage::Publishing(feed);
+            *stage = Stage::Publishing(Box::new(feed));
             session.accept_request(request_id).map_err(PublisherError::Session)
         }
         ServerSessionEvent::PlayStreamRequested { .. } => Err(PublisherError::Refused("playback is not offered")),
