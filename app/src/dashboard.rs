@@ -18,8 +18,13 @@ pub struct DashboardStatus {
     pub watching: Option<String>,
     /// The title of the live the channel shows now, whether it is restreamed or not.
     pub on_air: Option<String>,
-    /// The last detection problem (the channel page could not be read), if any.
+    /// What the last look at the channel found (or why it could not).
     pub detection: Option<String>,
+    /// What stands between Fanout and the channel's page or live (a bot wall, a consent page,
+    /// a members-only live…), as the last look found it.
+    pub source_problem: Option<crate::model::SourceProblemNote>,
+    /// What stands between the ingest and the live's stream (yt-dlp's refusal), while it does.
+    pub ingest_problem: Option<crate::model::SourceProblemNote>,
     /// The live now, if any.
     pub live: Option<LiveSummary>,
     /// Whether the ingest is publishing into the relay, at what bitrate, and what it has sent.

@@ -1,14 +1,17 @@
-//! The vocabulary shared by the server and the browser: the ids (`ids`), account statuses,
+//! The vocabulary shared by the server and the browser: the ids (`ids`), what can stand between
+//! Fanout and the live (`source`), account statuses,
 //! live states, event kinds and the destinations' and ingest's states (`states`), each with
 //! the stable `snake_case` text form the store keeps and the pages show.
 
 mod ids;
+mod source;
 mod states;
 
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
 pub use ids::{AccountId, DestinationId, DirectId, NotADestinationId, VideoId};
+pub use source::{SourceProblem, SourceProblemNote};
 pub use states::{DestinationKind, DestinationState, Held, IngestState, TranscodeProfile};
 
 /// The public channel URLs a volunteer says they connected on Restream.io.
@@ -98,6 +101,12 @@ pub enum EventKind {
     SecondLiveIgnored,
     /// The `/live` page could not be read.
     DetectionProblem,
+    /// Something stands between Fanout and the live: a bot wall, a consent page, a members-only
+    /// or age-limited live, no stream for this server, yt-dlp failing (each said plainly, with
+    /// what to do).
+    SourceProblem,
+    /// yt-dlp was updated (between lives).
+    ToolUpdated,
     /// A channel's title was set for a live.
     TitleUpdated,
     /// Setting a channel's title failed (streaming goes on).
@@ -149,6 +158,7 @@ mod tests {
         round_trips(DestinationKind::VARIANTS);
         round_trips(IngestState::VARIANTS);
         round_trips(TranscodeProfile::VARIANTS);
+        round_trips(SourceProblem::VARIANTS);
         assert_eq!("fanout_backend".parse::<EventKind>(), Ok(EventKind::Backend), "the earlier word still reads");
         assert_eq!(TranscodeProfile::P480.to_string(), "480p");
         assert_eq!(AccountStatus::NeedsReconnect.to_string(), "needs_reconnect");

@@ -22,7 +22,10 @@ pub fn provide_contexts(state: &AppState) {
     provide_context(state.links.clone());
     provide_context(state.public_url.clone());
     provide_context(crate::admin::dashboard::source(state));
-    provide_context(app::admin::SettingsView { rows: Arc::clone(&state.report), profile_configured: state.settings.engine.transcode });
+    provide_context(app::admin::SettingsView {
+        rows: Arc::clone(&state.report),
+        profile_configured: state.settings.engine.source.transcode,
+    });
 }
 
 /// Renders the page at `uri` (path and query) as the router would for a GET with `headers`,

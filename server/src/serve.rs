@@ -43,7 +43,7 @@ pub async fn run(args: &ConfigArgs, face: Face) -> anyhow::Result<()> {
     let mut state = AppState::start(settings, local).await?;
     state.report = std::sync::Arc::new(report);
     crate::metrics::handle();
-    state.start_engine(&stop)?;
+    state.start_engine(&stop).await?;
     if let Some(engine) = &state.engine {
         crate::metrics::export(engine.status(), stop.child_token());
     }

@@ -173,7 +173,7 @@ impl AppState {
     }
 
     /// Starts the live engine when a channel is watched (until `stop`).
-    pub fn start_engine(&mut self, stop: &tokio_util::sync::CancellationToken) -> Result<(), StartError> {
+    pub async fn start_engine(&mut self, stop: &tokio_util::sync::CancellationToken) -> Result<(), StartError> {
         let services = crate::engine::Services {
             store: self.store.clone(),
             cipher: Arc::clone(&self.cipher),
@@ -181,7 +181,7 @@ impl AppState {
             api: self.restream_api.clone(),
             locks: self.account_locks.clone(),
         };
-        self.engine = crate::engine::Engine::from_settings(&self.settings, services, stop)?;
+        self.engine = crate::engine::Engine::from_settings(&self.settings, services, stop).await?;
         Ok(())
     }
 

@@ -6,8 +6,6 @@ use std::path::PathBuf;
 use app::secrets::Secret;
 use clap::{Args, ValueEnum};
 
-use crate::ingest::{PullMode, TranscodeProfile};
-
 /// Every setting, as given on the command line or in the environment (flags win).
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
@@ -85,21 +83,9 @@ pub struct ConfigArgs {
     #[arg(long, env = "FANOUT_RESTREAM_INGEST", default_value = "rtmp://live.restream.io/live", global = true)]
     pub restream_ingest: String,
 
-    /// How the live is pulled: `hls` (ffmpeg reads the manifest) or `yt-dlp` (piped into ffmpeg).
-    #[arg(long, env = "FANOUT_PULL", value_enum, default_value_t = PullMode::Hls, global = true)]
-    pub pull: PullMode,
-
-    /// `copy` (remux only, the default), or transcode to `720p` or `480p`.
-    #[arg(long, env = "FANOUT_TRANSCODE", value_parser = transcode_profile, default_value = "copy", global = true)]
-    pub transcode: TranscodeProfile,
-
-    /// The ffmpeg program.
-    #[arg(long, env = "FANOUT_FFMPEG", default_value = "ffmpeg", global = true)]
-    pub ffmpeg: String,
-
-    /// The yt-dlp program.
-    #[arg(long, env = "FANOUT_YT_DLP", default_value = "yt-dlp", global = true)]
-    pub yt_dlp: String,
+    /// How the live is pulled, and the levers for YouTube.
+    #[command(flatten)]
+    pub source: super::source::SourceArgs,
 
     /// The backend — what sends the live to the destinations: `builtin` (Fanout's own RTMP
     /// relay, the default) or `nimble` (an existing Nimble Streamer, driven through its
@@ -199,9 +185,4 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
-}
-
-/// Reads `copy`, `720p` or `480p`.
-fn transcode_profile(text: &str) -> Result<TranscodeProfile, String> {
-    text.parse().map_err(|_| format!("“{text}” is not a profile: copy, 720p or 480p"))
 }

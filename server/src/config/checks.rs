@@ -175,7 +175,7 @@ pub(super) fn check_engine(args: &ConfigArgs, findings: &mut Findings) -> Option
             false
         }
     };
-    findings.push(Level::Ok, "FANOUT_PULL", format!("{} (transcode: {})", args.pull, args.transcode));
+    let source = super::source::check_source(&args.source, findings);
     let backend = super::nimble::check_backend(args, findings);
     if !(title_ok && ingest_ok) {
         return None;
@@ -187,10 +187,7 @@ pub(super) fn check_engine(args: &ConfigArgs, findings: &mut Findings) -> Option
         title_template: args.title_template.clone(),
         description_template: args.description_template.replace("\\n", "\n"),
         restream_ingest: args.restream_ingest.trim_end_matches('/').to_string(),
-        pull: args.pull,
-        transcode: args.transcode,
-        ffmpeg: args.ffmpeg.clone(),
-        yt_dlp: args.yt_dlp.clone(),
+        source: source?,
         backend: backend?,
     })
 }

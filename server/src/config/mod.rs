@@ -15,13 +15,14 @@ use app::store::StoreLocation;
 mod args;
 mod checks;
 mod nimble;
+pub mod source;
 
 pub use args::{BackendKind, ConfigArgs, LogFormat};
 pub use checks::SITE_FILES;
 use checks::*;
 pub use nimble::{BackendSettings, NimbleSettings, nimble_settings};
 
-use crate::ingest::{PullMode, TranscodeProfile};
+pub use source::{JsRuntime, SourceArgs, SourceSettings, YoutubeProxy};
 use url::Url;
 
 /// The SQLite file's name inside the data directory.
@@ -51,14 +52,8 @@ pub struct EngineSettings {
     pub description_template: String,
     /// The RTMP ingest base stream keys are appended to.
     pub restream_ingest: String,
-    /// How the live is pulled.
-    pub pull: PullMode,
-    /// Copy or transcode.
-    pub transcode: TranscodeProfile,
-    /// The ffmpeg program.
-    pub ffmpeg: String,
-    /// The yt-dlp program.
-    pub yt_dlp: String,
+    /// How the live is pulled, and the levers for YouTube.
+    pub source: SourceSettings,
     /// The backend: what sends the live to the destinations.
     pub backend: BackendSettings,
 }

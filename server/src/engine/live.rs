@@ -24,7 +24,7 @@ use crate::fanout::{Backend, BackendEvents};
 use crate::ingest::{Ingest, IngestConfig};
 use crate::restream::titles::LiveFacts;
 use crate::youtube::page::{LiveNow, watch_url};
-use crate::youtube::resolve::LiveStream;
+use crate::youtube::resolve::{LiveStream, Resolver};
 /// No media for this long means the input is lost, even with the ingest still connected (a
 /// live HLS that stopped growing leaves ffmpeg connected and waiting).
 const INPUT_STALL: Duration = Duration::from_secs(5);
@@ -87,10 +87,14 @@ impl InputWatch {
 pub struct SourceSetup {
     /// How the ingest runs.
     pub ingest: IngestConfig,
+    /// YouTube's base URL (watch pages are under it).
+    pub youtube_base: Url,
     /// The channel's `/live` page (to re-resolve the manifest).
     pub live_page: Url,
     /// The client YouTube pages are fetched with.
     pub youtube: reqwest::Client,
+    /// How the stream is resolved.
+    pub resolver: Resolver,
 }
 
 /// A live's clocks.
@@ -130,6 +134,8 @@ struct LiveTask<'a> {
     backend: Backend,
     destinations: Destinations,
     stored_tally: (u32, u32),
+    /// The ingest's problem last recorded as an event.
+    ingest_problem: Option<app::model::SourceProblem>,
     /// Where preparation tasks send each account's outcome.
     prepared_sender: mpsc::Sender<(AccountId, super::prepare::Outcome)>,
     /// Ends the preparation tasks with the live.
@@ -200,6 +206,7 @@ pub async fn run(
         backend,
         destinations: Destinations::with_tally(stored_tally.0, stored_tally.1),
         stored_tally,
+        ingest_problem: None,
         prepared_sender,
         preparing_stop: stop.child_token(),
     };
@@ -215,8 +222,9 @@ pub async fn run(
     let source = LiveStream::new(
         &detected.video_id,
         parts.source.live_page.clone(),
+        crate::youtube::detect::watch_page(&parts.source.youtube_base, &detected.video_id),
         parts.source.youtube.clone(),
-        &parts.source.ingest.yt_dlp,
+        parts.source.resolver.clone(),
         manifest,
     );
     let ingest_config =
@@ -246,6 +254,7 @@ pub async fn run(
                 }
                 if task.happen(Happening::Tick).await == Effect::End { break LiveEnd::Ended; }
                 task.publish(&status, &ingest);
+                task.note_ingest_problem(&ingest).await;
             }
             _ = reconcile.tick() => task.reconcile().await,
             () = nudge.notified() => task.reconcile().await,
@@ -429,7 +438,21 @@ impl LiveTask<'_> {
             s.ingest_state = Some(ingest.state);
             s.ingest_error = ingest.last_error;
             s.ingest_restarts = ingest.restarts;
+            s.ingest_problem = ingest.problem;
         });
+    }
+
+    /// Records what stands between the ingest and the stream, once each time it changes.
+    async fn note_ingest_problem(&mut self, ingest: &Ingest) {
+        let problem = ingest.status().borrow().problem.clone();
+        let kind = problem.as_ref().map(|p| p.problem);
+        if kind != self.ingest_problem {
+            self.ingest_problem = kind;
+            if let Some(problem) = problem {
+                tracing::warn!(problem = %problem.problem, "{}", problem.detail);
+                self.event(EventKind::SourceProblem, problem.message()).await;
+            }
+        }
     }
 
     /// Stops the fan-out (Nimble: Fanout's rules removed) and records what it reported.

@@ -68,6 +68,12 @@ pub enum EngineError {
     /// An HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    /// YouTube's client could not be made (the cookies file, the proxy).
+    #[error(transparent)]
+    Youtube(#[from] crate::youtube::client::ClientError),
+    /// The proxy could not be given to the children.
+    #[error("cannot forward to the proxy: {0}")]
+    Proxy(std::io::Error),
     /// The client of Nimble's management API could not be built.
     #[error(transparent)]
     Nimble(#[from] fanout_nimble::NimbleError),
@@ -113,7 +119,7 @@ impl std::fmt::Debug for Services {
 impl Engine {
     /// The engine the settings describe — `None` when no channel is watched — started and
     /// running until `stop`.
-    pub fn from_settings(
+    pub async fn from_settings(
         settings: &crate::config::Settings,
         services: Services,
         stop: &CancellationToken,
@@ -142,16 +148,7 @@ impl Engine {
             cipher: services.cipher,
             preparer,
             backend: crate::fanout::Setup::from_settings(&engine.backend)?,
-            source: live::SourceSetup {
-                ingest: crate::ingest::IngestConfig {
-                    ffmpeg: engine.ffmpeg.clone(),
-                    yt_dlp: engine.yt_dlp.clone(),
-                    mode: engine.pull,
-                    profile: engine.transcode,
-                },
-                live_page: detector.live_page(),
-                youtube: detect::youtube_client()?,
-            },
+            source: source_setup(&engine.source, &detector, stop).await?,
             timing: live::Timing { grace: engine.grace, ..live::Timing::default() },
         };
         Ok(Some(Self::start(detector, parts, stop.child_token())))
@@ -191,6 +188,44 @@ impl Engine {
     }
 }
 
+/// How lives are pulled: the ingest, the resolver with the operator's levers, the page client —
+/// the proxy given to the children as they may see it (through the forwarder when it has a
+/// password).
+async fn source_setup(
+    source: &crate::config::SourceSettings,
+    detector: &DetectorConfig,
+    stop: &CancellationToken,
+) -> Result<live::SourceSetup, EngineError> {
+    let child_proxy = match &source.proxy {
+        Some(proxy) => Some(crate::youtube::proxy::for_children(proxy, stop.child_token()).await.map_err(EngineError::Proxy)?),
+        None => None,
+    };
+    let child_proxy = child_proxy.map(|p| p.url().clone());
+    let yt_dlp = crate::youtube::ytdlp::YtDlp {
+        program: source.yt_dlp.clone(),
+        extra_args: source.yt_dlp_args.clone(),
+        js_runtime: source.js_runtime.clone(),
+        cookies: source.cookies.clone(),
+        proxy: child_proxy.clone(),
+    };
+    let resolver = match source.pull {
+        crate::ingest::PullMode::Hls => crate::youtube::resolve::Resolver::Page,
+        _ => crate::youtube::resolve::Resolver::YtDlp { yt_dlp: Arc::new(yt_dlp), page_first: source.page_manifest },
+    };
+    Ok(live::SourceSetup {
+        ingest: crate::ingest::IngestConfig {
+            ffmpeg: source.ffmpeg.clone(),
+            mode: source.pull,
+            profile: source.transcode,
+            proxy: child_proxy,
+        },
+        youtube_base: detector.base.clone(),
+        live_page: detector.live_page(),
+        youtube: crate::youtube::client::youtube_client(source.cookies.as_deref(), source.proxy.as_ref())?,
+        resolver,
+    })
+}
+
 async fn record(parts: &EngineParts, kind: EventKind, message: String) {
     app::store::note(parts.store.as_ref(), NewEvent::now(kind, message)).await;
 }
@@ -216,7 +251,7 @@ async fn supervise(
     // admin (that one is kept across a restart).
     let mut ended: HashSet<String> = control::held_live(&parts.store).await.map(|v| v.0).into_iter().collect();
     let mut second_lives: HashSet<String> = HashSet::new();
-    let mut last_problem: Option<String> = None;
+    let mut last_problem: Option<app::model::SourceProblemNote> = None;
     loop {
         let task_done = async {
             match running.as_mut() {
@@ -243,8 +278,20 @@ async fn supervise(
             changed = observations.changed() => {
                 if changed.is_err() { break; }
                 let Some(observation) = observations.borrow_and_update().clone() else { continue };
+                let problem = match &observation {
+                    Observation::Live(live) => live.refusal.clone(),
+                    Observation::Unreadable(problem) => Some(problem.clone()),
+                    Observation::NotLive(_) | Observation::Ended(_) => None,
+                };
+                if let Some(note) = problem.as_ref().filter(|_| problem != last_problem) {
+                    tracing::warn!(problem = %note.problem, "{}", note.detail);
+                    let kind = if note.problem == app::model::SourceProblem::LayoutChanged { EventKind::DetectionProblem } else { EventKind::SourceProblem };
+                    record(&parts, kind, note.message()).await;
+                }
+                last_problem = problem.clone();
                 status.send_modify(|s| {
                     s.detection = Some(describe(&observation));
+                    s.source_problem = problem;
                     match &observation {
                         Observation::Live(live) => s.on_air = Some(live.title.clone()),
                         Observation::Unreadable(_) => {}
@@ -272,18 +319,11 @@ async fn supervise(
                         }
                     },
                     Observation::NotLive(_) | Observation::Ended(_) => {
-                        last_problem = None;
                         if let Some(stale) = open.take() {
                             live::close(&parts.store, stale, now()).await;
                         }
                     }
-                    Observation::Unreadable(reason) => {
-                        if last_problem.as_deref() != Some(reason.as_str()) {
-                            tracing::warn!("{reason}");
-                            record(&parts, EventKind::DetectionProblem, reason.clone()).await;
-                            last_problem = Some(reason);
-                        }
-                    }
+                    Observation::Unreadable(_) => {}
                 }
             }
         }
@@ -364,6 +404,6 @@ fn describe(observation: &Observation) -> String {
         Observation::NotLive(Some(next)) => format!("not live; next live scheduled: “{}”", next.title),
         Observation::NotLive(None) => "not live".into(),
         Observation::Ended(ended) => format!("not live; the last live “{}” has ended", ended.title),
-        Observation::Unreadable(reason) => reason.clone(),
+        Observation::Unreadable(problem) => problem.detail.clone(),
     }
 }

@@ -8,10 +8,13 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
 pub enum PullMode {
-    /// ffmpeg reads the HLS manifest.
-    Hls,
-    /// `yt-dlp -o - <watch URL>` piped into ffmpeg.
+    /// yt-dlp resolves the live's stream (solving YouTube's challenges), ffmpeg pulls it: one
+    /// host for both, so one egress address, and Fanout knows when the URL expires.
     YtDlp,
+    /// yt-dlp pulls the live itself and pipes it into ffmpeg.
+    YtDlpPipe,
+    /// ffmpeg reads the manifest the `/live` page gives; no yt-dlp.
+    Hls,
 }
 
 pub use app::model::TranscodeProfile;
@@ -52,9 +55,10 @@ pub fn codec_args(profile: TranscodeProfile) -> Vec<String> {
     list.to_vec()
 }
 
-/// ffmpeg's arguments to read `input` (a manifest URL, or `pipe:0`) and write FLV to its
-/// standard output, which Fanout reads (no address, no key on the command line).
-pub fn ffmpeg_args(input: &str, profile: TranscodeProfile) -> Vec<String> {
+/// ffmpeg's arguments to read `input` (a manifest URL, or `pipe:0`) — through `proxy` when
+/// there is one — and write FLV to its standard output, which Fanout reads (no address, no key
+/// on the command line).
+pub fn ffmpeg_args(input: &str, profile: TranscodeProfile, proxy: Option<&url::Url>) -> Vec<String> {
     let mut args: Vec<String> = ["-hide_banner", "-nostats", "-loglevel", "warning", "-nostdin"].iter().map(|s| s.to_string()).collect();
     if input != "pipe:0" {
         // Live HLS: start at the newest segment, keep reading through network hiccups.
@@ -63,6 +67,9 @@ pub fn ffmpeg_args(input: &str, profile: TranscodeProfile) -> Vec<String> {
                 .iter()
                 .map(|s| s.to_string()),
         );
+        if let Some(proxy) = proxy {
+            args.extend(["-http_proxy".to_string(), proxy.as_str().trim_end_matches('/').to_string()]);
+        }
     } else {
         args.retain(|a| a != "-nostdin");
     }
@@ -72,11 +79,6 @@ pub fn ffmpeg_args(input: &str, profile: TranscodeProfile) -> Vec<String> {
     args.extend(codec_args(profile));
     args.extend(["-f".to_string(), "flv".to_string(), "pipe:1".to_string()]);
     args
-}
-
-/// yt-dlp's arguments to write the live of `watch_url` to standard output.
-pub fn yt_dlp_args(watch_url: &str) -> Vec<String> {
-    ["--quiet", "--no-warnings", "--no-part", "-f", "best", "-o", "-", watch_url].iter().map(|s| s.to_string()).collect()
 }
 
 /// What an ffmpeg stderr line says, for the status: an HTTP refusal (the manifest expired) is
@@ -120,7 +122,7 @@ mod tests {
 
     #[test]
     fn copy_remuxes_without_reencoding_and_starts_at_the_live_edge() {
-        let args = ffmpeg_args("https://manifest.example/index.m3u8", TranscodeProfile::Copy);
+        let args = ffmpeg_args("https://manifest.example/index.m3u8", TranscodeProfile::Copy, None);
         let joined = args.join(" ");
         assert!(joined.contains("-live_start_index -1 -re -i https://manifest.example/index.m3u8 -c copy -f flv pipe:1"), "{joined}");
         assert!(!joined.contains("rtmp"), "the output is a pipe: no address, no key");
@@ -129,11 +131,19 @@ mod tests {
 
     #[test]
     fn profiles_transcode_to_their_height_and_rate() {
-        let joined = ffmpeg_args("pipe:0", TranscodeProfile::P480).join(" ");
+        let joined = ffmpeg_args("pipe:0", TranscodeProfile::P480, None).join(" ");
         assert!(joined.contains("-re -i pipe:0 -vf scale=-2:480 -c:v libx264 -preset veryfast"), "{joined}");
         assert!(joined.contains("-b:v 1200k") && !joined.contains("-nostdin"), "{joined}");
         assert_eq!("720p".parse::<TranscodeProfile>().ok(), Some(TranscodeProfile::P720));
         assert_eq!(TranscodeProfile::P720.to_string(), "720p");
+    }
+
+    #[test]
+    fn the_proxy_goes_before_the_input_and_only_for_a_network_input() {
+        let proxy = url::Url::parse("http://127.0.0.1:4321").ok();
+        let joined = ffmpeg_args("https://manifest.example/index.m3u8", TranscodeProfile::Copy, proxy.as_ref()).join(" ");
+        assert!(joined.contains("-http_proxy http://127.0.0.1:4321 -re -i https://manifest.example/index.m3u8"), "{joined}");
+        assert!(!ffmpeg_args("pipe:0", TranscodeProfile::Copy, proxy.as_ref()).join(" ").contains("http_proxy"));
     }
 
     #[test]

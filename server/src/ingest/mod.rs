@@ -1,11 +1,14 @@
-//! The ingest: one `ffmpeg` per live that pulls the YouTube HLS (or reads `yt-dlp -o -`) and
-//! writes it as FLV on a pipe into the relay's input — copy-remuxed by default, transcoded to a
-//! profile when configured. Supervised: restarted with backoff (re-resolving the manifest after
-//! a 403/404, since YouTube's manifest URLs expire), restarted with a fresh stream when the
-//! engine asks (its input stalled), its stderr turned into status, and only ever stopped by its
-//! own process group.
+//! The ingest: one `ffmpeg` per live that pulls the live's HLS (the manifest its source
+//! resolves — through yt-dlp by default) or reads what a feeder pipes to it (`yt-dlp -o -`),
+//! and writes it as FLV on a pipe into the relay's input — copy-remuxed by default, transcoded
+//! to a profile when configured. Supervised: before the manifest's URL expires, a second pull
+//! on a fresh one stands by and takes over at a keyframe (make-before-break: the destinations
+//! see no gap); restarted with backoff (re-resolving at once after a 403/404); restarted with
+//! a fresh stream when the engine asks (its input stalled); its stderr turned into status; only
+//! ever stopped by its own process group.
 
 pub mod command;
+mod pull;
 mod supervise;
 
 use std::sync::Arc;
@@ -16,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 pub use command::{PullMode, TranscodeProfile};
+pub use pull::expires_at;
 
 use crate::relay::Input;
 
@@ -28,15 +32,37 @@ pub enum ResolveError {
     /// It could not be resolved now.
     #[error("{0}")]
     Failed(String),
+    /// YouTube (or yt-dlp) refused, for a reason the operator can act on.
+    #[error("{}", .0.message())]
+    Refused(app::model::SourceProblemNote),
 }
 
-/// Where the live comes from; asked again for a fresh manifest when the old one stops working.
+/// Where the live comes from; asked again for a fresh manifest when the old one stops working
+/// (or is about to expire).
 #[async_trait::async_trait]
 pub trait ManifestSource: Send + Sync {
     /// The HLS manifest URL (with `fresh`, resolved anew rather than reused).
     async fn manifest(&self, fresh: bool) -> Result<Url, ResolveError>;
-    /// The watch page URL (for `yt-dlp`).
-    fn watch_url(&self) -> Url;
+    /// A program that writes the live's media to its standard output, for a pull through a
+    /// pipe (`yt-dlp -o -`).
+    fn feeder(&self) -> Result<Feeder, ResolveError> {
+        Err(ResolveError::Failed("this source cannot be piped".into()))
+    }
+}
+
+/// A program writing the live to its standard output, and what must live as long as it runs
+/// (a private copy of a cookies file, say).
+pub struct Feeder {
+    /// The command (its standard output is taken by the ingest).
+    pub command: tokio::process::Command,
+    /// Kept until the program is stopped.
+    pub keep: Option<Box<dyn std::any::Any + Send>>,
+}
+
+impl std::fmt::Debug for Feeder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Feeder").finish_non_exhaustive()
+    }
 }
 
 pub use app::model::IngestState;
@@ -50,6 +76,8 @@ pub struct IngestStatus {
     pub restarts: u32,
     /// The last error ffmpeg reported (URLs with tokens are cut out).
     pub last_error: Option<String>,
+    /// What stands in the way of the stream, while something does.
+    pub problem: Option<app::model::SourceProblemNote>,
 }
 
 /// How the ingest runs.
@@ -57,17 +85,17 @@ pub struct IngestStatus {
 pub struct IngestConfig {
     /// The `ffmpeg` program.
     pub ffmpeg: String,
-    /// The `yt-dlp` program.
-    pub yt_dlp: String,
-    /// HLS through ffmpeg, or `yt-dlp -o -` piped into ffmpeg.
+    /// ffmpeg reads the manifest the source resolves, or the media a feeder pipes to it.
     pub mode: PullMode,
     /// Copy, or transcode to a profile.
     pub profile: TranscodeProfile,
+    /// The HTTP proxy ffmpeg fetches through (as a child may be given it: no password).
+    pub proxy: Option<Url>,
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        Self { ffmpeg: "ffmpeg".into(), yt_dlp: "yt-dlp".into(), mode: PullMode::Hls, profile: TranscodeProfile::Copy }
+        Self { ffmpeg: "ffmpeg".into(), mode: PullMode::YtDlp, profile: TranscodeProfile::Copy, proxy: None }
     }
 }
 
@@ -84,7 +112,8 @@ impl Ingest {
     pub fn start(config: IngestConfig, source: Arc<dyn ManifestSource>, input: Arc<Input>, parent: &CancellationToken) -> Self {
         let stop = parent.child_token();
         let restart = Arc::new(Notify::new());
-        let (status, receiver) = watch::channel(IngestStatus { state: IngestState::Starting, restarts: 0, last_error: None });
+        let (status, receiver) =
+            watch::channel(IngestStatus { state: IngestState::Starting, restarts: 0, last_error: None, problem: None });
         tokio::spawn(supervise::run(config, source, input, status, Arc::clone(&restart), stop.clone()));
         Self { stop, restart, status: receiver }
     }

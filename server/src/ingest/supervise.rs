@@ -1,35 +1,41 @@
-//! Running the ingest: ffmpeg (fed by yt-dlp in that mode) writes FLV to its standard output,
-//! which goes straight into the relay's input — no socket, no key in any argument. Its stderr
-//! becomes status (read lossily: a stray byte never ends the reader); a failed run is started
-//! again with backoff, re-resolving the manifest after a 403/404; a source that ended (ffmpeg
-//! exited cleanly at the end of the stream) is not a fault and waits for the engine; the engine
-//! can ask for a restart with a freshly resolved stream at any time (its input stalled). Children
-//! run in their own process groups and are stopped as groups.
+//! Running the ingest: one [`Pull`] at a time holds the relay's input. Before its URL expires,
+//! a second pull on a freshly resolved one stands by and takes over at its first keyframe
+//! (make-before-break; the destinations see one stream); if it fails, the first goes on and a
+//! refresh is tried again. A failed pull is started again with backoff, re-resolving after a
+//! 403/404; a source that ended (ffmpeg exited cleanly) is not a fault and waits for the engine;
+//! the engine can ask for a restart with a freshly resolved stream at any time (its input
+//! stalled).
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::Child;
+use time::OffsetDateTime;
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::command::{StderrNote, classify_stderr, ffmpeg_args, redact_urls, yt_dlp_args};
-use super::{IngestConfig, IngestState, IngestStatus, ManifestSource, PullMode, ResolveError};
-use crate::child;
+use super::pull::{Pull, PullEnd, Role, StartFailure};
+use super::{IngestConfig, IngestState, IngestStatus, ManifestSource, ResolveError};
 use crate::relay::Input;
+use crate::relay::input::Takeover;
 
 /// A run that lasted this long resets the backoff.
 const STABLE_RUN: Duration = Duration::from_secs(30);
-/// How long a child has to exit after SIGTERM before SIGKILL.
-const STOP_GRACE: Duration = Duration::from_secs(2);
-/// The longest stderr line kept (the rest of it is dropped).
-const MAX_LINE: usize = 4096;
+/// A fresh pull is started this long before the current URL expires.
+const REFRESH_BEFORE: Duration = Duration::from_secs(300);
+/// Never refresh more often than this (a source whose URLs expire sooner is refreshed late).
+const MIN_REFRESH_EVERY: Duration = Duration::from_secs(60);
+/// A standby pull that has not taken over by then is given up (and tried again later).
+const TAKEOVER_DEADLINE: Duration = Duration::from_secs(45);
 
 fn backoff(attempt: u32) -> Duration {
     let base = Duration::from_secs(1).saturating_mul(1 << attempt.saturating_sub(1).min(5)).min(Duration::from_secs(30));
     base + base.mul_f64(rand::random::<f64>() * 0.25)
+}
+
+/// When to start a fresh pull for a URL that expires at `expires`, seen `now`.
+pub(super) fn refresh_after(expires: OffsetDateTime, now: OffsetDateTime) -> Duration {
+    let left = Duration::try_from(expires - now).unwrap_or_default();
+    left.saturating_sub(REFRESH_BEFORE).max(MIN_REFRESH_EVERY.min(left / 2))
 }
 
 /// How one run ended.
@@ -101,18 +107,15 @@ pub(super) async fn run(
     status.send_modify(|s| s.state = IngestState::Stopped);
 }
 
-/// The children of one run: ffmpeg, and yt-dlp feeding it.
-struct Children {
-    ffmpeg: Child,
-    feeder: Option<Child>,
+/// When the next refresh of `pull` is due, if its URL expires.
+fn refresh_due(pull: &Pull) -> Option<tokio::time::Instant> {
+    pull.expires.map(|expires| tokio::time::Instant::now() + refresh_after(expires, OffsetDateTime::now_utc()))
 }
 
-impl Children {
-    async fn stop(&mut self) {
-        if let Some(feeder) = self.feeder.as_mut() {
-            child::stop_group(feeder, STOP_GRACE).await;
-        }
-        child::stop_group(&mut self.ffmpeg, STOP_GRACE).await;
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -125,140 +128,107 @@ async fn run_once(
     restart: &Notify,
     stop: &CancellationToken,
 ) -> (End, Option<String>) {
-    let mut children = match spawn(config, source, fresh).await {
-        Ok(children) => children,
-        Err(ResolveError::Ended) => return (End::SourceEnded, None),
-        Err(ResolveError::Failed(error)) => return (End::Failed { expired: true }, Some(error)),
-    };
-    let Some(feed) = input.claim() else {
-        children.stop().await;
-        return (End::Failed { expired: false }, Some("another publisher holds the relay's input".into()));
-    };
-    status.send_modify(|s| s.state = IngestState::Running);
-    tracing::info!(pid = children.ffmpeg.id(), mode = %config.mode, profile = %config.profile, "ingest started");
-    let stdout = children.ffmpeg.stdout.take();
-    let stderr = children.ffmpeg.stderr.take();
-    let media = async {
-        match stdout {
-            Some(stdout) => crate::relay::pipe::read_flv(stdout, feed).await.err().map(|e| e.to_string()),
-            None => Some("ffmpeg has no output".to_string()),
+    let mut current = match Pull::start(config, source, fresh, input, Role::Holder).await {
+        Ok(pull) => pull,
+        Err(StartFailure::Resolve(ResolveError::Ended)) => return (End::SourceEnded, None),
+        Err(StartFailure::Resolve(ResolveError::Failed(error))) => return (End::Failed { expired: true }, Some(error)),
+        Err(StartFailure::Resolve(ResolveError::Refused(problem))) => {
+            let message = problem.message();
+            status.send_modify(|s| s.problem = Some(problem));
+            return (End::Failed { expired: true }, Some(message));
         }
+        Err(StartFailure::Start(error)) => return (End::Failed { expired: false }, Some(error)),
     };
-    let notes = async {
-        match stderr {
-            Some(stderr) => watch_stderr(BufReader::new(stderr)).await,
-            None => (false, None),
-        }
-    };
-    let work = async { tokio::join!(media, notes) };
-    let (end, error) = tokio::select! {
-        () = stop.cancelled() => (End::Stopped, None),
-        () = restart.notified() => (End::Restart, None),
-        (media_error, (expired, stderr_error)) = work => {
-            let exit = children.ffmpeg.wait().await;
-            let clean = exit.as_ref().is_ok_and(std::process::ExitStatus::success) && media_error.is_none();
-            let error = stderr_error.or(media_error).or_else(|| exit.ok().filter(|e| !e.success()).map(|e| format!("ffmpeg exited: {e}")));
-            if clean { (End::SourceEnded, None) } else { (End::Failed { expired }, error) }
-        }
-    };
-    children.stop().await;
-    (end, error)
-}
-
-/// Reads ffmpeg's stderr to its end: whether the source refused the URL, and the last error.
-async fn watch_stderr<R: AsyncBufRead + Unpin>(mut reader: R) -> (bool, Option<String>) {
-    let (mut expired, mut last) = (false, None);
-    let mut line = Vec::with_capacity(256);
+    status.send_modify(|s| {
+        s.state = IngestState::Running;
+        s.problem = None;
+    });
+    tracing::info!(pid = current.id(), mode = %config.mode, profile = %config.profile, "ingest started");
+    let mut refresh_at = refresh_due(&current);
+    let mut next: Option<(Pull, tokio::time::Instant)> = None;
     loop {
-        line.clear();
-        match (&mut reader).take(MAX_LINE as u64).read_until(b'\n', &mut line).await {
-            Ok(0) | Err(_) => return (expired, last),
-            Ok(_) => {}
-        }
-        if line.len() >= MAX_LINE && line.last() != Some(&b'\n') {
-            // The rest of an over-long line: skip to its end.
-            let mut rest = Vec::new();
-            let _ = (&mut reader).take(1 << 20).read_until(b'\n', &mut rest).await;
-        }
-        let text = String::from_utf8_lossy(&line);
-        let clean = redact_urls(text.trim_end());
-        tracing::debug!(target: "fanout::ffmpeg", "{clean}");
-        match classify_stderr(&text) {
-            Some(StderrNote::Expired) => {
-                expired = true;
-                last = Some(clean);
+        let takeover_deadline = next.as_ref().map(|(_, started)| *started + TAKEOVER_DEADLINE);
+        let no_standby = next.is_none();
+        let standby_ended = async {
+            match next.as_mut() {
+                Some((pull, _)) => (&mut pull.reader).await.unwrap_or_default(),
+                None => std::future::pending().await,
             }
-            Some(StderrNote::Error) => last = Some(clean),
-            None => {}
+        };
+        tokio::select! {
+            () = stop.cancelled() => {
+                stop_all(&mut current, next.as_mut().map(|(pull, _)| pull)).await;
+                return (End::Stopped, None);
+            }
+            () = restart.notified() => {
+                stop_all(&mut current, next.as_mut().map(|(pull, _)| pull)).await;
+                return (End::Restart, None);
+            }
+            () = sleep_until(refresh_at), if no_standby => {
+                refresh_at = None;
+                match Pull::start(config, source, true, input, Role::Standby(Takeover::AtKeyframe)).await {
+                    Ok(pull) => {
+                        tracing::info!(pid = pull.id(), "the stream's URL expires soon: a fresh pull stands by to take over");
+                        next = Some((pull, tokio::time::Instant::now()));
+                    }
+                    Err(failure) => {
+                        tracing::warn!(?failure, "could not start a fresh pull before the URL expires; trying again shortly");
+                        refresh_at = Some(tokio::time::Instant::now() + MIN_REFRESH_EVERY);
+                    }
+                }
+            }
+            end = standby_ended => {
+                tracing::warn!(error = ?end.stderr_error.or(end.media_error), "the fresh pull ended before it took over; the current one goes on");
+                if let Some((mut pull, _)) = next.take() { pull.stop().await; }
+                refresh_at = Some(tokio::time::Instant::now() + MIN_REFRESH_EVERY);
+            }
+            () = sleep_until(takeover_deadline) => {
+                tracing::warn!("the fresh pull did not take over in time; the current one goes on");
+                if let Some((mut pull, _)) = next.take() { pull.stop().await; }
+                refresh_at = Some(tokio::time::Instant::now() + MIN_REFRESH_EVERY);
+            }
+            end = &mut current.reader => {
+                let end = end.unwrap_or_default();
+                if end.superseded && let Some((pull, _)) = next.take() {
+                    current.stop().await;
+                    current = pull;
+                    tracing::info!(pid = current.id(), "the fresh pull took over: no gap for the destinations");
+                    refresh_at = refresh_due(&current);
+                    continue;
+                }
+                if let Some((mut pull, _)) = next.take() { pull.stop().await; }
+                return finish(current, end).await;
+            }
         }
     }
 }
 
-/// Starts ffmpeg (and, in yt-dlp mode, yt-dlp feeding it).
-async fn spawn(config: &IngestConfig, source: &dyn ManifestSource, fresh: bool) -> Result<Children, ResolveError> {
-    spawn_children(config, source, fresh).await.map_err(|error| match error {
-        Spawn::Resolve(error) => error,
-        Spawn::Start(error) => ResolveError::Failed(error),
-    })
+/// How a pull whose media ended went: a clean exit is the source's end.
+async fn finish(mut pull: Pull, end: PullEnd) -> (End, Option<String>) {
+    let exit = pull.exited_cleanly().await;
+    pull.stop().await;
+    let clean = exit.as_ref().is_ok_and(|clean| *clean) && end.media_error.is_none();
+    let error = end.stderr_error.or(end.media_error).or_else(|| exit.err());
+    if clean { (End::SourceEnded, None) } else { (End::Failed { expired: end.expired }, error) }
 }
 
-enum Spawn {
-    Resolve(ResolveError),
-    Start(String),
-}
-
-impl From<String> for Spawn {
-    fn from(error: String) -> Self {
-        Self::Start(error)
+async fn stop_all(current: &mut Pull, next: Option<&mut Pull>) {
+    if let Some(next) = next {
+        next.stop().await;
     }
-}
-
-impl From<&str> for Spawn {
-    fn from(error: &str) -> Self {
-        Self::Start(error.to_string())
-    }
-}
-
-async fn spawn_children(config: &IngestConfig, source: &dyn ManifestSource, fresh: bool) -> Result<Children, Spawn> {
-    match config.mode {
-        PullMode::Hls => {
-            let manifest = source.manifest(fresh).await.map_err(Spawn::Resolve)?;
-            let mut command = child::command(&config.ffmpeg, &[]);
-            command.args(ffmpeg_args(manifest.as_str(), config.profile)).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-            let ffmpeg = command.spawn().map_err(|e| format!("cannot start ffmpeg: {e}"))?;
-            Ok(Children { ffmpeg, feeder: None })
-        }
-        PullMode::YtDlp => {
-            let mut feeder = child::command(&config.yt_dlp, &[]);
-            feeder.args(yt_dlp_args(source.watch_url().as_str())).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
-            let mut feeder = feeder.spawn().map_err(|e| format!("cannot start yt-dlp: {e}"))?;
-            let pipe: Stdio = feeder
-                .stdout
-                .take()
-                .ok_or("yt-dlp has no output")?
-                .try_into()
-                .map_err(|e: std::io::Error| format!("cannot pipe yt-dlp into ffmpeg: {e}"))?;
-            let mut command = child::command(&config.ffmpeg, &[]);
-            command.args(ffmpeg_args("pipe:0", config.profile)).stdin(pipe).stdout(Stdio::piped()).stderr(Stdio::piped());
-            let ffmpeg = command.spawn().map_err(|e| format!("cannot start ffmpeg: {e}"))?;
-            Ok(Children { ffmpeg, feeder: Some(feeder) })
-        }
-    }
+    current.stop().await;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_stray_byte_on_stderr_does_not_end_its_reader() {
-        let mut text = b"Input #0, hls\n".to_vec();
-        text.extend([0xff, 0xfe, b'\n']);
-        text.extend(b"[https @ 0x1] HTTP error 403 Forbidden\n");
-        text.extend(vec![b'x'; MAX_LINE * 3]);
-        text.extend(b"\nConnection refused\n");
-        let (expired, last) = watch_stderr(&text[..]).await;
-        assert!(expired, "the line after the stray byte was read");
-        assert_eq!(last.as_deref(), Some("Connection refused"), "and the lines after an over-long one");
+    #[test]
+    fn a_fresh_pull_starts_five_minutes_before_expiry_and_never_in_a_tight_loop() {
+        let now = time::macros::datetime!(2026-12-01 12:00 UTC);
+        assert_eq!(refresh_after(now + time::Duration::hours(6), now), Duration::from_secs(6 * 3600 - 300));
+        assert_eq!(refresh_after(now + time::Duration::minutes(4), now), Duration::from_secs(60), "soon: in a minute, not at once");
+        assert_eq!(refresh_after(now + time::Duration::seconds(20), now), Duration::from_secs(10), "very soon: halfway");
+        assert_eq!(refresh_after(now - time::Duration::minutes(1), now), Duration::ZERO, "expired: now");
     }
 }

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use app::channels::YoutubeChannel;
+use app::model::{SourceProblem, SourceProblemNote};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -15,8 +16,6 @@ use super::page::{EndedLive, LiveNow, LivePage, ScheduledLive, parse_live_page};
 
 /// The longest wait between polls while YouTube refuses.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
-/// A browser's user agent: YouTube serves its full page to browsers.
-const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 /// What the latest poll found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +26,8 @@ pub enum Observation {
     NotLive(Option<ScheduledLive>),
     /// The page shows an ended live.
     Ended(EndedLive),
-    /// The page could not be read (the reason, for an event).
-    Unreadable(String),
+    /// The page could not be read (what stood in the way, for the banner and the event).
+    Unreadable(SourceProblemNote),
 }
 
 impl From<LivePage> for Observation {
@@ -63,18 +62,13 @@ impl DetectorConfig {
     }
 }
 
-/// The HTTP client YouTube pages are fetched with (a browser's agent, English, consent given).
-pub fn youtube_client() -> Result<reqwest::Client, reqwest::Error> {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::ACCEPT_LANGUAGE, reqwest::header::HeaderValue::from_static("en-US,en;q=0.9"));
-    // The consent cookie YouTube sets once a visitor has chosen: no interstitial.
-    headers.insert(reqwest::header::COOKIE, reqwest::header::HeaderValue::from_static("SOCS=CAI; CONSENT=YES+cb"));
-    reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .default_headers(headers)
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(15))
-        .build()
+/// The watch page of a video under YouTube's `base` (what yt-dlp is given).
+pub fn watch_page(base: &Url, video_id: &str) -> Url {
+    let mut url = base.clone();
+    let path = format!("{}/watch", url.path().trim_end_matches('/'));
+    url.set_path(&path);
+    url.query_pairs_mut().clear().append_pair("v", video_id);
+    url
 }
 
 /// Fetches and reads the `/live` page once.
@@ -85,12 +79,13 @@ pub async fn look(http: &reqwest::Client, page: &Url) -> Result<Observation, Ref
         return Err(Refusal::Status(status.as_u16()));
     }
     if !status.is_success() {
-        return Ok(Observation::Unreadable(format!("YouTube answered {status} for the /live page")));
+        let detail = format!("YouTube answered {status} for the /live page");
+        return Ok(Observation::Unreadable(SourceProblemNote { problem: SourceProblem::LayoutChanged, detail }));
     }
     let html = response.text().await.map_err(|e| Refusal::Network(e.without_url().to_string()))?;
     Ok(match parse_live_page(&html) {
         Ok(page) => page.into(),
-        Err(error) => Observation::Unreadable(error.to_string()),
+        Err(error) => Observation::Unreadable(error.problem()),
     })
 }
 
@@ -153,6 +148,10 @@ mod tests {
         };
         assert_eq!(config("https://www.youtube.com").live_page().as_str(), "https://www.youtube.com/@SriNithyananda/live");
         assert_eq!(config("http://127.0.0.1:9/yt/").live_page().as_str(), "http://127.0.0.1:9/yt/@SriNithyananda/live");
+        assert_eq!(
+            watch_page(&config("https://www.youtube.com").base, "Ab3_dE-fGh1").as_str(),
+            "https://www.youtube.com/watch?v=Ab3_dE-fGh1"
+        );
     }
 
     #[test]

@@ -1,6 +1,13 @@
 //! YouTube: reading the watched channel's `/live` page ([`page`]), polling it ([`detect`]),
-//! and resolving a live's stream ([`resolve`]: the manifest from the page, yt-dlp as fallback).
+//! resolving a live's stream ([`resolve`]: yt-dlp, or the page's own manifest first when
+//! configured), running yt-dlp with the operator's levers ([`ytdlp`]), and the proxy as
+//! Fanout's children are given it ([`proxy`]); how its pages are fetched ([`client`], with the
+//! operator's [`cookies`]).
 
+pub mod client;
+pub mod cookies;
 pub mod detect;
 pub mod page;
+pub mod proxy;
 pub mod resolve;
+pub mod ytdlp;

@@ -6,6 +6,7 @@
 //! The player response is read as exactly one JSON value from where it starts (strings inside
 //! it may hold `};`, so no pattern can tell where it ends). Nothing here panics on any input.
 
+use app::model::{SourceProblem, SourceProblemNote};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -42,6 +43,10 @@ pub struct LiveNow {
     pub thumbnail_url: Option<String>,
     /// When the broadcast started.
     pub started_at: Option<OffsetDateTime>,
+    /// YouTube's refusal to play it to this session (a bot check, members only, an age limit),
+    /// when it refuses: the live is there, but its stream may not be (yt-dlp with the
+    /// operator's cookies or proxy may still get it).
+    pub refusal: Option<SourceProblemNote>,
 }
 
 /// A scheduled live.
@@ -81,16 +86,27 @@ pub enum PageError {
     /// The player response lacks something a live page always has.
     #[error("could not parse the /live page: {0}")]
     UnexpectedShape(String),
-    /// YouTube refuses to play the live to Fanout (a bot check, members-only, age limit).
-    #[error("YouTube refuses to play the live {video_id} ({status}): {reason}")]
-    Unplayable {
-        /// The live's video id.
-        video_id: String,
-        /// YouTube's playability status, e.g. `LOGIN_REQUIRED`.
-        status: String,
-        /// YouTube's reason, in its words.
-        reason: String,
-    },
+}
+
+impl PageError {
+    /// What it is, for the dashboard's banner and the event log.
+    pub fn problem(&self) -> SourceProblemNote {
+        let problem = match self {
+            Self::ConsentWall => SourceProblem::ConsentWall,
+            _ => SourceProblem::LayoutChanged,
+        };
+        SourceProblemNote { problem, detail: self.to_string() }
+    }
+}
+
+/// What YouTube's refusal to play means: its reason's words, else its status.
+pub fn refusal(status: &str, reason: &str) -> SourceProblemNote {
+    let problem = SourceProblem::from_words(reason).unwrap_or(match status {
+        "LOGIN_REQUIRED" => SourceProblem::BotWall,
+        "AGE_CHECK_REQUIRED" | "CONTENT_CHECK_REQUIRED" => SourceProblem::AgeRestricted,
+        _ => SourceProblem::NoManifest,
+    });
+    SourceProblemNote { problem, detail: format!("YouTube refuses to play the live to this server ({status}): {reason}") }
 }
 
 /// The watch URL of a video.
@@ -171,10 +187,10 @@ fn interpret(response: PlayerResponse) -> Result<LivePage, PageError> {
     let time_of = |text: Option<&String>| text.and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
 
     let refused = matches!(status.as_str(), "LOGIN_REQUIRED" | "UNPLAYABLE" | "ERROR" | "CONTENT_CHECK_REQUIRED" | "AGE_CHECK_REQUIRED");
-    if live_now && refused {
-        let reason = response.playability_status.and_then(|p| p.reason).unwrap_or_else(|| "no reason given".into());
-        return Err(PageError::Unplayable { video_id, status, reason });
-    }
+    let refusal = refused.then(|| {
+        let reason = response.playability_status.as_ref().and_then(|p| p.reason.clone()).unwrap_or_else(|| "no reason given".into());
+        refusal(&status, &reason)
+    });
     if live_now && status != "LIVE_STREAM_OFFLINE" {
         let thumbnail_url = details
             .thumbnail
@@ -192,6 +208,7 @@ fn interpret(response: PlayerResponse) -> Result<LivePage, PageError> {
             hls_manifest_url: response.streaming_data.and_then(|s| s.hls_manifest_url),
             thumbnail_url,
             started_at: time_of(broadcast.as_ref().and_then(|b| b.start_timestamp.as_ref())),
+            refusal,
         }));
     }
     if details.is_upcoming == Some(true) || status == "LIVE_STREAM_OFFLINE" {

@@ -15,7 +15,7 @@ async fn polling_backs_off_while_youtube_refuses_and_recovers_after() {
         poll: Duration::from_millis(200),
     };
     let stop = tokio_util::sync::CancellationToken::new();
-    let http = detect::youtube_client().unwrap_or_else(|e| panic!("{e}"));
+    let http = server::youtube::client::youtube_client(None, None).unwrap_or_else(|e| panic!("{e}"));
 
     youtube.refuse(Some(429));
     let mut observations = detect::spawn(config, http, stop.clone());

@@ -53,16 +53,25 @@ impl PullWorld {
     }
 }
 
-/// A manifest that never changes (the HLS source's own playlist).
+/// A manifest that never changes (the HLS source's own playlist); piped, yt-dlp reads it.
 struct FixedManifest(url::Url);
+
+/// The yt-dlp of this machine (the setup installs it into the user's site).
+fn yt_dlp_program() -> String {
+    let local = std::env::var("HOME").map(|h| format!("{h}/.local/bin/yt-dlp")).unwrap_or_default();
+    if Path::new(&local).exists() { local } else { "yt-dlp".to_string() }
+}
 
 #[async_trait::async_trait]
 impl server::ingest::ManifestSource for FixedManifest {
     async fn manifest(&self, _fresh: bool) -> Result<url::Url, server::ingest::ResolveError> {
         Ok(self.0.clone())
     }
-    fn watch_url(&self) -> url::Url {
-        self.0.clone()
+    fn feeder(&self) -> Result<server::ingest::Feeder, server::ingest::ResolveError> {
+        let yt_dlp = server::youtube::ytdlp::YtDlp { program: yt_dlp_program(), ..Default::default() };
+        let mut command = server::child::command(&yt_dlp.program, &[]);
+        command.args(yt_dlp.pipe_args(self.0.as_str(), None));
+        Ok(server::ingest::Feeder { command, keep: None })
     }
 }
 
@@ -132,11 +141,9 @@ async fn destinations_that_never_read_cost_the_others_nothing_and_memory_stays_b
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_yt_dlp_pull_mode_feeds_ffmpeg_through_a_pipe() {
     use server::ingest::{Ingest, IngestConfig, PullMode};
-    let yt_dlp = std::env::var("HOME").map(|h| format!("{h}/.local/bin/yt-dlp")).unwrap_or_default();
-    let yt_dlp = if Path::new(&yt_dlp).exists() { yt_dlp } else { "yt-dlp".to_string() };
     let PullWorld { sink, playlist, relay, .. } = &PullWorld::start().await;
     let stop = tokio_util::sync::CancellationToken::new();
-    let config = IngestConfig { mode: PullMode::YtDlp, yt_dlp, ..IngestConfig::default() };
+    let config = IngestConfig { mode: PullMode::YtDlpPipe, ..IngestConfig::default() };
     // yt-dlp's generic extractor reads the HLS playlist given as the "watch" URL.
     let ingest = Ingest::start(config, std::sync::Arc::new(FixedManifest(playlist.clone())), relay.feed(), &stop);
     eventually(60, "the sink receives what yt-dlp pulled", || async { sink.bytes_in("only").await > 100_000 }).await;
@@ -161,9 +168,6 @@ impl server::ingest::ManifestSource for ExpiringManifest {
         } else {
             Ok(self.expired.clone())
         }
-    }
-    fn watch_url(&self) -> url::Url {
-        self.fresh.clone()
     }
 }
 

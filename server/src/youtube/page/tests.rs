@@ -113,21 +113,24 @@ fn an_assignment_quoted_outside_a_script_is_not_the_player_response() {
 }
 
 #[test]
-fn a_live_youtube_refuses_to_play_is_an_error_with_its_reason() {
+fn a_live_youtube_refuses_to_play_is_live_with_its_refusal_said_plainly() {
     let page = fixture("live.html").replacen(
         r#""playabilityStatus":{"status":"OK""#,
         r#""playabilityStatus":{"status":"LOGIN_REQUIRED","reason":"Sign in to confirm you're not a bot""#,
         1,
     );
-    match parse_live_page(&page) {
-        Err(error @ PageError::Unplayable { .. }) => {
-            assert_eq!(
-                error.to_string(),
-                "YouTube refuses to play the live Ab3_dE-fGh1 (LOGIN_REQUIRED): Sign in to confirm you're not a bot"
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    let LivePage::Live(live) = parse_live_page(&page).unwrap_or_else(|e| panic!("{e}")) else { panic!("live") };
+    assert_eq!(live.video_id, "Ab3_dE-fGh1", "the live is there, whoever may play it");
+    let refusal = live.refusal.unwrap_or_else(|| panic!("refused"));
+    assert_eq!(refusal.problem, SourceProblem::BotWall);
+    assert_eq!(refusal.detail, "YouTube refuses to play the live to this server (LOGIN_REQUIRED): Sign in to confirm you're not a bot");
+    let members = fixture("live.html").replacen(
+        r#""playabilityStatus":{"status":"OK""#,
+        r#""playabilityStatus":{"status":"UNPLAYABLE","reason":"Join this channel to get access to members-only content like this video""#,
+        1,
+    );
+    let LivePage::Live(live) = parse_live_page(&members).unwrap_or_else(|e| panic!("{e}")) else { panic!("live") };
+    assert_eq!(live.refusal.map(|r| r.problem), Some(SourceProblem::MembersOnly));
 }
 
 #[test]
