@@ -67,6 +67,7 @@ pub fn fanout_command(binary: Option<&Path>, args: &[&str], data_dir: &Path, env
         .env("FANOUT_LISTEN", "127.0.0.1:0")
         .env("FANOUT_DATA_DIR", data_dir)
         .env("FANOUT_SITE_ROOT", site_root())
+        .env("FANOUT_YT_DLP", crate::user_tool("yt-dlp"))
         .env("FANOUT_LOG", "info");
     command.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     command

@@ -67,6 +67,14 @@ pub enum WorldError {
     },
 }
 
+/// The tools the setup installs into the user's site (`pip install --user`): yt-dlp and the
+/// JavaScript runtime it uses. A program found there wins over the PATH, which in a plain
+/// `cargo test` may not include it.
+pub fn user_tool(name: &str) -> String {
+    let local = std::env::var("HOME").map(|home| format!("{home}/.local/bin/{name}")).unwrap_or_default();
+    if std::path::Path::new(&local).is_file() { local } else { name.to_string() }
+}
+
 /// The workspace's root directory (the parent of `end2end/`).
 pub fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -110,7 +110,13 @@ impl ManifestSource for LiveStream {
                 Ok(url)
             }
             Err(YtDlpError::Ended) => Err(ResolveError::Ended),
-            Err(YtDlpError::Refused(problem)) => Err(ResolveError::Refused(problem)),
+            // yt-dlp cannot tell a live that just ended from a fault ("Unsupported URL", no
+            // formats): the channel's page can, and a normal end is not a fault to retry.
+            Err(YtDlpError::Refused(problem)) if page_problem.is_some() => Err(ResolveError::Refused(problem)),
+            Err(YtDlpError::Refused(problem)) => match self.manifest_on_page().await {
+                Err(ended) => Err(ended),
+                Ok(_) => Err(ResolveError::Refused(problem)),
+            },
         }
     }
 

@@ -56,19 +56,13 @@ impl PullWorld {
 /// A manifest that never changes (the HLS source's own playlist); piped, yt-dlp reads it.
 struct FixedManifest(url::Url);
 
-/// The yt-dlp of this machine (the setup installs it into the user's site).
-fn yt_dlp_program() -> String {
-    let local = std::env::var("HOME").map(|h| format!("{h}/.local/bin/yt-dlp")).unwrap_or_default();
-    if Path::new(&local).exists() { local } else { "yt-dlp".to_string() }
-}
-
 #[async_trait::async_trait]
 impl server::ingest::ManifestSource for FixedManifest {
     async fn manifest(&self, _fresh: bool) -> Result<url::Url, server::ingest::ResolveError> {
         Ok(self.0.clone())
     }
     fn feeder(&self) -> Result<server::ingest::Feeder, server::ingest::ResolveError> {
-        let yt_dlp = server::youtube::ytdlp::YtDlp { program: yt_dlp_program(), ..Default::default() };
+        let yt_dlp = server::youtube::ytdlp::YtDlp { program: fanout_testworld::user_tool("yt-dlp"), ..Default::default() };
         let mut command = server::child::command(&yt_dlp.program, &[]);
         command.args(yt_dlp.pipe_args(self.0.as_str(), None));
         Ok(server::ingest::Feeder { command, keep: None })
