@@ -14,6 +14,7 @@ pub mod nginx;
 pub mod nimble;
 pub mod ports;
 pub mod process;
+pub mod proxy;
 pub mod restream;
 pub mod soak;
 pub mod source;

@@ -73,7 +73,7 @@ impl Contender {
                     .env("FANOUT_RELAY_INGEST_KEY", &key)
                     .env("FANOUT_LOG", "warn");
                 let process = Process::spawn("fanout relay", command, &log)?;
-                wait_for_port(port, &process).await?;
+                crate::ports::wait_for_port(port, &process, "a bench contender").await?;
                 Ok(Self { kind, ingest: format!("rtmp://127.0.0.1:{port}/ingest/{key}"), process, to_file: Some(to_file) })
             }
             Kind::Nginx => {
@@ -92,7 +92,7 @@ impl Contender {
                 let mut command = Command::new("nginx");
                 command.arg("-p").arg(dir).arg("-c").arg(&config_path).arg("-e").arg(dir.join("error.log"));
                 let process = Process::spawn("nginx push", command, &dir.join("error.log"))?;
-                wait_for_port(port, &process).await?;
+                crate::ports::wait_for_port(port, &process, "a bench contender").await?;
                 Ok(Self { kind, ingest: format!("rtmp://127.0.0.1:{port}/src/live"), process, to_file: None })
             }
             Kind::Tee => {
@@ -148,14 +148,4 @@ fn write_destinations(path: &Path, destinations: &[String]) -> Result<(), WorldE
     let mut text = destinations.join("\n");
     text.push('\n');
     std::fs::write(path, text).map_err(|source| WorldError::Io { what: format!("write {}", path.display()), source })
-}
-
-async fn wait_for_port(port: u16, process: &Process) -> Result<(), WorldError> {
-    for _ in 0..150 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(WorldError::NotReady { program: "a bench contender".into(), seconds: 15, log: process.log_tail() })
 }

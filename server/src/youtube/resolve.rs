@@ -113,8 +113,13 @@ impl ManifestSource for LiveStream {
             // yt-dlp cannot tell a live that just ended from a fault ("Unsupported URL", no
             // formats): the channel's page can, and a normal end is not a fault to retry.
             Err(YtDlpError::Refused(problem)) if page_problem.is_some() => Err(ResolveError::Refused(problem)),
+            // When yt-dlp only says it failed, the page's own refusal (a bot wall, members
+            // only…) names the cause better.
             Err(YtDlpError::Refused(problem)) => match self.manifest_on_page().await {
                 Err(ended) => Err(ended),
+                Ok(Err(page)) if problem.problem == SourceProblem::ResolverFailed && page.problem != SourceProblem::NoManifest => {
+                    Err(ResolveError::Refused(page))
+                }
                 Ok(_) => Err(ResolveError::Refused(problem)),
             },
         }

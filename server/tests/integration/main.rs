@@ -13,6 +13,7 @@ mod nimble;
 mod relay;
 mod serve;
 mod signup;
+mod source;
 mod tokens;
 
 use std::path::Path;

@@ -1,10 +1,12 @@
 //! The source and the live now (watched channel, the live's title, thumbnail and link, its
-//! phase and for how long, the ingest), and the capacity plan.
+//! phase and for how long, the ingest), what stands in the way of the source (a banner with
+//! what the operator can do), and the capacity plan.
 
 use leptos::prelude::*;
 
 use super::format_duration;
 use crate::dashboard::{DashboardStatus, human_bitrate};
+use crate::model::SourceProblemNote;
 
 /// The source and the live now.
 #[component]
@@ -38,6 +40,8 @@ pub(super) fn Now(status: Signal<DashboardStatus>) -> impl IntoView {
                 view! {
                     <p class="text-sm text-slate-600">"Watching " <span id="watching" class="font-medium">{watching}</span></p>
                     {s.detection.clone().map(|d| view! { <p class="text-sm text-amber-800">{d}</p> })}
+                    {problem_banner("source-problem", "The channel", s.source_problem.clone())}
+                    {problem_banner("ingest-problem", "The live's stream", s.ingest_problem.clone())}
                     {live}
                     <p class="text-sm text-slate-600">"Ingest: " <span id="ingest">{input}</span>
                         {s.ingest_state.map(|state| format!(" · {state}"))}
@@ -47,6 +51,20 @@ pub(super) fn Now(status: Signal<DashboardStatus>) -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// What stands between Fanout and the channel (or the live's stream), and what the operator can
+/// do about it — never a silent "no live".
+fn problem_banner(id: &'static str, what: &'static str, note: Option<SourceProblemNote>) -> Option<impl IntoView> {
+    note.map(|note| {
+        view! {
+            <div id=id role="alert" data-problem=note.problem.to_string() class="space-y-1 rounded-md bg-red-50 p-3 text-sm text-red-900">
+                <p class="font-medium">{what} ": " {note.problem.summary()}</p>
+                <p class="break-words text-red-800">{note.detail}</p>
+                <p>"What you can do: " {note.problem.advice()}</p>
+            </div>
+        }
+    })
 }
 
 /// Egress against the port, and the planner's advice.

@@ -1,0 +1,180 @@
+//! The source as YouTube is in 2026, in the test world: yt-dlp (real, its generic extractor on
+//! the stand-in's watch page) resolves the live; what YouTube puts in the way is named in events
+//! and on the dashboard; a stream URL about to expire is replaced before it does, with no gap;
+//! and the operator's levers (cookies, a proxy with a password, extra yt-dlp arguments) reach
+//! yt-dlp and ffmpeg without a secret on any command line.
+//!
+//! What cannot run offline: yt-dlp's YouTube extractor itself (its clients, the `n` challenge
+//! solved with deno, PO tokens) — `fanout check --youtube` is the canary for that on a real
+//! server (README, "Check YouTube from the server").
+
+use std::time::{Duration, Instant};
+
+use app::model::{EventKind, SourceProblem};
+use fanout_testworld::proxy::HttpProxy;
+use fanout_testworld::source::probe_codecs;
+use fanout_testworld::youtube::ChannelShows;
+
+use super::engine::{LiveWorld, TITLE, VIDEO, events_of};
+use super::*;
+
+fn refused(status: &str, reason: &str) -> ChannelShows {
+    ChannelShows::Refused { video_id: VIDEO.into(), title: TITLE.into(), status: status.into(), reason: reason.into() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_youtube_puts_in_the_way_is_named_with_what_to_do_and_clears_when_the_live_plays() {
+    let live = LiveWorld::start(600).await;
+    let (ana, _) = live.volunteer(9901, "Ana").await;
+    let cookie = live.admin_cookie().await;
+    let store = live.store().await;
+    let client = reqwest::Client::new();
+    let base = live.world.fanout.url().to_string();
+    let cases = [
+        (refused("LOGIN_REQUIRED", "Sign in to confirm you’re not a bot"), SourceProblem::BotWall),
+        (ChannelShows::Consent, SourceProblem::ConsentWall),
+        (refused("LOGIN_REQUIRED", "Join this channel to get access to members-only content like this video"), SourceProblem::MembersOnly),
+    ];
+    for (shows, problem) in cases {
+        live.youtube.show(shows);
+        eventually(30, &format!("the dashboard names {problem}"), || async {
+            live.dashboard(&cookie).await.source_problem.is_some_and(|note| note.problem == problem)
+        })
+        .await;
+        let page = client.get(format!("{base}/admin")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
+        let page = page.text().await.unwrap_or_default();
+        assert!(page.contains(&format!("data-problem=\"{problem}\"")), "the banner for {problem}");
+        assert!(page.contains(&leptos_escaped(problem.advice())), "the banner says what to do about {problem}");
+        if problem == SourceProblem::BotWall {
+            // The refused live starts (yt-dlp may play what the page refuses, e.g. with
+            // cookies), and its ingest says why it cannot.
+            eventually(60, "the ingest names the bot wall", || async {
+                live.dashboard(&cookie).await.ingest_problem.is_some_and(|note| note.problem == problem)
+            })
+            .await;
+        }
+        let events = events_of(&store, EventKind::SourceProblem).await;
+        assert!(events.iter().any(|e| e.contains(problem.summary())), "an event for {problem}: {events:?}");
+    }
+    live.go_live();
+    live.wait_receiving(&[&ana.stream_key], 90).await;
+    eventually(30, "the banners go once the live plays", || async {
+        let status = live.dashboard(&cookie).await;
+        status.source_problem.is_none() && status.ingest_problem.is_none()
+    })
+    .await;
+    let page = client.get(format!("{base}/admin")).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!page.text().await.unwrap_or_default().contains("data-problem="), "no banner left");
+}
+
+/// How Leptos writes `text` into HTML.
+fn leptos_escaped(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_url_about_to_expire_is_replaced_before_it_does_with_no_gap_at_the_sink() {
+    let live = LiveWorld::start(30).await;
+    // YouTube's URLs last about 6 h; these, 40 s: a fresh pull is due halfway.
+    live.youtube.expire_manifests(Some(Duration::from_secs(40)));
+    let (ana, _) = live.volunteer(9911, "Ana").await;
+    let cookie = live.admin_cookie().await;
+    live.go_live();
+    live.wait_receiving(&[&ana.stream_key], 60).await;
+    let restarts_before = live.dashboard(&cookie).await.ingest_restarts;
+
+    // Watch the sink's byte counter for longer than two URLs last.
+    let watched = Instant::now();
+    let (mut last, mut last_growth, mut longest_gap) = (live.sink.bytes_in(&ana.stream_key).await, Instant::now(), Duration::ZERO);
+    while watched.elapsed() < Duration::from_secs(90) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = live.sink.bytes_in(&ana.stream_key).await;
+        if now > last {
+            longest_gap = longest_gap.max(last_growth.elapsed());
+            (last, last_growth) = (now, Instant::now());
+        }
+    }
+    longest_gap = longest_gap.max(last_growth.elapsed());
+    let log = live.world.fanout.log();
+    let takeovers = log.matches("the fresh pull took over").count();
+    eprintln!("URLs expiring every 40 s over 90 s: {takeovers} takeovers, longest gap at the sink {:.2} s", longest_gap.as_secs_f64());
+    assert!(takeovers >= 2, "a fresh pull took over before each URL expired:\n{log}");
+    let status = live.dashboard(&cookie).await;
+    assert_eq!(status.ingest_restarts, restarts_before, "no restart: the pull was replaced, not lost");
+    let store = live.store().await;
+    assert!(events_of(&store, EventKind::InputLost).await.is_empty(), "the input was never lost");
+    assert!(longest_gap < Duration::from_secs(5), "the sink never went 5 s without media (longest {longest_gap:?})");
+    assert_eq!(probe_codecs(&live.sink.url(&ana.stream_key)).await.unwrap_or_default(), ["aac", "h264"], "still a playable stream");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_a_proxy_with_a_password_and_extra_arguments_reach_yt_dlp_and_ffmpeg_with_no_secret_shown() {
+    const PASSWORD: &str = "pr0xy-pa55-7Qz";
+    const COOKIE: &str = "SIDsecret-cookie-4kQ";
+    let dir = temp_dir();
+    let proxy = HttpProxy::start(dir.path(), "ana", PASSWORD).await.unwrap_or_else(|e| panic!("{e}"));
+    let cookies = dir.path().join("cookies.txt");
+    std::fs::write(&cookies, format!("# Netscape HTTP Cookie File\n.youtube.com\tTRUE\t/\tTRUE\t2147483647\tSID\t{COOKIE}\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(&cookies, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap_or_else(|e| panic!("{e}"));
+    // yt-dlp behind a wrapper that records what it was given, then runs it.
+    let record = dir.path().join("yt-dlp-runs");
+    std::fs::create_dir_all(&record).unwrap_or_else(|e| panic!("{e}"));
+    let wrapper = dir.path().join("yt-dlp");
+    let script = format!(
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{0}/argv.'$$\nenv > '{0}/env.'$$\nexec '{1}' \"$@\"\n",
+        record.display(),
+        fanout_testworld::user_tool("yt-dlp")
+    );
+    std::fs::write(&wrapper, script).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap_or_else(|e| panic!("{e}"));
+
+    let proxy_url = proxy.url_with_credentials();
+    let (wrapper_path, cookies_path) = (wrapper.display().to_string(), cookies.display().to_string());
+    let live = LiveWorld::start_with(
+        30,
+        &[
+            ("FANOUT_YT_DLP", wrapper_path.as_str()),
+            ("FANOUT_YT_COOKIES", cookies_path.as_str()),
+            ("FANOUT_YT_PROXY", proxy_url.as_str()),
+            ("FANOUT_YT_DLP_ARGS", "--socket-timeout 15 --extractor-retries 1"),
+        ],
+    )
+    .await;
+    let (ana, _) = live.volunteer(9921, "Ana").await;
+    live.go_live();
+    live.wait_receiving(&[&ana.stream_key], 90).await;
+
+    // yt-dlp: the extra arguments, a private copy of the cookies, the loopback forwarder.
+    let runs: Vec<_> = std::fs::read_dir(&record).unwrap_or_else(|e| panic!("{e}")).flatten().map(|e| e.path()).collect();
+    let argv_file = runs.iter().find(|p| p.to_string_lossy().contains("argv.")).unwrap_or_else(|| panic!("yt-dlp ran"));
+    let argv: Vec<String> = std::fs::read_to_string(argv_file).unwrap_or_default().lines().map(str::to_string).collect();
+    let after = |flag: &str| argv.iter().position(|a| a == flag).and_then(|i| argv.get(i + 1)).cloned().unwrap_or_default();
+    assert_eq!(after("--socket-timeout"), "15", "the extra arguments: {argv:?}");
+    assert!(argv.contains(&"--ignore-config".to_string()), "{argv:?}");
+    let copy = after("--cookies");
+    assert!(!copy.is_empty() && copy != cookies_path, "yt-dlp gets a private copy of the cookies, not the operator's file: {argv:?}");
+    let forwarder = after("--proxy");
+    assert!(forwarder.starts_with("http://127.0.0.1:") && !forwarder.ends_with(&format!(":{}", proxy.port())), "{argv:?}");
+    // Nothing secret on any child's command line or in its environment.
+    let mut seen: Vec<String> = runs.iter().map(|p| std::fs::read_to_string(p).unwrap_or_default()).collect();
+    let pid = live.world.fanout.pid().unwrap_or_else(|| panic!("pid"));
+    for child in fanout_testworld::usage::tree(pid).into_iter().filter(|p| *p != pid) {
+        let read = |what: &str| std::fs::read(format!("/proc/{child}/{what}")).map(|b| text(&b).replace('\0', " ")).unwrap_or_default();
+        seen.push(format!("{}\n{}", read("cmdline"), read("environ")));
+    }
+    for (i, what) in seen.iter().enumerate() {
+        for secret in [PASSWORD, COOKIE, "FANOUT_"] {
+            assert!(!what.contains(secret), "a child was given {secret:?} ({i}):\n{what}");
+        }
+    }
+    assert!(seen.iter().any(|s| s.contains("-http_proxy")), "ffmpeg goes through the proxy too");
+    // Every path to YouTube went through the operator's proxy: the page, the watch page
+    // (yt-dlp), the media (ffmpeg).
+    let requests = proxy.requests();
+    for path in ["/live", "/watch?v=", ".m3u8", ".ts"] {
+        assert!(requests.iter().any(|r| r.contains(path)), "no request for {path} through the proxy: {requests:?}");
+    }
+    assert!(!live.world.fanout.log().contains(PASSWORD) && !live.world.fanout.log().contains(COOKIE), "Fanout's log keeps both secret");
+    assert_eq!(probe_codecs(&live.sink.url(&ana.stream_key)).await.unwrap_or_default(), ["aac", "h264"]);
+}
