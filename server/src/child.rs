@@ -66,6 +66,38 @@ pub async fn stop_group(child: &mut Child, grace: Duration) {
     let _ = killpg(group, Signal::SIGKILL);
 }
 
+/// The most of a child's output [`output`] keeps (what Fanout reads from its tools is short;
+/// a flood is cut).
+const MAX_OUTPUT: usize = 64 * 1024;
+
+/// Runs `command` to its end within `timeout`, its output bounded; a child past the deadline is
+/// stopped with its group.
+pub async fn output(mut command: Command, timeout: Duration) -> Result<std::process::Output, String> {
+    use std::process::Stdio;
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().map_err(|e| format!("cannot run it: {e}"))?;
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let work = async { tokio::join!(read_bounded(stdout), read_bounded(stderr), child.wait()) };
+    match tokio::time::timeout(timeout, work).await {
+        Ok((stdout, stderr, Ok(status))) => Ok(std::process::Output { status, stdout, stderr }),
+        Ok((_, _, Err(error))) => Err(format!("cannot wait for it: {error}")),
+        Err(_) => {
+            stop_group(&mut child, Duration::from_secs(2)).await;
+            Err(format!("it did not answer within {} s", timeout.as_secs()))
+        }
+    }
+}
+
+/// What `pipe` says, up to [`MAX_OUTPUT`] bytes (the rest is left unread).
+async fn read_bounded<R: tokio::io::AsyncRead + Unpin>(pipe: Option<R>) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = Vec::new();
+    if let Some(pipe) = pipe {
+        let _ = pipe.take(MAX_OUTPUT as u64).read_to_end(&mut buffer).await;
+    }
+    buffer
+}
+
 #[cfg(test)]
 mod tests {
     use std::process::Stdio;

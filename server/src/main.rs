@@ -25,8 +25,9 @@ enum Command {
     Serve,
     /// Run the live engine alone (no pages; health, readiness and metrics), for a VPS that only streams.
     Engine,
-    /// Validate the configuration and the store, print a report, exit non-zero on an error.
-    Check,
+    /// Validate the configuration, the store and the source's tools, print a report, exit
+    /// non-zero on an error; `--youtube [WATCH_URL]` tries the source end to end.
+    Check(check::CheckArgs),
     /// Run only the built-in relay: one RTMP publisher in, every URL of a file out (SIGHUP
     /// re-reads the file). The publisher's stream key comes from FANOUT_RELAY_INGEST_KEY.
     Relay(standalone::RelayArgs),
@@ -81,7 +82,7 @@ fn hash_password() -> ExitCode {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check => check::run(&cli.config).await,
+        Command::Check(args) => check::run(&cli.config, &args).await,
         Command::HashPassword => hash_password(),
         Command::NimbleConfig { out } => nimble_config::run(&cli.config, &out),
         Command::Relay(args) => {

@@ -95,6 +95,8 @@ pub struct SourceSetup {
     pub youtube: reqwest::Client,
     /// How the stream is resolved.
     pub resolver: Resolver,
+    /// Whether yt-dlp is updated between lives.
+    pub yt_dlp_auto_update: bool,
 }
 
 /// A live's clocks.

@@ -23,6 +23,7 @@ pub mod live;
 pub mod machine;
 pub mod prepare;
 pub mod status;
+mod upkeep;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -191,7 +192,7 @@ impl Engine {
 /// How lives are pulled: the ingest, the resolver with the operator's levers, the page client —
 /// the proxy given to the children as they may see it (through the forwarder when it has a
 /// password).
-async fn source_setup(
+pub(crate) async fn source_setup(
     source: &crate::config::SourceSettings,
     detector: &DetectorConfig,
     stop: &CancellationToken,
@@ -223,6 +224,7 @@ async fn source_setup(
         live_page: detector.live_page(),
         youtube: crate::youtube::client::youtube_client(source.cookies.as_deref(), source.proxy.as_ref())?,
         resolver,
+        yt_dlp_auto_update: source.yt_dlp_auto_update,
     })
 }
 
@@ -252,7 +254,9 @@ async fn supervise(
     let mut ended: HashSet<String> = control::held_live(&parts.store).await.map(|v| v.0).into_iter().collect();
     let mut second_lives: HashSet<String> = HashSet::new();
     let mut last_problem: Option<app::model::SourceProblemNote> = None;
+    let mut upkeep = upkeep::Upkeep::new(&parts.source);
     loop {
+        let update_due = upkeep::due(upkeep.as_ref(), running.is_some());
         let task_done = async {
             match running.as_mut() {
                 Some(task) => (&mut task.task).await.unwrap_or(LiveEnd::Interrupted),
@@ -261,6 +265,11 @@ async fn supervise(
         };
         tokio::select! {
             () = stop.cancelled() => break,
+            () = update_due => {
+                if let Some(upkeep) = upkeep.as_mut() {
+                    upkeep.start(&parts);
+                }
+            }
             Some(request) = requests.recv() => {
                 let observation = observations.borrow().clone();
                 let start = |live, opening| Running::start(&parts, live, opening, &nudge, &status, &stop);

@@ -24,8 +24,6 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(90);
 const VERSION_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long an update may take.
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(300);
-/// The most of yt-dlp's output kept (its errors are short; a flood is cut).
-const MAX_OUTPUT: usize = 64 * 1024;
 
 /// yt-dlp and its levers.
 #[derive(Debug, Clone, Default)]
@@ -126,7 +124,8 @@ impl YtDlp {
         let cookies = self.cookies_copy();
         let mut command = crate::child::command(&self.program, &[]);
         command.args(self.resolve_args(watch, cookies.as_ref().map(CookiesCopy::path))).stdin(Stdio::null());
-        let output = run(command, RESOLVE_TIMEOUT).await.map_err(|detail| refused(SourceProblem::ResolverMissing, detail))?;
+        let output =
+            crate::child::output(command, RESOLVE_TIMEOUT).await.map_err(|detail| refused(SourceProblem::ResolverMissing, detail))?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         if output.status.success()
@@ -141,7 +140,7 @@ impl YtDlp {
     pub async fn version(&self) -> Result<String, String> {
         let mut command = crate::child::command(&self.program, &[]);
         command.arg("--version").stdin(Stdio::null());
-        let output = run(command, VERSION_TIMEOUT).await?;
+        let output = crate::child::output(command, VERSION_TIMEOUT).await?;
         let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
         if output.status.success() && !version.is_empty() {
             Ok(version)
@@ -155,7 +154,7 @@ impl YtDlp {
     pub async fn update(&self) -> Result<String, String> {
         let mut command = crate::child::command(&self.program, &[]);
         command.args(["--update-to", "stable"]).stdin(Stdio::null());
-        let output = run(command, UPDATE_TIMEOUT).await?;
+        let output = crate::child::output(command, UPDATE_TIMEOUT).await?;
         let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
         if output.status.success() {
             return Ok(last_line(&said));
@@ -166,7 +165,7 @@ impl YtDlp {
         let python = interpreter(&self.program).ok_or("yt-dlp was installed with pip, but its interpreter cannot be found")?;
         let mut pip = crate::child::command(&python, &[]);
         pip.args(pip_update_args(&self.program)).stdin(Stdio::null());
-        let output = run(pip, UPDATE_TIMEOUT).await?;
+        let output = crate::child::output(pip, UPDATE_TIMEOUT).await?;
         let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
         if output.status.success() {
             Ok(format!("updated with pip: {}", last_line(&said)))
@@ -233,43 +232,22 @@ fn refused(problem: SourceProblem, detail: impl Into<String>) -> YtDlpError {
 
 /// What a failed run's error output says.
 fn classify(stderr: &str, status: std::process::ExitStatus) -> YtDlpError {
+    classify_output(stderr, &format!("yt-dlp exited with {status}"))
+}
+
+/// What yt-dlp's error output says; `silent` when it said nothing.
+pub fn classify_output(stderr: &str, silent: &str) -> YtDlpError {
     let lower = stderr.to_lowercase();
     if lower.contains("this live event has ended") || lower.contains("live stream recording is not available") {
         return YtDlpError::Ended;
     }
     let detail = stderr.lines().rev().find(|l| l.contains("ERROR")).or_else(|| stderr.lines().last()).unwrap_or("").trim();
-    let detail = if detail.is_empty() { format!("yt-dlp exited with {status}") } else { crate::ingest::command::redact_urls(detail) };
+    let detail = if detail.is_empty() { silent.to_string() } else { crate::ingest::command::redact_urls(detail) };
     refused(SourceProblem::from_words(stderr).unwrap_or(SourceProblem::ResolverFailed), detail)
 }
 
 fn last_line(text: &str) -> String {
     crate::ingest::command::redact_urls(text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim())
-}
-
-/// Runs `command` to its end within `timeout`, its output bounded.
-async fn run(mut command: tokio::process::Command, timeout: Duration) -> Result<std::process::Output, String> {
-    command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = command.spawn().map_err(|e| format!("cannot run it: {e}"))?;
-    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-    let work = async { tokio::join!(read_bounded(stdout), read_bounded(stderr), child.wait()) };
-    match tokio::time::timeout(timeout, work).await {
-        Ok((stdout, stderr, Ok(status))) => Ok(std::process::Output { status, stdout, stderr }),
-        Ok((_, _, Err(error))) => Err(format!("cannot wait for it: {error}")),
-        Err(_) => {
-            crate::child::stop_group(&mut child, Duration::from_secs(2)).await;
-            Err(format!("it did not answer within {} s", timeout.as_secs()))
-        }
-    }
-}
-
-/// What `pipe` says, up to [`MAX_OUTPUT`] bytes (the rest is left unread).
-async fn read_bounded<R: tokio::io::AsyncRead + Unpin>(pipe: Option<R>) -> Vec<u8> {
-    use tokio::io::AsyncReadExt;
-    let mut buffer = Vec::new();
-    if let Some(pipe) = pipe {
-        let _ = pipe.take(MAX_OUTPUT as u64).read_to_end(&mut buffer).await;
-    }
-    buffer
 }
 
 #[cfg(test)]

@@ -59,3 +59,58 @@ async fn an_unreachable_mongodb_fails_the_check() {
     assert!(report.contains("cannot reach MongoDB") || report.contains("MongoDB store"), "{report}");
     assert!(!report.contains("pw-never-shown"), "{report}");
 }
+
+#[tokio::test]
+async fn the_source_tools_versions_are_reported_and_a_stale_yt_dlp_is_a_warning_that_says_how_to_update() {
+    let dir = temp_dir();
+    let output = run(&["check"], dir.path(), &[]).await;
+    let report = text(&output.stdout);
+    let line = |name: &str| report.lines().find(|l| l.split_whitespace().nth(1) == Some(name)).unwrap_or_default().to_string();
+    assert!(line("yt-dlp").trim_start().starts_with("ok") && line("yt-dlp").contains("days old"), "{report}");
+    assert!(line("ffmpeg").contains("ffmpeg version"), "{report}");
+
+    let stale = run(&["check"], dir.path(), &[("FANOUT_YT_DLP_MAX_AGE_DAYS", "1")]).await;
+    let report = text(&stale.stdout);
+    let warning = report.lines().find(|l| l.split_whitespace().nth(1) == Some("yt-dlp")).unwrap_or_default();
+    assert!(warning.trim_start().starts_with("warn") && warning.contains("--update-to stable"), "{report}");
+    assert!(stale.status.success(), "a stale yt-dlp is a warning, not an error: {report}");
+}
+
+/// `fanout check --youtube` against the YouTube stand-in: the whole path, then a refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_youtube_tries_the_engines_path_end_to_end_and_names_what_stands_in_the_way() {
+    use fanout_testworld::source::LiveSource;
+    use fanout_testworld::youtube::{ChannelShows, YoutubeStandIn};
+    let dir = temp_dir();
+    let youtube = YoutubeStandIn::start().await.unwrap_or_else(|e| panic!("{e}"));
+    let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
+    let base = youtube.url();
+    let env = [("FANOUT_YOUTUBE_CHANNEL", "@FanoutTestChannel"), ("FANOUT_YOUTUBE_URL", base.as_str())];
+
+    let quiet = run(&["check", "--youtube"], dir.path(), &env).await;
+    let report = text(&quiet.stdout);
+    assert!(quiet.status.success() && report.contains("not live now"), "{report}");
+
+    let manifest = source.hls_url().unwrap_or_default();
+    youtube.show(ChannelShows::Live { video_id: "CanaryLive1".into(), title: "The canary".into(), manifest });
+    let live = run(&["check", "--youtube"], dir.path(), &env).await;
+    let report = text(&live.stdout);
+    assert!(live.status.success(), "{report}");
+    for expected in ["live now: “The canary”", "yt-dlp: a stream on 127.0.0.1", "ffmpeg read 3 s of the live"] {
+        assert!(report.contains(expected), "{expected:?} missing:\n{report}");
+    }
+    let watch = format!("{}/watch?v=CanaryLive1", base.trim_end_matches('/'));
+    let given = run(&["check", "--youtube", &watch], dir.path(), &env).await;
+    assert!(given.status.success() && text(&given.stdout).contains("ffmpeg read 3 s"), "{}", text(&given.stdout));
+
+    youtube.show(ChannelShows::Refused {
+        video_id: "CanaryLive1".into(),
+        title: "The canary".into(),
+        status: "LOGIN_REQUIRED".into(),
+        reason: "Sign in to confirm you’re not a bot".into(),
+    });
+    let walled = run(&["check", "--youtube"], dir.path(), &env).await;
+    let report = text(&walled.stdout);
+    assert_eq!(walled.status.code(), Some(1), "{report}");
+    assert!(report.contains("confirm it is not a bot") && report.contains("FANOUT_YT_COOKIES"), "{report}");
+}

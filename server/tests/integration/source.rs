@@ -178,3 +178,40 @@ async fn cookies_a_proxy_with_a_password_and_extra_arguments_reach_yt_dlp_and_ff
     assert!(!live.world.fanout.log().contains(PASSWORD) && !live.world.fanout.log().contains(COOKIE), "Fanout's log keeps both secret");
     assert_eq!(probe_codecs(&live.sink.url(&ana.stream_key)).await.unwrap_or_default(), ["aac", "h264"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn yt_dlp_is_updated_between_lives_never_during_one() {
+    // yt-dlp's updater cannot run here (it would change this machine's yt-dlp): a wrapper stands
+    // in for `--version` and `--update-to`, and hands everything else to the real yt-dlp.
+    let dir = temp_dir();
+    let state = dir.path();
+    std::fs::write(state.join("version"), "2026.10.26\n").unwrap_or_else(|e| panic!("{e}"));
+    let script = format!(
+        "#!/bin/sh\ncase \"$1\" in\n  --version) cat '{0}/version' ;;\n  --update-to) date +%s >> '{0}/updates'; echo 2026.11.30 > '{0}/version'; echo 'Updated yt-dlp to stable@2026.11.30' ;;\n  *) exec '{1}' \"$@\" ;;\nesac\n",
+        state.display(),
+        fanout_testworld::user_tool("yt-dlp")
+    );
+    let wrapper = state.join("yt-dlp");
+    std::fs::write(&wrapper, script).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap_or_else(|e| panic!("{e}"));
+    let wrapper = wrapper.display().to_string();
+    let mut live = LiveWorld::start_with(10, &[("FANOUT_YT_DLP", wrapper.as_str()), ("FANOUT_YT_DLP_AUTO_UPDATE", "true")]).await;
+    let started = Instant::now();
+    let (ana, _) = live.volunteer(9931, "Ana").await;
+    live.go_live();
+    live.wait_receiving(&[&ana.stream_key], 60).await;
+    // The first update falls due 30 s after start: the live is on, so it waits.
+    while started.elapsed() < Duration::from_secs(40) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(!state.join("updates").exists(), "no update during a live");
+    live.youtube.show(ChannelShows::Ended { video_id: VIDEO.into(), title: TITLE.into() });
+    live.source.stop().await;
+    let store = live.store().await;
+    eventually(60, "yt-dlp is updated once the live has ended", || async {
+        events_of(&store, EventKind::ToolUpdated).await.iter().any(|e| e.contains("from 2026.10.26 to 2026.11.30"))
+    })
+    .await;
+    let updates = std::fs::read_to_string(state.join("updates")).unwrap_or_default();
+    assert_eq!(updates.lines().count(), 1, "one update");
+}

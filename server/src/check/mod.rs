@@ -1,6 +1,9 @@
 //! `fanout check`: the configuration report — every setting, then whether the store is
-//! reachable and was sealed with the configured key — without creating or changing anything.
-//! Exits non-zero when any finding is an error.
+//! reachable and was sealed with the configured key, and the source's tools ([`source`]) —
+//! without creating or changing anything; with `--youtube`, the source's canary too. Exits
+//! non-zero when any finding is an error.
+
+mod source;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -13,14 +16,29 @@ use crate::config::{self, ConfigArgs, Findings, Level, Settings};
 /// How long the store may take to answer.
 const STORE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What to check beyond the configuration.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CheckArgs {
+    /// Also look at the configured channel now, resolve its live and read a few seconds of it,
+    /// through the exact path the engine uses — or, given a watch URL of a live (one known to be
+    /// always on, for a new server), that live. The canary to run on a new VPS.
+    #[arg(long, value_name = "WATCH_URL", num_args = 0..=1, default_missing_value = "")]
+    pub youtube: Option<String>,
+}
+
 /// Prints the report; `FAILURE` when anything is an error.
-pub async fn run(args: &ConfigArgs) -> ExitCode {
+pub async fn run(args: &ConfigArgs, check: &CheckArgs) -> ExitCode {
     let mut validated = config::validate(args);
     match &validated.settings {
         Some(settings) => {
             check_store(settings, &mut validated.findings).await;
             if let config::BackendSettings::Nimble(nimble) = &settings.engine.backend {
                 check_nimble(nimble.as_ref(), &mut validated.findings).await;
+            }
+            source::check_tools(&settings.engine.source, &mut validated.findings).await;
+            if let Some(watch) = &check.youtube {
+                let watch = Some(watch.as_str()).filter(|w| !w.is_empty());
+                source::check_youtube(settings, watch, &mut validated.findings).await;
             }
         }
         None => validated.findings.push(Level::Note, "store", "not checked: fix the errors above first"),
