@@ -236,7 +236,14 @@ fn check_yt_dlp_args(text: Option<&str>, findings: &mut Findings) -> Option<Vec<
 }
 
 fn check_cookies(path: Option<&Path>, findings: &mut Findings) -> Option<Option<PathBuf>> {
-    let Some(path) = path else { return Some(None) };
+    let Some(path) = path else {
+        findings.push(
+            Level::Note,
+            "FANOUT_YT_COOKIES",
+            "not set: YouTube sees an anonymous visitor (set it if this server meets a bot wall)",
+        );
+        return Some(None);
+    };
     let metadata = match std::fs::metadata(path) {
         Ok(metadata) if metadata.is_file() => metadata,
         Ok(_) => {
@@ -266,7 +273,10 @@ fn check_cookies(path: Option<&Path>, findings: &mut Findings) -> Option<Option<
 }
 
 fn check_proxy(proxy: Option<&Secret>, findings: &mut Findings) -> Option<Option<YoutubeProxy>> {
-    let Some(text) = proxy.map(|p| p.expose().trim().to_string()).filter(|t| !t.is_empty()) else { return Some(None) };
+    let Some(text) = proxy.map(|p| p.expose().trim().to_string()).filter(|t| !t.is_empty()) else {
+        findings.push(Level::Note, "FANOUT_YT_PROXY", "not set: YouTube traffic leaves from this server's own address");
+        return Some(None);
+    };
     let url = match Url::parse(&text) {
         Ok(url) => url,
         Err(_) => {

@@ -64,7 +64,7 @@ impl Admin {
         }
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+    pub(super) async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
         let response = self.http.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await;
         let response = response.unwrap_or_else(|e| panic!("GET {path}: {e}"));
         response.json().await.unwrap_or_else(|e| panic!("GET {path}: {e}"))

@@ -176,6 +176,14 @@ async fn cookies_a_proxy_with_a_password_and_extra_arguments_reach_yt_dlp_and_ff
         assert!(requests.iter().any(|r| r.contains(path)), "no request for {path} through the proxy: {requests:?}");
     }
     assert!(!live.world.fanout.log().contains(PASSWORD) && !live.world.fanout.log().contains(COOKIE), "Fanout's log keeps both secret");
+    // The admin's Settings show each lever, the proxy without its password.
+    let admin = super::controls::Admin::sign_in(&live).await;
+    let settings: app::admin::AdminSettings = admin.get_json("/api/admin_settings").await;
+    let value = |name: &str| settings.rows.iter().find(|r| r.name == name).map(|r| r.value.clone()).unwrap_or_default();
+    assert!(value("FANOUT_YT_PROXY").contains(&format!("127.0.0.1:{}", proxy.port())), "{:?}", settings.rows);
+    assert!(value("FANOUT_YT_COOKIES").contains("cookies.txt") && value("FANOUT_YT_DLP_ARGS").contains("--socket-timeout 15"));
+    let shown = format!("{:?}", settings.rows);
+    assert!(!shown.contains(PASSWORD) && !shown.contains(COOKIE), "{shown}");
     assert_eq!(probe_codecs(&live.sink.url(&ana.stream_key)).await.unwrap_or_default(), ["aac", "h264"]);
 }
 
