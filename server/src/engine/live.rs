@@ -99,6 +99,17 @@ pub struct SourceSetup {
     pub yt_dlp_auto_update: bool,
 }
 
+/// What reaches a live's task from outside while it runs.
+#[derive(Debug)]
+pub struct Signals {
+    /// Destinations changed: reconcile now.
+    pub nudge: Arc<Notify>,
+    /// An admin's requests.
+    pub requests: mpsc::Receiver<Request>,
+    /// YouTube's confirmed word that the live has ended.
+    pub youtube_ended: CancellationToken,
+}
+
 /// A live's clocks.
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
@@ -161,11 +172,11 @@ pub async fn run(
     parts: Arc<EngineParts>,
     detected: LiveNow,
     opening: Opening,
-    nudge: Arc<Notify>,
-    mut requests: mpsc::Receiver<Request>,
+    signals: Signals,
     status: watch::Sender<DashboardStatus>,
     stop: CancellationToken,
 ) -> LiveEnd {
+    let Signals { nudge, mut requests, youtube_ended } = signals;
     let backend = Backend::start(&parts.backend);
     let at = now();
     let (stored, kind, message) = match opening {
@@ -242,6 +253,12 @@ pub async fn run(
     let end = loop {
         tokio::select! {
             () = stop.cancelled() => break LiveEnd::Interrupted,
+            () = youtube_ended.cancelled() => {
+                let message = format!("YouTube says “{}” has ended (seen on two looks at the channel): the restream ends", task.live.title);
+                task.event(EventKind::LiveStateChanged, message).await;
+                task.happen(Happening::Stop).await;
+                break LiveEnd::Ended;
+            }
             _ = tick.tick() => {
                 let returning = matches!(task.machine.phase(), Phase::Grace { had_input: true, .. });
                 let alive = watch_input.alive(&input.borrow(), Instant::now(), returning);

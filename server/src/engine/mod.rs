@@ -271,7 +271,7 @@ async fn supervise(
                 }
             }
             Some(request) = requests.recv() => {
-                let observation = observations.borrow().clone();
+                let observation = observations.borrow().clone().map(|seen| seen.observation);
                 let start = |live, opening| Running::start(&parts, live, opening, &nudge, &status, &stop);
                 handle(request, &parts, &mut running, &mut ended, observation, start).await;
             }
@@ -286,7 +286,7 @@ async fn supervise(
             }
             changed = observations.changed() => {
                 if changed.is_err() { break; }
-                let Some(observation) = observations.borrow_and_update().clone() else { continue };
+                let Some(detect::Seen { observation, confirmed }) = observations.borrow_and_update().clone() else { continue };
                 let problem = match &observation {
                     Observation::Live(live) => live.refusal.clone(),
                     Observation::Unreadable(problem) => Some(problem.clone()),
@@ -307,6 +307,10 @@ async fn supervise(
                         Observation::NotLive(_) | Observation::Ended(_) => s.on_air = None,
                     }
                 });
+                let observation_video = match &observation {
+                    Observation::Ended(ended) => Some(ended.video_id.clone()),
+                    _ => None,
+                };
                 match observation {
                     Observation::Live(live) => match &running {
                         Some(task) if task.video != live.video_id => {
@@ -328,6 +332,15 @@ async fn supervise(
                         }
                     },
                     Observation::NotLive(_) | Observation::Ended(_) => {
+                        // YouTube's word on the end of the live restreamed, on two looks: the
+                        // live ends even while its media still flows.
+                        if let Some(task) = running.as_ref().filter(|_| confirmed)
+                            && observation_video.as_ref().is_none_or(|video| *video == task.video)
+                            && !task.youtube_ended.is_cancelled()
+                        {
+                            tracing::info!(video = %task.video, "YouTube says the live has ended (two looks): ending the restream");
+                            task.youtube_ended.cancel();
+                        }
                         if let Some(stale) = open.take() {
                             live::close(&parts.store, stale, now()).await;
                         }
@@ -347,6 +360,8 @@ struct Running {
     video: String,
     requests: mpsc::Sender<Request>,
     task: JoinHandle<LiveEnd>,
+    /// Cancelled when YouTube's word on the end is confirmed.
+    youtube_ended: CancellationToken,
 }
 
 impl Running {
@@ -360,9 +375,10 @@ impl Running {
     ) -> Self {
         let (requests, received) = mpsc::channel(8);
         let video = live.video_id.clone();
-        let task =
-            tokio::spawn(live::run(Arc::clone(parts), live, opening, Arc::clone(nudge), received, status.clone(), stop.child_token()));
-        Self { video, requests, task }
+        let youtube_ended = CancellationToken::new();
+        let signals = live::Signals { nudge: Arc::clone(nudge), requests: received, youtube_ended: youtube_ended.clone() };
+        let task = tokio::spawn(live::run(Arc::clone(parts), live, opening, signals, status.clone(), stop.child_token()));
+        Self { video, requests, task, youtube_ended }
     }
 }
 

@@ -105,7 +105,27 @@ fn jittered(period: Duration) -> Duration {
 }
 
 /// Polls until `stop`, publishing each observation (`None` before the first).
-pub fn spawn(config: DetectorConfig, http: reqwest::Client, stop: CancellationToken) -> watch::Receiver<Option<Observation>> {
+/// What the channel shows, and whether the last two looks agreed on it — YouTube's word on an
+/// end counts only then (one look can be a glitch of the page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen {
+    /// What the last look found.
+    pub observation: Observation,
+    /// Whether the look before found the same.
+    pub confirmed: bool,
+}
+
+impl Seen {
+    /// What is seen after a look that found `observation`.
+    pub fn after(last: Option<&Seen>, observation: Observation) -> Self {
+        let confirmed = last.is_some_and(|last| last.observation == observation);
+        Self { observation, confirmed }
+    }
+}
+
+/// Looks at the channel every poll; the receiver is told when what is seen changes (and once
+/// more when a second look confirms it).
+pub fn spawn(config: DetectorConfig, http: reqwest::Client, stop: CancellationToken) -> watch::Receiver<Option<Seen>> {
     let (sender, receiver) = watch::channel(None);
     tokio::spawn(async move {
         let page = config.live_page();
@@ -116,8 +136,9 @@ pub fn spawn(config: DetectorConfig, http: reqwest::Client, stop: CancellationTo
                 Ok(observation) => {
                     backoff = config.poll;
                     sender.send_if_modified(|last| {
-                        let changed = last.as_ref() != Some(&observation);
-                        *last = Some(observation);
+                        let seen = Seen::after(last.as_ref(), observation);
+                        let changed = last.as_ref() != Some(&seen);
+                        *last = Some(seen);
                         changed
                     });
                 }
@@ -138,6 +159,17 @@ pub fn spawn(config: DetectorConfig, http: reqwest::Client, stop: CancellationTo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_two_looks_in_a_row_agree_on_is_confirmed() {
+        let first = Seen::after(None, Observation::NotLive(None));
+        assert!(!first.confirmed, "one look");
+        let second = Seen::after(Some(&first), Observation::NotLive(None));
+        assert!(second.confirmed, "two in a row");
+        let problem = Observation::Unreadable(SourceProblemNote { problem: SourceProblem::BotWall, detail: String::new() });
+        assert!(!Seen::after(Some(&second), problem).confirmed, "something else: not yet");
+        assert_eq!(Seen::after(Some(&second), Observation::NotLive(None)), second, "no change to tell after that");
+    }
 
     #[test]
     fn the_live_page_is_under_the_channels_path() {

@@ -28,6 +28,6 @@ async fn polling_backs_off_while_youtube_refuses_and_recovers_after() {
     youtube.refuse(None);
     let seen = tokio::time::timeout(Duration::from_secs(10), observations.wait_for(|o| o.is_some())).await.is_ok_and(|r| r.is_ok());
     assert!(seen, "polling resumes once YouTube answers");
-    assert_eq!(observations.borrow().clone(), Some(Observation::NotLive(None)));
+    assert_eq!(observations.borrow().clone().map(|seen| seen.observation), Some(Observation::NotLive(None)));
     stop.cancel();
 }

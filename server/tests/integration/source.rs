@@ -11,10 +11,12 @@
 use std::time::{Duration, Instant};
 
 use app::model::{EventKind, SourceProblem};
+use app::store::Store;
 use fanout_testworld::proxy::HttpProxy;
 use fanout_testworld::source::probe_codecs;
 use fanout_testworld::youtube::ChannelShows;
 
+use super::controls;
 use super::engine::{LiveWorld, TITLE, VIDEO, events_of};
 use super::*;
 
@@ -177,7 +179,7 @@ async fn cookies_a_proxy_with_a_password_and_extra_arguments_reach_yt_dlp_and_ff
     }
     assert!(!live.world.fanout.log().contains(PASSWORD) && !live.world.fanout.log().contains(COOKIE), "Fanout's log keeps both secret");
     // The admin's Settings show each lever, the proxy without its password.
-    let admin = super::controls::Admin::sign_in(&live).await;
+    let admin = controls::Admin::sign_in(&live).await;
     let settings: app::admin::AdminSettings = admin.get_json("/api/admin_settings").await;
     let value = |name: &str| settings.rows.iter().find(|r| r.name == name).map(|r| r.value.clone()).unwrap_or_default();
     assert!(value("FANOUT_YT_PROXY").contains(&format!("127.0.0.1:{}", proxy.port())), "{:?}", settings.rows);
@@ -222,4 +224,24 @@ async fn yt_dlp_is_updated_between_lives_never_during_one() {
     .await;
     let updates = std::fs::read_to_string(state.join("updates")).unwrap_or_default();
     assert_eq!(updates.lines().count(), 1, "one update");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn youtube_saying_the_live_ended_ends_the_restream_while_media_still_flows() {
+    let live = LiveWorld::start(600).await;
+    let (ana, _) = live.volunteer(9941, "Ana").await;
+    live.go_live();
+    live.wait_receiving(&[&ana.stream_key], 60).await;
+    // The broadcaster ended the live on YouTube, but media keeps coming (the source runs on).
+    let said = Instant::now();
+    live.youtube.show(ChannelShows::Ended { video_id: VIDEO.into(), title: TITLE.into() });
+    let store = live.store().await;
+    eventually(20, "the live ends on YouTube's word", || async {
+        store.live(&app::store::VideoId(VIDEO.into())).await.ok().flatten().is_some_and(|l| l.state == app::model::LiveState::Ended)
+    })
+    .await;
+    eprintln!("YouTube says ended → live ended in Fanout: {:.1} s (1 s polls, two looks)", said.elapsed().as_secs_f64());
+    let events = events_of(&store, EventKind::LiveStateChanged).await;
+    assert!(events.iter().any(|e| e.contains("YouTube says") && e.contains("has ended")), "{events:?}");
+    eventually(20, "the destination is closed", || async { !live.publishing(&ana.stream_key).await }).await;
 }
