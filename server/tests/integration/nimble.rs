@@ -187,11 +187,13 @@ async fn a_live_on_nimble_gets_one_owned_rule_per_active_account_until_it_ends()
     live.nimble.set_stats(&live.rule_id(&ana), steer("connected", 2_500_000, 0));
     live.nimble.set_stats(&live.rule_id(&ben), steer("reconnecting", 0, 2));
     let cookie = live.admin_cookie().await;
-    eventually(15, "the dashboard shows what Nimble's stats say", || async {
+    eventually(15, "the dashboard shows what Nimble's stats say, and the input's bitrate", || async {
         let now = live.dashboard(&cookie).await;
         let state = |name| row(&now, name).map(|r| r.state.to_string()).unwrap_or_default();
+        // The input's bitrate is read from the ingest's progress: it needs a few seconds of it.
         (state("Ana"), state("Ben"), state("Cy"), state("Dee"))
             == ("streaming".into(), "retrying".into(), "connecting".into(), "paused".into())
+            && now.input_bps > 100_000
     })
     .await;
     let now = live.dashboard(&cookie).await;
