@@ -1,9 +1,10 @@
 //! The YouTube stand-in: a channel's `/live` page shaped like YouTube's (see [`pages`]) — live,
 //! scheduled, ended, refused (a bot wall, members only), YouTube's consent interstitial, or the
 //! channel's home page — the watch page yt-dlp reads, and the live's HLS behind URLs that expire
-//! like YouTube's (`…/expire/<unix time>/…`, refused with 403 once past). Tests switch what it
-//! shows.
+//! like YouTube's (`…/expire/<unix time>/…`, refused with 403 once past), and the Data API
+//! ([`data_api`]) answering from the same channel. Tests switch what it shows.
 
+pub mod data_api;
 pub mod pages;
 
 use std::sync::{Arc, Mutex};
@@ -60,6 +61,8 @@ struct Channel {
     refuse: Option<u16>,
     requests: u64,
     watch_requests: u64,
+    /// Calls to the Data API stand-in ([`data_api`]).
+    api_requests: u64,
     /// The stand-in's own base URL (for the expiring manifest URLs it hands out).
     base: String,
     /// While set, manifests are handed out behind URLs that expire this long after.
@@ -95,6 +98,7 @@ impl YoutubeStandIn {
             refuse: None,
             requests: 0,
             watch_requests: 0,
+            api_requests: 0,
             base: String::new(),
             expire_after: None,
             page_manifest: true,
@@ -105,6 +109,9 @@ impl YoutubeStandIn {
             .route("/channel/{id}/live", axum::routing::get(live_page))
             .route("/watch", axum::routing::get(watch_page))
             .route("/hls/expire/{expires}/{*file}", axum::routing::get(expiring_hls))
+            .route("/youtube/v3/channels", axum::routing::get(data_api::channels))
+            .route("/youtube/v3/playlistItems", axum::routing::get(data_api::playlist_items))
+            .route("/youtube/v3/videos", axum::routing::get(data_api::videos))
             .with_state(Arc::clone(&channel));
         let server = LoopbackServer::serve(app, "the YouTube stand-in").await?;
         channel.lock().unwrap_or_else(std::sync::PoisonError::into_inner).base = server.url();
@@ -133,6 +140,16 @@ impl YoutubeStandIn {
     /// How many `/live` page requests it has had.
     pub fn requests(&self) -> u64 {
         self.channel().requests
+    }
+
+    /// The Data API stand-in's base (`FANOUT_YT_API_URL`).
+    pub fn api_url(&self) -> String {
+        format!("{}/youtube/v3", self.server.url())
+    }
+
+    /// How many Data API calls it has had (each a quota unit at Google).
+    pub fn api_requests(&self) -> u64 {
+        self.channel().api_requests
     }
 
     /// How many watch page requests (yt-dlp resolving the live) it has had.

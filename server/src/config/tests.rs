@@ -43,6 +43,8 @@ pub(crate) fn defaults(data_dir: &Path) -> ConfigArgs {
             js_runtime: None,
             yt_dlp_max_age_days: 60,
             yt_dlp_auto_update: false,
+            yt_api_key: None,
+            yt_api_url: "https://www.googleapis.com/youtube/v3".into(),
         },
         backend: None,
         relay: None,

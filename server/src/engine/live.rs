@@ -97,6 +97,8 @@ pub struct SourceSetup {
     pub resolver: Resolver,
     /// Whether yt-dlp is updated between lives.
     pub yt_dlp_auto_update: bool,
+    /// The Data API, when the channel is watched through it.
+    pub data_api: Option<Arc<crate::youtube::data_api::DataApi>>,
 }
 
 /// What reaches a live's task from outside while it runs.

@@ -225,6 +225,9 @@ pub(crate) async fn source_setup(
         youtube: crate::youtube::client::youtube_client(source.cookies.as_deref(), source.proxy.as_ref())?,
         resolver,
         yt_dlp_auto_update: source.yt_dlp_auto_update,
+        data_api: source.data_api.as_ref().map(|(base, key)| {
+            Arc::new(crate::youtube::data_api::DataApi::new(reqwest::Client::new(), base.clone(), key.clone(), detector.channel.clone()))
+        }),
     })
 }
 
@@ -247,7 +250,11 @@ async fn supervise(
             None
         }
     };
-    let mut observations = detect::spawn(detector, parts.source.youtube.clone(), stop.child_token());
+    let looker = match &parts.source.data_api {
+        Some(api) => detect::Looker::DataApi(Arc::clone(api)),
+        None => detect::Looker::Page(parts.source.youtube.clone()),
+    };
+    let mut observations = detect::spawn(detector, looker, stop.child_token());
     let mut running: Option<Running> = None;
     // Lives not to restream again while the channel still shows them: ended, or stopped by an
     // admin (that one is kept across a restart).

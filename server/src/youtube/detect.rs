@@ -98,13 +98,15 @@ pub enum Refusal {
     /// The network failed.
     #[error("could not reach YouTube: {0}")]
     Network(String),
+    /// The Data API refused, or answered what Fanout cannot read (the message says which).
+    #[error("{0}")]
+    Api(String),
 }
 
 fn jittered(period: Duration) -> Duration {
     period.mul_f64(0.8 + rand::random::<f64>() * 0.2)
 }
 
-/// Polls until `stop`, publishing each observation (`None` before the first).
 /// What the channel shows, and whether the last two looks agreed on it — YouTube's word on an
 /// end counts only then (one look can be a glitch of the page).
 #[derive(Debug, Clone, PartialEq)]
@@ -123,16 +125,39 @@ impl Seen {
     }
 }
 
-/// Looks at the channel every poll; the receiver is told when what is seen changes (and once
-/// more when a second look confirms it).
-pub fn spawn(config: DetectorConfig, http: reqwest::Client, stop: CancellationToken) -> watch::Receiver<Option<Seen>> {
+/// How the channel is looked at.
+#[derive(Debug, Clone)]
+pub enum Looker {
+    /// Its `/live` page.
+    Page(reqwest::Client),
+    /// The YouTube Data API, with the operator's key.
+    DataApi(std::sync::Arc<super::data_api::DataApi>),
+}
+
+impl Looker {
+    async fn look(&self, page: &Url) -> Result<Observation, Refusal> {
+        match self {
+            Self::Page(http) => look(http, page).await,
+            Self::DataApi(api) => api.look().await,
+        }
+    }
+}
+
+/// Looks at the channel every poll (polls until `stop`); the receiver is told when what is seen
+/// changes (and once more when a second look confirms it), `None` before the first look.
+pub fn spawn(config: DetectorConfig, looker: Looker, stop: CancellationToken) -> watch::Receiver<Option<Seen>> {
     let (sender, receiver) = watch::channel(None);
     tokio::spawn(async move {
         let page = config.live_page();
-        tracing::info!(page = %page, every = ?config.poll, "watching the channel's /live page");
+        match &looker {
+            Looker::Page(_) => tracing::info!(page = %page, every = ?config.poll, "watching the channel's /live page"),
+            Looker::DataApi(_) => {
+                tracing::info!(channel = %config.channel, every = ?config.poll, "watching the channel through the YouTube Data API")
+            }
+        }
         let mut backoff = config.poll;
         loop {
-            match look(&http, &page).await {
+            match looker.look(&page).await {
                 Ok(observation) => {
                     backoff = config.poll;
                     sender.send_if_modified(|last| {

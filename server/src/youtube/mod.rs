@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod cookies;
+pub mod data_api;
 pub mod detect;
 pub mod page;
 pub mod proxy;

@@ -41,8 +41,18 @@ impl LiveWorld {
 
     /// The same world, with more settings for Fanout.
     pub(super) async fn start_with(grace_secs: u64, extra: &[(&str, &str)]) -> Self {
+        Self::start_configured(grace_secs, extra, false).await
+    }
+
+    /// The same world, watching the channel through the Data API stand-in with `key`.
+    pub(super) async fn start_with_api(grace_secs: u64, key: &str) -> Self {
+        Self::start_configured(grace_secs, &[("FANOUT_YT_API_KEY", key)], true).await
+    }
+
+    async fn start_configured(grace_secs: u64, extra: &[(&str, &str)], through_api: bool) -> Self {
         let dir = temp_dir();
         let youtube = YoutubeStandIn::start().await.unwrap_or_else(|e| panic!("{e}"));
+        let api_url = youtube.api_url();
         let sink = NginxSink::start(dir.path(), "sinks").await.unwrap_or_else(|e| panic!("{e}"));
         let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
         let grace = grace_secs.to_string();
@@ -58,6 +68,9 @@ impl LiveWorld {
             ("FANOUT_PORT_MBPS", "100"),
         ];
         env.extend_from_slice(extra);
+        if through_api {
+            env.push(("FANOUT_YT_API_URL", api_url.as_str()));
+        }
         let world = World::start(&env).await;
         std::mem::forget(dir); // the sink and source live in it for the whole test
         Self { world, youtube, source, sink }

@@ -245,3 +245,41 @@ async fn youtube_saying_the_live_ended_ends_the_restream_while_media_still_flows
     assert!(events.iter().any(|e| e.contains("YouTube says") && e.contains("has ended")), "{events:?}");
     eventually(20, "the destination is closed", || async { !live.publishing(&ana.stream_key).await }).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_data_api_key_a_live_is_found_and_ended_without_a_look_at_the_live_page() {
+    use fanout_testworld::youtube::data_api::STAND_IN_API_KEY;
+    let live = LiveWorld::start_with_api(600, STAND_IN_API_KEY).await;
+    let (ana, _) = live.volunteer(9951, "Ana").await;
+    let idle = Instant::now();
+    let calls_before = live.youtube.api_requests();
+    eventually(10, "the API is polled", || async { live.youtube.api_requests() > calls_before + 3 }).await;
+    let idle_calls = live.youtube.api_requests() - calls_before;
+    let idle_secs = idle.elapsed().as_secs_f64();
+
+    let started = live.go_live();
+    live.wait_receiving(&[&ana.stream_key], 60).await;
+    eprintln!("live on the API → first media at the sink: {:.1} s (1 s polls)", started.elapsed().as_secs_f64());
+    let meta = live.world.restream.channel_meta(ana.channels[0].id).unwrap_or_else(|| panic!("titled"));
+    assert_eq!(meta.title, TITLE, "the title comes from the API's snippet");
+    let live_calls_before = live.youtube.api_requests();
+    let during = Instant::now();
+    tokio::time::sleep(Duration::from_secs(5)).await; // a window to measure the rate over
+    let live_rate = (live.youtube.api_requests() - live_calls_before) as f64 / during.elapsed().as_secs_f64();
+
+    live.youtube.show(ChannelShows::Ended { video_id: VIDEO.into(), title: TITLE.into() });
+    let store = live.store().await;
+    eventually(20, "the live ends on the API's word", || async {
+        store.live(&app::store::VideoId(VIDEO.into())).await.ok().flatten().is_some_and(|l| l.state == app::model::LiveState::Ended)
+    })
+    .await;
+    assert_eq!(live.youtube.requests(), 0, "no /live page request: detection went through the API alone");
+    let idle_rate = idle_calls as f64 / idle_secs;
+    eprintln!(
+        "Data API calls: {idle_rate:.2}/s idle, {live_rate:.2}/s during the live with 1 s polls → with the default 15 s polls \
+         about {:.0} quota units a day idle, {:.0} a day live (of 10 000)",
+        idle_rate * 86_400.0 / 15.0,
+        live_rate * 86_400.0 / 15.0
+    );
+    assert!(idle_rate <= 1.3, "about one unit a poll while nothing happens ({idle_rate:.2}/s)");
+}
