@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::config::{Findings, Level, Settings, SourceSettings};
 use crate::ingest::{ManifestSource, PullMode, ResolveError};
-use crate::youtube::detect::{DetectorConfig, Observation, look, watch_page};
+use crate::youtube::detect::{DetectorConfig, Observation, watch_page};
 use crate::youtube::resolve::{LiveStream, Resolver};
 use crate::youtube::ytdlp::{YtDlp, YtDlpError, version_age};
 
@@ -98,27 +98,27 @@ pub(super) async fn check_youtube(settings: &Settings, watch: Option<&str>, find
             Ok(found) => found,
             Err(problem) => return findings.push(Level::Error, "watch URL", problem),
         },
-        None => match look(&setup.youtube, &setup.live_page).await {
+        None => match setup.looker().look(&setup.live_page).await {
             Ok(Observation::Live(live)) => {
                 let refused =
                     live.refusal.as_ref().map(|r| format!("; the page refuses to play it here: {}", r.message())).unwrap_or_default();
                 let level = if live.refusal.is_some() { Level::Warn } else { Level::Ok };
-                findings.push(level, "channel page", format!("live now: “{}” ({}){refused}", live.title, live.video_id));
+                findings.push(level, seen_on(&setup), format!("live now: “{}” ({}){refused}", live.title, live.video_id));
                 (live.video_id.clone(), live.hls_manifest_url.as_deref().and_then(|u| Url::parse(u).ok()))
             }
             Ok(Observation::NotLive(scheduled)) => {
                 let next = scheduled.map(|s| format!("; next: “{}”", s.title)).unwrap_or_default();
                 return findings.push(
                     Level::Note,
-                    "channel page",
+                    seen_on(&setup),
                     format!("readable, not live now{next} — give a watch URL of a live to try the whole path (fanout check --youtube URL)"),
                 );
             }
             Ok(Observation::Ended(ended)) => {
-                return findings.push(Level::Note, "channel page", format!("readable; its last live (“{}”) has ended", ended.title));
+                return findings.push(Level::Note, seen_on(&setup), format!("readable; its last live (“{}”) has ended", ended.title));
             }
-            Ok(Observation::Unreadable(problem)) => return findings.push(Level::Error, "channel page", problem.message()),
-            Err(refusal) => return findings.push(Level::Error, "channel page", refusal.to_string()),
+            Ok(Observation::Unreadable(problem)) => return findings.push(Level::Error, seen_on(&setup), problem.message()),
+            Err(refusal) => return findings.push(Level::Error, seen_on(&setup), refusal.to_string()),
         },
     };
     let watch = watch_page(&setup.youtube_base, &video_id);
@@ -148,6 +148,11 @@ pub(super) async fn check_youtube(settings: &Settings, watch: Option<&str>, find
         },
     };
     probe_url(&setup.ingest.ffmpeg, &input, setup.ingest.proxy.as_ref(), findings).await;
+}
+
+/// The subject of the detection's line: where the channel was looked at.
+fn seen_on(setup: &crate::engine::live::SourceSetup) -> &'static str {
+    if setup.data_api.is_some() { "Data API" } else { "channel page" }
 }
 
 /// The video id a watch URL names (`/watch?v=`, `youtu.be/`, `/live/`), checked against the

@@ -101,6 +101,16 @@ pub struct SourceSetup {
     pub data_api: Option<Arc<crate::youtube::data_api::DataApi>>,
 }
 
+impl SourceSetup {
+    /// How the channel is looked at: the Data API when a key is set, else the `/live` page.
+    pub fn looker(&self) -> crate::youtube::detect::Looker {
+        match &self.data_api {
+            Some(api) => crate::youtube::detect::Looker::DataApi(Arc::clone(api)),
+            None => crate::youtube::detect::Looker::Page(self.youtube.clone()),
+        }
+    }
+}
+
 /// What reaches a live's task from outside while it runs.
 #[derive(Debug)]
 pub struct Signals {

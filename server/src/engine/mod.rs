@@ -250,11 +250,7 @@ async fn supervise(
             None
         }
     };
-    let looker = match &parts.source.data_api {
-        Some(api) => detect::Looker::DataApi(Arc::clone(api)),
-        None => detect::Looker::Page(parts.source.youtube.clone()),
-    };
-    let mut observations = detect::spawn(detector, looker, stop.child_token());
+    let mut observations = detect::spawn(detector, parts.source.looker(), stop.child_token());
     let mut running: Option<Running> = None;
     // Lives not to restream again while the channel still shows them: ended, or stopped by an
     // admin (that one is kept across a restart).

@@ -135,7 +135,8 @@ pub enum Looker {
 }
 
 impl Looker {
-    async fn look(&self, page: &Url) -> Result<Observation, Refusal> {
+    /// One look at the channel (`page` is its `/live` page).
+    pub async fn look(&self, page: &Url) -> Result<Observation, Refusal> {
         match self {
             Self::Page(http) => look(http, page).await,
             Self::DataApi(api) => api.look().await,

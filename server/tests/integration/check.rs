@@ -99,6 +99,17 @@ async fn check_youtube_tries_the_engines_path_end_to_end_and_names_what_stands_i
     for expected in ["live now: “The canary”", "yt-dlp: a stream on 127.0.0.1", "ffmpeg read 3 s of the live"] {
         assert!(report.contains(expected), "{expected:?} missing:\n{report}");
     }
+    // With a Data API key the canary looks through the API, as the engine would.
+    let api = youtube.api_url();
+    let key = fanout_testworld::youtube::data_api::STAND_IN_API_KEY;
+    let with_api = [env[0], env[1], ("FANOUT_YT_API_KEY", key), ("FANOUT_YT_API_URL", api.as_str())];
+    let pages_before = youtube.requests();
+    let through_api = run(&["check", "--youtube"], dir.path(), &with_api).await;
+    let report = text(&through_api.stdout);
+    assert!(through_api.status.success() && report.contains("Data API") && report.contains("live now: “The canary”"), "{report}");
+    assert!(youtube.api_requests() > 0 && youtube.requests() == pages_before, "the API, not the page: {report}");
+    assert!(!report.contains(key), "the key is not shown");
+
     let watch = format!("{}/watch?v=CanaryLive1", base.trim_end_matches('/'));
     let given = run(&["check", "--youtube", &watch], dir.path(), &env).await;
     assert!(given.status.success() && text(&given.stdout).contains("ffmpeg read 3 s"), "{}", text(&given.stdout));
