@@ -16,12 +16,13 @@ use crate::relay::guard::{RtmpGuard, catching, check_amf0};
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name its fuzz binary and corpus directory have.
-pub const TARGETS: [(&str, Target); 10] = [
+pub const TARGETS: [(&str, Target); 11] = [
     ("rtmp_publisher", rtmp_publisher),
     ("rtmp_server_answers", rtmp_server_answers),
     ("flv_input", flv_input),
     ("youtube_page", youtube_page),
     ("restream_json", restream_json),
+    ("youtube_api_json", youtube_api_json),
     ("nimble_json", nimble_json),
     ("forms", forms),
     ("manage_link", manage_link),
@@ -118,6 +119,12 @@ pub fn restream_json(data: &[u8]) {
     if let Ok(error) = serde_json::from_slice::<crate::restream::oauth::RestreamOAuthError>(data) {
         let _ = (error.code(), error.to_string());
     }
+}
+
+/// The YouTube Data API's answers (videos, playlist items, channels, Google's errors).
+pub fn youtube_api_json(data: &[u8]) {
+    let status = data.first().map_or(200, |b| 200 + u16::from(*b));
+    let _ = crate::youtube::data_api::read_answer(status, data).1.to_string();
 }
 
 /// Nimble's JSON answers: rules, republish stats, the server status, and how stats map to

@@ -118,6 +118,16 @@ impl DataApi {
     }
 }
 
+/// Reads an answer of the Data API as a look would: a `videos.list` answer into what it says,
+/// and any answer as a failure of `status` (for the fuzz target; the look itself goes
+/// through the same functions).
+pub fn read_answer(status: u16, body: &[u8]) -> (Option<Observation>, Refusal) {
+    let observed = serde_json::from_slice::<ListOf<Video>>(body).ok().map(|list| observe(list.items.iter()));
+    let _ = serde_json::from_slice::<ListOf<PlaylistItem>>(body);
+    let _ = serde_json::from_slice::<ListOf<Channel>>(body);
+    (observed, refused(status, body))
+}
+
 /// What a failed call says, in Google's error shape (`error.errors[].reason`, `error.message`).
 fn refused(status: u16, body: &[u8]) -> Refusal {
     #[derive(Deserialize)]
