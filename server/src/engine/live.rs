@@ -103,10 +103,10 @@ pub struct SourceSetup {
 
 impl SourceSetup {
     /// How the channel is looked at: the Data API when a key is set, else the `/live` page.
-    pub fn looker(&self) -> crate::youtube::detect::Looker {
+    pub fn looker(&self) -> Arc<dyn crate::youtube::detect::Look> {
         match &self.data_api {
-            Some(api) => crate::youtube::detect::Looker::DataApi(Arc::clone(api)),
-            None => crate::youtube::detect::Looker::Page(self.youtube.clone()),
+            Some(api) => Arc::clone(api) as Arc<dyn crate::youtube::detect::Look>,
+            None => Arc::new(crate::youtube::detect::PageLook(self.youtube.clone())),
         }
     }
 }

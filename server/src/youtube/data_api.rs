@@ -17,20 +17,25 @@ use time::OffsetDateTime;
 use tokio::sync::Mutex;
 use url::Url;
 
-use super::detect::{Observation, Refusal};
+use super::detect::{Look, Observation, Refusal};
 use super::page::{EndedLive, LiveNow, ScheduledLive};
 
 /// How many of the newest uploads are looked at.
 const NEWEST: usize = 5;
 
 /// The Data API as the channel's detector.
-#[derive(Debug)]
 pub struct DataApi {
     http: reqwest::Client,
     base: Url,
     key: Secret,
     channel: YoutubeChannel,
     state: Mutex<Known>,
+}
+
+impl std::fmt::Debug for DataApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the YouTube Data API at {} for {} (key not shown)", self.base, self.channel)
+    }
 }
 
 /// What earlier looks learnt.
@@ -48,7 +53,7 @@ impl DataApi {
     }
 
     /// One look: what the channel's newest uploads say.
-    pub async fn look(&self) -> Result<Observation, Refusal> {
+    pub async fn look_now(&self) -> Result<Observation, Refusal> {
         let mut known = self.state.lock().await;
         let uploads = match known.uploads.clone() {
             Some(uploads) => uploads,
@@ -115,6 +120,13 @@ impl DataApi {
             return Err(refused(status.as_u16(), &body));
         }
         serde_json::from_slice(&body).map_err(|e| Refusal::Api(format!("an answer of {resource}.list that Fanout cannot read: {e}")))
+    }
+}
+
+#[async_trait::async_trait]
+impl Look for DataApi {
+    async fn look(&self, _page: &Url) -> Result<Observation, Refusal> {
+        self.look_now().await
     }
 }
 

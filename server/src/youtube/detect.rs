@@ -125,37 +125,38 @@ impl Seen {
     }
 }
 
-/// How the channel is looked at.
-#[derive(Debug, Clone)]
-pub enum Looker {
-    /// Its `/live` page.
-    Page(reqwest::Client),
-    /// The YouTube Data API, with the operator's key.
-    DataApi(std::sync::Arc<super::data_api::DataApi>),
+/// A way to look at the channel: its `/live` page ([`PageLook`]) or the Data API
+/// (`data_api::DataApi`).
+#[async_trait::async_trait]
+pub trait Look: Send + Sync + std::fmt::Debug {
+    /// One look at the channel (`page` is its `/live` page).
+    async fn look(&self, page: &Url) -> Result<Observation, Refusal>;
 }
 
-impl Looker {
-    /// One look at the channel (`page` is its `/live` page).
-    pub async fn look(&self, page: &Url) -> Result<Observation, Refusal> {
-        match self {
-            Self::Page(http) => look(http, page).await,
-            Self::DataApi(api) => api.look().await,
-        }
+/// Looking at the channel's `/live` page with this client.
+#[derive(Clone)]
+pub struct PageLook(pub reqwest::Client);
+
+impl std::fmt::Debug for PageLook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("its /live page")
+    }
+}
+
+#[async_trait::async_trait]
+impl Look for PageLook {
+    async fn look(&self, page: &Url) -> Result<Observation, Refusal> {
+        look(&self.0, page).await
     }
 }
 
 /// Looks at the channel every poll (polls until `stop`); the receiver is told when what is seen
 /// changes (and once more when a second look confirms it), `None` before the first look.
-pub fn spawn(config: DetectorConfig, looker: Looker, stop: CancellationToken) -> watch::Receiver<Option<Seen>> {
+pub fn spawn(config: DetectorConfig, looker: std::sync::Arc<dyn Look>, stop: CancellationToken) -> watch::Receiver<Option<Seen>> {
     let (sender, receiver) = watch::channel(None);
     tokio::spawn(async move {
         let page = config.live_page();
-        match &looker {
-            Looker::Page(_) => tracing::info!(page = %page, every = ?config.poll, "watching the channel's /live page"),
-            Looker::DataApi(_) => {
-                tracing::info!(channel = %config.channel, every = ?config.poll, "watching the channel through the YouTube Data API")
-            }
-        }
+        tracing::info!(channel = %config.channel, every = ?config.poll, how = ?looker, "watching the channel");
         let mut backoff = config.poll;
         loop {
             match looker.look(&page).await {

@@ -18,7 +18,7 @@ async fn polling_backs_off_while_youtube_refuses_and_recovers_after() {
     let http = server::youtube::client::youtube_client(None, None).unwrap_or_else(|e| panic!("{e}"));
 
     youtube.refuse(Some(429));
-    let mut observations = detect::spawn(config, detect::Looker::Page(http), stop.clone());
+    let mut observations = detect::spawn(config, std::sync::Arc::new(detect::PageLook(http)), stop.clone());
     tokio::time::sleep(Duration::from_secs(4)).await;
     let refused = youtube.requests();
     // Every 200 ms would be about 20 requests; doubling waits (0.4, 0.8, 1.6 … s) make about 4.
