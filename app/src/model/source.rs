@@ -29,6 +29,9 @@ pub enum SourceProblem {
     ResolverMissing,
     /// The page is not what Fanout knows how to read (YouTube changed its layout).
     LayoutChanged,
+    /// The YouTube Data API gives no usable answer: the key refused (invalid, or the API not
+    /// enabled for its project), the channel unknown to it, an answer Fanout cannot read.
+    DataApiRefused,
 }
 
 impl SourceProblem {
@@ -45,6 +48,7 @@ impl SourceProblem {
             Self::ResolverFailed => "yt-dlp could not resolve the live",
             Self::ResolverMissing => "yt-dlp could not be run",
             Self::LayoutChanged => "YouTube's page is not what Fanout knows how to read",
+            Self::DataApiRefused => "the YouTube Data API gives Fanout no answer it can use",
         }
     }
 
@@ -63,6 +67,9 @@ impl SourceProblem {
             Self::ResolverFailed => "update yt-dlp, then run fanout check --youtube to see what it says",
             Self::ResolverMissing => "install yt-dlp (scripts/setup, or pip install \"yt-dlp[default]\") or set FANOUT_YT_DLP",
             Self::LayoutChanged => "update Fanout and yt-dlp; meanwhile, push ingest (FANOUT_SOURCE=push) does not depend on the page",
+            Self::DataApiRefused => {
+                "check FANOUT_YT_API_KEY, that the YouTube Data API v3 is enabled for its project and that FANOUT_YOUTUBE_CHANNEL is the channel's @handle or UC… id — or unset the key to watch the /live page"
+            }
         }
     }
 

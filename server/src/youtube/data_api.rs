@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use app::channels::YoutubeChannel;
+use app::model::{SourceProblem, SourceProblemNote};
 use app::secrets::Secret;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -125,8 +126,15 @@ impl DataApi {
 
 #[async_trait::async_trait]
 impl Look for DataApi {
+    /// A refused key is what the channel "shows" until the operator fixes it (a banner and an
+    /// event); a spent quota, a 5xx or the network is waited out with backoff.
     async fn look(&self, _page: &Url) -> Result<Observation, Refusal> {
-        self.look_now().await
+        match self.look_now().await {
+            Err(Refusal::Api(detail)) if !detail.contains("quota") => {
+                Ok(Observation::Unreadable(SourceProblemNote { problem: SourceProblem::DataApiRefused, detail }))
+            }
+            other => other,
+        }
     }
 }
 

@@ -283,3 +283,21 @@ async fn with_a_data_api_key_a_live_is_found_and_ended_without_a_look_at_the_liv
     );
     assert!(idle_rate <= 1.3, "about one unit a poll while nothing happens ({idle_rate:.2}/s)");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_data_api_key_is_a_banner_that_says_what_to_fix_and_never_shows_the_key() {
+    const WRONG: &str = "AIzaWrongKeyWrongKeyWrongKey0000000000";
+    let live = LiveWorld::start_with_api(600, WRONG).await;
+    let cookie = live.admin_cookie().await;
+    eventually(20, "the dashboard names the refused key", || async {
+        live.dashboard(&cookie).await.source_problem.is_some_and(|note| note.problem == SourceProblem::DataApiRefused)
+    })
+    .await;
+    let status = live.dashboard(&cookie).await;
+    let note = status.source_problem.clone().unwrap_or_else(|| panic!("a problem"));
+    assert!(note.detail.contains("API key not valid") && note.message().contains("FANOUT_YT_API_KEY"), "{note:?}");
+    let store = live.store().await;
+    let events = events_of(&store, EventKind::SourceProblem).await;
+    assert!(events.iter().any(|e| e.contains("Data API")), "{events:?}");
+    assert!(!format!("{events:?}{:?}{}", status.source_problem, live.world.fanout.log()).contains(WRONG), "the key is never shown");
+}
