@@ -95,7 +95,7 @@ pub(super) async fn check_youtube(settings: &Settings, watch: Option<&str>, find
     };
     let (video_id, manifest) = match watch {
         Some(url) => match video_of(url, &setup.youtube_base) {
-            Ok(found) => found,
+            Ok(id) => (id, None),
             Err(problem) => return findings.push(Level::Error, "watch URL", problem),
         },
         None => match setup.looker().look(&setup.live_page).await {
@@ -157,7 +157,7 @@ fn seen_on(setup: &crate::engine::live::SourceSetup) -> &'static str {
 
 /// The video id a watch URL names (`/watch?v=`, `youtu.be/`, `/live/`), checked against the
 /// configured YouTube (a URL elsewhere would not prove this server's path).
-fn video_of(url: &str, base: &Url) -> Result<(String, Option<Url>), String> {
+fn video_of(url: &str, base: &Url) -> Result<String, String> {
     let url = Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
     let id = url.query_pairs().find(|(k, _)| k == "v").map(|(_, v)| v.into_owned()).or_else(|| {
         let mut segments = url.path_segments()?;
@@ -173,7 +173,7 @@ fn video_of(url: &str, base: &Url) -> Result<(String, Option<Url>), String> {
     if !same {
         return Err(format!("{url} is not on {base} (FANOUT_YOUTUBE_URL)"));
     }
-    Ok((id, None))
+    Ok(id)
 }
 
 /// Reads a few seconds of `input` with ffmpeg, through the proxy the ingest uses.
@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn a_watch_url_names_its_video_on_the_configured_youtube_only() {
         let base = Url::parse("https://www.youtube.com/").unwrap_or_else(|e| panic!("{e}"));
-        let id = |url: &str| video_of(url, &base).map(|(id, _)| id);
+        let id = |url: &str| video_of(url, &base);
         assert_eq!(id("https://www.youtube.com/watch?v=jfKfPfyJRdk"), Ok("jfKfPfyJRdk".into()));
         assert_eq!(id("https://www.youtube.com/live/jfKfPfyJRdk?si=x"), Ok("jfKfPfyJRdk".into()));
         assert_eq!(id("https://youtu.be/jfKfPfyJRdk"), Ok("jfKfPfyJRdk".into()));

@@ -225,9 +225,13 @@ pub(crate) async fn source_setup(
         youtube: crate::youtube::client::youtube_client(source.cookies.as_deref(), source.proxy.as_ref())?,
         resolver,
         yt_dlp_auto_update: source.yt_dlp_auto_update,
-        data_api: source.data_api.as_ref().map(|(base, key)| {
-            Arc::new(crate::youtube::data_api::DataApi::new(reqwest::Client::new(), base.clone(), key.clone(), detector.channel.clone()))
-        }),
+        data_api: match &source.data_api {
+            Some((base, key)) => {
+                let http = crate::youtube::client::api_client(source.proxy.as_ref())?;
+                Some(Arc::new(crate::youtube::data_api::DataApi::new(http, base.clone(), key.clone(), detector.channel.clone())))
+            }
+            None => None,
+        },
     })
 }
 

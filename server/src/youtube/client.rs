@@ -57,3 +57,14 @@ pub fn youtube_client(cookies: Option<&Path>, proxy: Option<&YoutubeProxy>) -> R
     }
     Ok(builder.build()?)
 }
+
+/// The client Google's APIs are asked with: the same deadlines and proxy as the pages, but
+/// none of YouTube's cookies (they are for youtube.com alone).
+pub fn api_client(proxy: Option<&YoutubeProxy>) -> Result<reqwest::Client, ClientError> {
+    let mut builder =
+        reqwest::Client::builder().user_agent(USER_AGENT).connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(15));
+    if let Some(proxy) = proxy {
+        builder = builder.proxy(reqwest::Proxy::all(proxy.url().as_str())?);
+    }
+    Ok(builder.build()?)
+}

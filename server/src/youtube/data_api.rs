@@ -116,7 +116,7 @@ impl DataApi {
             .await
             .map_err(|e| Refusal::Network(e.without_url().to_string()))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| Refusal::Network(e.without_url().to_string()))?;
+        let body = bounded_body(response).await?;
         if !status.is_success() {
             return Err(refused(status.as_u16(), &body));
         }
@@ -127,12 +127,11 @@ impl DataApi {
 #[async_trait::async_trait]
 impl Look for DataApi {
     /// A refused key is what the channel "shows" until the operator fixes it (a banner and an
-    /// event); a spent quota, a 5xx or the network is waited out with backoff.
+    /// event); a spent quota ([`Refusal::Quota`]), a 5xx or the network is waited out with
+    /// backoff.
     async fn look(&self, _page: &Url) -> Result<Observation, Refusal> {
         match self.look_now().await {
-            Err(Refusal::Api(detail)) if !detail.contains("quota") => {
-                Ok(Observation::Unreadable(SourceProblemNote { problem: SourceProblem::DataApiRefused, detail }))
-            }
+            Err(Refusal::Api(detail)) => Ok(Observation::Unreadable(SourceProblemNote { problem: SourceProblem::DataApiRefused, detail })),
             other => other,
         }
     }
@@ -146,6 +145,21 @@ pub fn read_answer(status: u16, body: &[u8]) -> (Option<Observation>, Refusal) {
     let _ = serde_json::from_slice::<ListOf<PlaylistItem>>(body);
     let _ = serde_json::from_slice::<ListOf<Channel>>(body);
     (observed, refused(status, body))
+}
+
+/// The most of an answer read (five items with their descriptions are a few tens of KiB).
+const MAX_ANSWER: usize = 1024 * 1024;
+
+/// An answer's body, refused past [`MAX_ANSWER`].
+async fn bounded_body(mut response: reqwest::Response) -> Result<Vec<u8>, Refusal> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| Refusal::Network(e.without_url().to_string()))? {
+        if body.len().saturating_add(chunk.len()) > MAX_ANSWER {
+            return Err(Refusal::Api(format!("an answer of the Data API over {} KiB", MAX_ANSWER / 1024)));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// What a failed call says, in Google's error shape (`error.errors[].reason`, `error.message`).
@@ -175,7 +189,8 @@ fn refused(status: u16, body: &[u8]) -> Refusal {
         _ => "",
     };
     let message: String = failure.error.message.chars().take(200).collect();
-    Refusal::Api(format!("the YouTube Data API refused ({status} {reason}): {message}{advice}"))
+    let detail = format!("the YouTube Data API refused ({status} {reason}): {message}{advice}");
+    if matches!(reason, "quotaExceeded" | "dailyLimitExceeded") { Refusal::Quota(detail) } else { Refusal::Api(detail) }
 }
 
 /// What the newest uploads (newest first) say: a live in progress, else the next scheduled
@@ -351,9 +366,11 @@ mod tests {
     fn googles_errors_are_told_apart_and_bounded() {
         let quota = br#"{"error":{"code":403,"message":"The request cannot be completed because you have exceeded your quota.","errors":[{"reason":"quotaExceeded"}]}}"#;
         assert!(refused(403, quota).to_string().contains("quota is spent"));
+        assert!(matches!(refused(403, quota), Refusal::Quota(_)), "a spent quota is waited out");
         let key =
             br#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","errors":[{"reason":"badRequest"}]}}"#;
         assert!(refused(400, key).to_string().contains("FANOUT_YT_API_KEY"));
+        assert!(matches!(refused(400, key), Refusal::Api(_)), "a refused key is the operator's to fix");
         assert_eq!(refused(502, b"<html>"), Refusal::Status(502));
         let long = format!(r#"{{"error":{{"message":"{}","errors":[]}}}}"#, "x".repeat(5000));
         assert!(refused(400, long.as_bytes()).to_string().len() < 400);

@@ -98,9 +98,13 @@ pub enum Refusal {
     /// The network failed.
     #[error("could not reach YouTube: {0}")]
     Network(String),
-    /// The Data API refused, or answered what Fanout cannot read (the message says which).
+    /// The Data API refused the key or the channel, or answered what Fanout cannot read: it
+    /// will not fix itself (the message says what to do).
     #[error("{0}")]
     Api(String),
+    /// The Data API key's quota is spent for the day: waited out.
+    #[error("{0}")]
+    Quota(String),
 }
 
 fn jittered(period: Duration) -> Duration {
