@@ -47,6 +47,18 @@ pub async fn require_admin() -> Result<AdminIdentity, ServerFnError> {
 /// Where the store keeps the profile chosen for the next live.
 pub const TRANSCODE_PROFILE_META: &str = "transcode_profile";
 
+/// Where the store keeps the push key's SHA-256 (the key itself is kept nowhere).
+pub const PUSH_KEY_META: &str = "push_key_sha256";
+
+/// The push ingest as Settings shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushView {
+    /// Where the encoder publishes, without the key (`rtmps://host:port/ingest/`).
+    pub url: String,
+    /// Whether a key has been made.
+    pub key_made: bool,
+}
+
 /// One line of the effective configuration (secrets masked: "set (not shown)").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingRow {
@@ -67,6 +79,8 @@ pub struct AdminSettings {
     pub profile_configured: TranscodeProfile,
     /// The profile the next live uses (an admin's choice, else the configured one).
     pub profile_next: TranscodeProfile,
+    /// The push ingest, when a broadcaster may push the live.
+    pub push: Option<PushView>,
 }
 
 /// The configuration as validated at start (the server provides it as context).
@@ -77,6 +91,8 @@ pub struct SettingsView {
     pub rows: std::sync::Arc<Vec<SettingRow>>,
     /// The configured transcode profile.
     pub profile_configured: TranscodeProfile,
+    /// Where the encoder publishes a pushed live, without the key, when the push ingest is on.
+    pub push_url: Option<String>,
 }
 
 /// The effective configuration and the next live's profile (the gate refuses this without a
@@ -88,7 +104,15 @@ pub async fn admin_settings() -> Result<AdminSettings, ServerFnError> {
     let store = crate::context::<crate::store::SharedStore>()?;
     let chosen = store.meta(TRANSCODE_PROFILE_META).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     let chosen = chosen.and_then(|bytes| std::str::from_utf8(&bytes).ok().and_then(|p| p.parse::<TranscodeProfile>().ok()));
+    let push = match &view.push_url {
+        Some(url) => {
+            let hash = store.meta(PUSH_KEY_META).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+            Some(PushView { url: url.clone(), key_made: hash.is_some_and(|h| h.len() == 32) })
+        }
+        None => None,
+    };
     Ok(AdminSettings {
+        push,
         rows: view.rows.as_ref().clone(),
         profile_next: chosen.unwrap_or(view.profile_configured),
         profile_configured: view.profile_configured,
@@ -116,7 +140,7 @@ mod tests {
         provide_context(crate::manage::link::LinkSigner::new(&crate::secrets::MasterKey::generate()));
         provide_context(crate::setup::PublicUrl("http://127.0.0.1:3000".into()));
         provide_context(crate::dashboard::DashboardSource(Arc::new(crate::dashboard::DashboardStatus::default)));
-        provide_context(SettingsView { rows: Arc::default(), profile_configured: TranscodeProfile::Copy });
+        provide_context(SettingsView { rows: Arc::default(), profile_configured: TranscodeProfile::Copy, push_url: None });
         // Every server function under /api/admin is one of these, so a new one cannot be
         // forgotten here.
         let admin_paths: std::collections::BTreeSet<&str> =

@@ -31,6 +31,8 @@ pub struct DashboardStatus {
     pub input_publishing: bool,
     pub input_bps: u64,
     pub input_bytes: u64,
+    /// Whether the media going out is the broadcaster's pushed stream (not the pull).
+    pub input_pushed: bool,
     /// The ingest's state, last error and restarts.
     pub ingest_state: Option<IngestState>,
     pub ingest_error: Option<String>,

@@ -25,6 +25,7 @@ pub fn provide_contexts(state: &AppState) {
     provide_context(app::admin::SettingsView {
         rows: Arc::clone(&state.report),
         profile_configured: state.settings.engine.source.transcode,
+        push_url: state.engine.as_ref().and_then(|engine| engine.push()).map(|push| push.url_for(&public_host(&state.public_url.0))),
     });
 }
 
@@ -46,4 +47,9 @@ pub async fn render_page(state: &AppState, uri: &str, headers: HeaderMap, extra:
     };
     *request.headers_mut() = headers;
     render(request).await
+}
+
+/// The host name (or address) of the public URL, as an encoder would reach this server.
+pub fn public_host(public_url: &str) -> String {
+    url::Url::parse(public_url).ok().and_then(|url| url.host_str().map(str::to_string)).unwrap_or_else(|| "this-server".into())
 }

@@ -1,8 +1,9 @@
 //! The dashboard's controls, each a plain form post (the gate has checked the session and the
 //! CSRF token; the page asks for confirmation first): stop or start restreaming the current
 //! live, re-run the title updates, reconnect one destination (`POST /admin/control/{action}`,
-//! `POST /admin/destinations/{id}/retry`), and choose the transcode profile for the next live
-//! (`POST /admin/profile`). Every one is recorded as an event naming the admin, and answers
+//! `POST /admin/destinations/{id}/retry`), choose the transcode profile for the next live
+//! (`POST /admin/profile`), and make a new push key (`POST /admin/push-key`: shown once, in the
+//! answer's message, and kept only as its hash). Every one is recorded as an event naming the admin, and answers
 //! with the dashboard and what was done — or why it could not be.
 
 use app::model::EventKind;
@@ -65,4 +66,27 @@ pub async fn profile(State(state): State<AppState>, Extension(admin): Extension<
     let message = format!("Transcode profile for the next live set to {profile} by admin {}", admin.user);
     app::store::note(state.store.as_ref(), NewEvent::now(EventKind::AdminAction, message)).await;
     back(&state, &admin, "controls", Ok(format!("The next live will use the {profile} profile")))
+}
+
+/// `POST /admin/push-key`: a new key for the push ingest; the old one stops working.
+pub async fn push_key(State(state): State<AppState>, Extension(admin): Extension<AdminSession>) -> Response {
+    let Some(push) = state.engine.as_ref().and_then(|engine| engine.push()) else {
+        return back(&state, &admin, "settings", Err("The push ingest is off (set FANOUT_SOURCE=push or both)".into()));
+    };
+    let url = push.url_for(&crate::pages::public_host(&state.public_url.0));
+    match crate::engine::push::new_key(&state.store).await {
+        Ok(key) => {
+            let message = format!("A new push key was made by admin {} (the previous one no longer works)", admin.user);
+            app::store::note(state.store.as_ref(), NewEvent::now(EventKind::AdminAction, message)).await;
+            let text = format!(
+                "New push key — shown only this once, copy it now. Encoder: server {url}, stream key {}. The previous key no longer works.",
+                key.expose()
+            );
+            back(&state, &admin, "settings", Ok(text))
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot store a new push key");
+            back(&state, &admin, "settings", Err("The push key could not be saved; please try again.".into()))
+        }
+    }
 }

@@ -87,6 +87,10 @@ pub struct ConfigArgs {
     #[command(flatten)]
     pub source: super::source::SourceArgs,
 
+    /// Where the live comes from, and the push listener.
+    #[command(flatten)]
+    pub push: super::push::PushArgs,
+
     /// The backend — what sends the live to the destinations: `builtin` (Fanout's own RTMP
     /// relay, the default) or `nimble` (an existing Nimble Streamer, driven through its
     /// management API: one republish rule per destination).

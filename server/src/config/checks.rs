@@ -176,6 +176,7 @@ pub(super) fn check_engine(args: &ConfigArgs, findings: &mut Findings) -> Option
         }
     };
     let source = super::source::check_source(&args.source, findings);
+    let push = super::push::check_push(&args.push, findings);
     let backend = super::nimble::check_backend(args, findings);
     if !(title_ok && ingest_ok) {
         return None;
@@ -188,6 +189,7 @@ pub(super) fn check_engine(args: &ConfigArgs, findings: &mut Findings) -> Option
         description_template: args.description_template.replace("\\n", "\n"),
         restream_ingest: args.restream_ingest.trim_end_matches('/').to_string(),
         source: source?,
+        push: push?,
         backend: backend?,
     })
 }

@@ -15,6 +15,7 @@ use app::store::StoreLocation;
 mod args;
 mod checks;
 mod nimble;
+pub mod push;
 pub mod source;
 
 pub use args::{BackendKind, ConfigArgs, LogFormat};
@@ -22,6 +23,7 @@ pub use checks::SITE_FILES;
 use checks::*;
 pub use nimble::{BackendSettings, NimbleSettings, nimble_settings};
 
+pub use push::{PushSettings, SourceKind};
 pub use source::{JsRuntime, SourceArgs, SourceSettings, YoutubeProxy};
 use url::Url;
 
@@ -54,6 +56,8 @@ pub struct EngineSettings {
     pub restream_ingest: String,
     /// How the live is pulled, and the levers for YouTube.
     pub source: SourceSettings,
+    /// Where the live comes from, and the push listener.
+    pub push: PushSettings,
     /// The backend: what sends the live to the destinations.
     pub backend: BackendSettings,
 }

@@ -36,13 +36,15 @@ const INPUT_RESTART_EVERY: Duration = Duration::from_secs(30);
 struct Restarts(Instant);
 
 impl Restarts {
-    fn now(&mut self, ingest: &Ingest) {
+    fn now(&mut self, ingest: Option<&Ingest>) {
+        // A pushed live has no ingest to restart: its publisher comes back, or the grace ends.
+        let Some(ingest) = ingest else { return };
         tracing::info!("the input stalled; restarting the ingest with a fresh stream");
         ingest.restart();
         self.0 = Instant::now();
     }
 
-    fn every(&mut self, every: Duration, ingest: &Ingest) {
+    fn every(&mut self, every: Duration, ingest: Option<&Ingest>) {
         if self.0.elapsed() >= every {
             self.now(ingest);
         }
@@ -129,11 +131,14 @@ pub struct Timing {
     pub grace: Duration,
     /// How often destinations are reconciled with the store.
     pub reconcile_every: Duration,
+    /// How long a pushed stream waits for YouTube to show its live (whose title it takes)
+    /// before it starts a live of Fanout's own.
+    pub push_title_wait: Duration,
 }
 
 impl Default for Timing {
     fn default() -> Self {
-        Self { grace: Duration::from_secs(60), reconcile_every: Duration::from_secs(5) }
+        Self { grace: Duration::from_secs(60), reconcile_every: Duration::from_secs(5), push_title_wait: Duration::from_secs(30) }
     }
 }
 
@@ -179,11 +184,13 @@ pub enum Opening {
     Restarted(Live, String),
 }
 
-/// Runs the live until it ends, an admin stops it, or `stop`.
+/// Runs the live until it ends, an admin stops it, or `stop`; `pulled`: its ingest pulls it
+/// from YouTube (else only a pushed stream feeds it).
 pub async fn run(
     parts: Arc<EngineParts>,
     detected: LiveNow,
     opening: Opening,
+    pulled: bool,
     signals: Signals,
     status: watch::Sender<DashboardStatus>,
     stop: CancellationToken,
@@ -214,9 +221,10 @@ pub async fn run(
         peak_destinations: 0,
         failures: 0,
     });
+    let url = if pulled || parts.push.is_none() { watch_url(&detected.video_id) } else { parts.source.live_page.to_string() };
     let facts = LiveFacts {
         title: detected.title.clone(),
-        url: watch_url(&detected.video_id),
+        url,
         date: detected.started_at.unwrap_or(at).date().to_string(),
     };
     let stored_tally = (live.peak_destinations, live.failures);
@@ -243,18 +251,14 @@ pub async fn run(
     }
     let mut backend_events = task.backend.events();
 
-    let manifest = detected.hls_manifest_url.as_deref().and_then(|u| Url::parse(u).ok());
-    let source = LiveStream::new(
-        &detected.video_id,
-        parts.source.live_page.clone(),
-        crate::youtube::detect::watch_page(&parts.source.youtube_base, &detected.video_id),
-        parts.source.youtube.clone(),
-        parts.source.resolver.clone(),
-        manifest,
-    );
-    let ingest_config =
-        IngestConfig { profile: control::next_profile(&parts.store, parts.source.ingest.profile).await, ..parts.source.ingest.clone() };
-    let ingest = Ingest::start(ingest_config, Arc::new(source), task.backend.feed(), &stop);
+    let push_point = parts.push.as_ref().map(|push| Arc::clone(&push.point));
+    if let Some(point) = &push_point {
+        point.attach(task.backend.feed());
+    }
+    let ingest = match pulled {
+        true => Some(start_ingest(&parts, &detected, &task.backend, &stop).await),
+        false => None,
+    };
     task.happen(Happening::Prepared).await;
 
     let input = task.backend.input();
@@ -279,13 +283,13 @@ pub async fn run(
                     // A stalled pull (ffmpeg still connected, nothing new) is not waited out:
                     // the ingest starts again from a freshly resolved stream, and again now and
                     // then while the grace lasts.
-                    Effect::InputLost => restarts.now(&ingest),
-                    _ if !alive => restarts.every(INPUT_RESTART_EVERY, &ingest),
+                    Effect::InputLost => restarts.now(ingest.as_ref()),
+                    _ if !alive => restarts.every(INPUT_RESTART_EVERY, ingest.as_ref()),
                     _ => {}
                 }
                 if task.happen(Happening::Tick).await == Effect::End { break LiveEnd::Ended; }
-                task.publish(&status, &ingest);
-                task.note_ingest_problem(&ingest).await;
+                task.publish(&status, ingest.as_ref(), push_point.as_deref());
+                if let Some(ingest) = &ingest { task.note_ingest_problem(ingest).await; }
             }
             _ = reconcile.tick() => task.reconcile().await,
             () = nudge.notified() => task.reconcile().await,
@@ -305,7 +309,12 @@ pub async fn run(
     if end == LiveEnd::Ended {
         task.event(EventKind::LiveStateChanged, format!("Live ended: “{}”", task.live.title)).await;
     }
-    ingest.stop();
+    if let Some(ingest) = &ingest {
+        ingest.stop();
+    }
+    if let Some(point) = &push_point {
+        point.detach(&task.backend.feed());
+    }
     task.preparing_stop.cancel();
     task.shut_down(&mut backend_events).await;
     task.store_tally().await;
@@ -316,6 +325,22 @@ pub async fn run(
         (s.input_publishing, s.input_bps, s.input_bytes) = (false, 0, 0);
     });
     end
+}
+
+/// Starts pulling the live from YouTube into the backend's input.
+async fn start_ingest(parts: &EngineParts, detected: &LiveNow, backend: &Backend, stop: &CancellationToken) -> Ingest {
+    let manifest = detected.hls_manifest_url.as_deref().and_then(|u| Url::parse(u).ok());
+    let source = LiveStream::new(
+        &detected.video_id,
+        parts.source.live_page.clone(),
+        crate::youtube::detect::watch_page(&parts.source.youtube_base, &detected.video_id),
+        parts.source.youtube.clone(),
+        parts.source.resolver.clone(),
+        manifest,
+    );
+    let config =
+        IngestConfig { profile: control::next_profile(&parts.store, parts.source.ingest.profile).await, ..parts.source.ingest.clone() };
+    Ingest::start(config, Arc::new(source), backend.feed(), stop)
 }
 
 impl LiveTask<'_> {
@@ -449,7 +474,7 @@ impl LiveTask<'_> {
         Ok(format!("Setting the titles of {count} accounts again"))
     }
 
-    fn publish(&mut self, status: &watch::Sender<DashboardStatus>, ingest: &Ingest) {
+    fn publish(&mut self, status: &watch::Sender<DashboardStatus>, ingest: Option<&Ingest>, push: Option<&crate::relay::push::PushPoint>) {
         let destinations = self.destinations.rows(self.backend.statuses());
         let live = LiveSummary {
             title: self.live.title.clone(),
@@ -459,17 +484,19 @@ impl LiveTask<'_> {
             phase_secs: self.phase_since.elapsed().as_secs(),
         };
         let input = self.backend.input().borrow().clone();
-        let ingest = ingest.status().borrow().clone();
+        let ingest = ingest.map(|ingest| ingest.status().borrow().clone());
+        let pushed = push.is_some_and(|push| push.is_feeding(&self.backend.feed()));
         status.send_modify(|s| {
             s.live = Some(live);
             s.destinations = destinations;
             s.input_publishing = input.publishing;
             s.input_bps = input.bitrate_bps;
             s.input_bytes = input.bytes_received;
-            s.ingest_state = Some(ingest.state);
-            s.ingest_error = ingest.last_error;
-            s.ingest_restarts = ingest.restarts;
-            s.ingest_problem = ingest.problem;
+            s.input_pushed = pushed;
+            s.ingest_state = ingest.as_ref().map(|ingest| ingest.state);
+            s.ingest_error = ingest.as_ref().and_then(|ingest| ingest.last_error.clone());
+            s.ingest_restarts = ingest.as_ref().map_or(0, |ingest| ingest.restarts);
+            s.ingest_problem = ingest.and_then(|ingest| ingest.problem);
         });
     }
 

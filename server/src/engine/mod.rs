@@ -15,6 +15,7 @@
 //!   store's accounts and direct destinations, and its application to the backend.
 //! - [`prepare`] — an account made ready (token, titles, stream key), beside the live's loop.
 //! - [`control`] — the admin's requests to the engine, and what outlives a live.
+//! - [`push`] — the push ingest: its listener, its key, and which live a publish starts.
 //! - [`status`] — what the engine publishes for the dashboard and `/metrics`.
 
 pub mod control;
@@ -22,6 +23,7 @@ pub mod destinations;
 pub mod live;
 pub mod machine;
 pub mod prepare;
+pub mod push;
 pub mod status;
 mod upkeep;
 
@@ -55,6 +57,15 @@ pub struct EngineParts {
     pub source: live::SourceSetup,
     /// How long a live waits for lost input, and how often its destinations are reconciled.
     pub timing: live::Timing,
+    /// The push ingest, when a broadcaster may push the live (`FANOUT_SOURCE=push|both`).
+    pub push: Option<push::PushSetup>,
+}
+
+impl EngineParts {
+    /// Whether lives are pulled from YouTube.
+    fn pulls(&self) -> bool {
+        self.push.as_ref().is_none_or(|push| push.source.pulls())
+    }
 }
 
 impl std::fmt::Debug for EngineParts {
@@ -78,11 +89,15 @@ pub enum EngineError {
     /// The client of Nimble's management API could not be built.
     #[error(transparent)]
     Nimble(#[from] fanout_nimble::NimbleError),
+    /// The push listener could not be opened.
+    #[error("cannot listen for a pushed live on {0}: {1}")]
+    PushListen(std::net::SocketAddr, std::io::Error),
 }
 
 /// A running engine.
 #[derive(Clone)]
 pub struct Engine {
+    push: Option<push::PushSetup>,
     status: watch::Receiver<DashboardStatus>,
     nudge: Arc<Notify>,
     requests: mpsc::Sender<Request>,
@@ -144,15 +159,31 @@ impl Engine {
             ingest_base: engine.restream_ingest.clone(),
             concurrency: prepare::CONCURRENCY,
         });
+        let push = match engine.push.source.accepts_push() {
+            true => Some(
+                push::listen(&engine.push, services.store.clone(), stop.child_token())
+                    .await
+                    .map_err(|error| EngineError::PushListen(engine.push.listen, error))?,
+            ),
+            false => None,
+        };
         let parts = EngineParts {
+            push,
             store: services.store,
             cipher: services.cipher,
             preparer,
             backend: crate::fanout::Setup::from_settings(&engine.backend)?,
-            source: source_setup(&engine.source, &detector, stop).await?,
+            source: {
+                let mut source = source_setup(&engine.source, &detector, stop).await?;
+                if engine.push.source == crate::config::SourceKind::Both {
+                    source.ingest.backup_after = Some(push::FAILOVER_AFTER);
+                }
+                source
+            },
             timing: live::Timing { grace: engine.grace, ..live::Timing::default() },
         };
-        Ok(Some(Self::start(detector, parts, stop.child_token())))
+        let push = parts.push.clone();
+        Ok(Some(Self { push, ..Self::start(detector, parts, stop.child_token()) }))
     }
 
     /// Starts watching the channel; runs until `stop`.
@@ -162,7 +193,12 @@ impl Engine {
         let nudge = Arc::new(Notify::new());
         let (requests, received) = mpsc::channel(16);
         let task = tokio::spawn(supervise(detector, Arc::new(parts), status, Arc::clone(&nudge), received, stop));
-        Self { status: receiver, nudge, requests, task: Arc::new(std::sync::Mutex::new(Some(task))) }
+        Self { push: None, status: receiver, nudge, requests, task: Arc::new(std::sync::Mutex::new(Some(task))) }
+    }
+
+    /// The push ingest, when a broadcaster may push the live.
+    pub fn push(&self) -> Option<&push::PushSetup> {
+        self.push.as_ref()
     }
 
     /// Carries out an admin's request (`by` names them in the event); answers what was done.
@@ -219,6 +255,7 @@ pub(crate) async fn source_setup(
             mode: source.pull,
             profile: source.transcode,
             proxy: child_proxy,
+            backup_after: None,
         },
         youtube_base: detector.base.clone(),
         live_page: detector.live_page(),
@@ -262,8 +299,23 @@ async fn supervise(
     let mut second_lives: HashSet<String> = HashSet::new();
     let mut last_problem: Option<app::model::SourceProblemNote> = None;
     let mut upkeep = upkeep::Upkeep::new(&parts.source);
+    let mut publisher = parts.push.as_ref().map(|push| push.point.publisher());
+    // A publisher waiting for YouTube to show its live (for the titles), until then.
+    let mut push_waiting: Option<tokio::time::Instant> = None;
     loop {
         let update_due = upkeep::due(upkeep.as_ref(), running.is_some());
+        let publisher_changed = async {
+            match publisher.as_mut() {
+                Some(publisher) => publisher.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        let push_wait_over = async {
+            match push_waiting {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         let task_done = async {
             match running.as_mut() {
                 Some(task) => (&mut task.task).await.unwrap_or(LiveEnd::Interrupted),
@@ -277,9 +329,26 @@ async fn supervise(
                     upkeep.start(&parts);
                 }
             }
+            alive = publisher_changed => {
+                if !alive { publisher = None; }
+                let publishing = publisher.as_ref().is_some_and(|p| p.borrow().is_some());
+                push_waiting = (publishing && running.is_none()).then(|| tokio::time::Instant::now() + parts.timing.push_title_wait);
+                if publishing && running.is_none() {
+                    let start = |live, opening, on_youtube| Running::start(&parts, live, opening, on_youtube, &nudge, &status, &stop);
+                    running = start_pushed(&parts, &observations, &mut open, &ended, false, start).await;
+                    if running.is_some() { push_waiting = None; }
+                }
+            }
+            () = push_wait_over => {
+                push_waiting = None;
+                if running.is_none() && publisher.as_ref().is_some_and(|p| p.borrow().is_some()) {
+                    let start = |live, opening, on_youtube| Running::start(&parts, live, opening, on_youtube, &nudge, &status, &stop);
+                    running = start_pushed(&parts, &observations, &mut open, &ended, true, start).await;
+                }
+            }
             Some(request) = requests.recv() => {
                 let observation = observations.borrow().clone().map(|seen| seen.observation);
-                let start = |live, opening| Running::start(&parts, live, opening, &nudge, &status, &stop);
+                let start = |live, opening| Running::start(&parts, live, opening, parts.pulls(), &nudge, &status, &stop);
                 handle(request, &parts, &mut running, &mut ended, observation, start).await;
             }
             end = task_done => {
@@ -320,6 +389,9 @@ async fn supervise(
                 };
                 match observation {
                     Observation::Live(live) => match &running {
+                        Some(task) if task.video != live.video_id && !task.on_youtube => {
+                            tracing::info!(video = %live.video_id, "YouTube shows a live while a pushed live of Fanout's own is restreamed");
+                        }
                         Some(task) if task.video != live.video_id => {
                             if second_lives.insert(live.video_id.clone()) {
                                 let message = format!("A second live, “{}”, started while another is restreamed: it is ignored", live.title);
@@ -328,6 +400,13 @@ async fn supervise(
                         }
                         Some(_) => {}
                         None if ended.contains(&live.video_id) => {}
+                        // Push only: a live starts when the publisher does — now, if one waits.
+                        None if !parts.pulls() => {
+                            if push_waiting.take().is_some() {
+                                let start = |live, opening, on_youtube| Running::start(&parts, live, opening, on_youtube, &nudge, &status, &stop);
+                                running = start_pushed(&parts, &observations, &mut open, &ended, false, start).await;
+                            }
+                        }
                         None => {
                             let resumed = match open.take() {
                                 Some(stored) if stored.video_id.0 == live.video_id => Some(stored),
@@ -335,20 +414,21 @@ async fn supervise(
                                 None => None,
                             };
                             let opening = resumed.map_or(Opening::New, Opening::Resumed);
-                            running = Some(Running::start(&parts, live, opening, &nudge, &status, &stop));
+                            running = Some(Running::start(&parts, live, opening, true, &nudge, &status, &stop));
                         }
                     },
                     Observation::NotLive(_) | Observation::Ended(_) => {
                         // YouTube's word on the end of the live restreamed, on two looks: the
                         // live ends even while its media still flows.
-                        if let Some(task) = running.as_ref().filter(|_| confirmed)
+                        if let Some(task) = running.as_ref().filter(|task| confirmed && task.on_youtube)
                             && observation_video.as_ref().is_none_or(|video| *video == task.video)
                             && !task.youtube_ended.is_cancelled()
                         {
                             tracing::info!(video = %task.video, "YouTube says the live has ended (two looks): ending the restream");
                             task.youtube_ended.cancel();
                         }
-                        if let Some(stale) = open.take() {
+                        // (A pushed live may still resume: its publisher will tell.)
+                        if parts.pulls() && let Some(stale) = open.take() {
                             live::close(&parts.store, stale, now()).await;
                         }
                     }
@@ -362,9 +442,36 @@ async fn supervise(
     }
 }
 
+/// Starts the live a publish starts, if it is time (`waited`: YouTube had its chance to show
+/// it); a stale open live is closed.
+async fn start_pushed(
+    parts: &Arc<EngineParts>,
+    observations: &watch::Receiver<Option<detect::Seen>>,
+    open: &mut Option<Live>,
+    ended: &HashSet<String>,
+    waited: bool,
+    start: impl FnOnce(crate::youtube::page::LiveNow, Opening, bool) -> Running,
+) -> Option<Running> {
+    let push = parts.push.as_ref()?;
+    let observation = observations.borrow().clone().map(|seen| seen.observation);
+    let pushed = push::pushed_start(observation.as_ref(), open.as_ref(), ended, &push.title, waited, now())?;
+    let opening = match open.take() {
+        Some(stored) if pushed.resumes => Opening::Resumed(stored),
+        Some(stale) => {
+            live::close(&parts.store, stale, now()).await;
+            Opening::New
+        }
+        None => Opening::New,
+    };
+    tracing::info!(video = %pushed.live.video_id, on_youtube = pushed.on_youtube, "a pushed stream starts the live");
+    Some(start(pushed.live, opening, pushed.on_youtube))
+}
+
 /// The task of the live being restreamed.
 struct Running {
     video: String,
+    /// Whether it is a live YouTube shows (not a pushed live of Fanout's own).
+    on_youtube: bool,
     requests: mpsc::Sender<Request>,
     task: JoinHandle<LiveEnd>,
     /// Cancelled when YouTube's word on the end is confirmed.
@@ -376,6 +483,7 @@ impl Running {
         parts: &Arc<EngineParts>,
         live: crate::youtube::page::LiveNow,
         opening: Opening,
+        on_youtube: bool,
         nudge: &Arc<Notify>,
         status: &watch::Sender<DashboardStatus>,
         stop: &CancellationToken,
@@ -384,8 +492,9 @@ impl Running {
         let video = live.video_id.clone();
         let youtube_ended = CancellationToken::new();
         let signals = live::Signals { nudge: Arc::clone(nudge), requests: received, youtube_ended: youtube_ended.clone() };
-        let task = tokio::spawn(live::run(Arc::clone(parts), live, opening, signals, status.clone(), stop.child_token()));
-        Self { video, requests, task, youtube_ended }
+        let pulled = on_youtube && parts.pulls();
+        let task = tokio::spawn(live::run(Arc::clone(parts), live, opening, pulled, signals, status.clone(), stop.child_token()));
+        Self { video, on_youtube, requests, task, youtube_ended }
     }
 }
 

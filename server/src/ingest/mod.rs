@@ -91,11 +91,14 @@ pub struct IngestConfig {
     pub profile: TranscodeProfile,
     /// The HTTP proxy ffmpeg fetches through (as a child may be given it: no password).
     pub proxy: Option<Url>,
+    /// When another source (a pushed stream) may feed the relay too: the pull stands by and
+    /// takes the input over at a keyframe once it has been quiet this long (at once when free).
+    pub backup_after: Option<std::time::Duration>,
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        Self { ffmpeg: "ffmpeg".into(), mode: PullMode::YtDlp, profile: TranscodeProfile::Copy, proxy: None }
+        Self { ffmpeg: "ffmpeg".into(), mode: PullMode::YtDlp, profile: TranscodeProfile::Copy, proxy: None, backup_after: None }
     }
 }
 

@@ -128,7 +128,8 @@ async fn run_once(
     restart: &Notify,
     stop: &CancellationToken,
 ) -> (End, Option<String>) {
-    let mut current = match Pull::start(config, source, fresh, input, Role::Holder).await {
+    let role = config.backup_after.map_or(Role::Holder, |after| Role::Standby(Takeover::WhenStalled(after)));
+    let mut current = match Pull::start(config, source, fresh, input, role).await {
         Ok(pull) => pull,
         Err(StartFailure::Resolve(ResolveError::Ended)) => return (End::SourceEnded, None),
         Err(StartFailure::Resolve(ResolveError::Failed(error))) => return (End::Failed { expired: true }, Some(error)),

@@ -62,6 +62,8 @@ struct Slot {
     generations: u64,
     /// When the holder last sent media.
     last_media: Option<Instant>,
+    /// Whether the holder is a pushed stream (`super::push`), not a pull.
+    holder_is_push: bool,
 }
 
 /// When a standby feed (a second publisher) takes the input over.
@@ -112,6 +114,7 @@ impl Input {
         let chunker = MediaChunker::new(SHARED_STREAM_ID).ok()?;
         let generation = next_generation(&mut slot);
         slot.holder = Some(generation);
+        slot.holder_is_push = false;
         slot.rebaser.new_publisher();
         drop(slot);
         self.hub.update_input(|input| input.publishing = true);
@@ -131,6 +134,12 @@ impl Input {
     /// Whether a publisher holds it now.
     pub fn is_held(&self) -> bool {
         self.slot().holder.is_some()
+    }
+
+    /// Whether a pushed stream holds it now.
+    pub fn holder_is_push(&self) -> bool {
+        let slot = self.slot();
+        slot.holder.is_some() && slot.holder_is_push
     }
 }
 
@@ -163,6 +172,7 @@ pub struct Feed {
     pending: Vec<Media>,
     since: Option<Instant>,
     meter: BitrateMeter,
+    push: bool,
 }
 
 impl std::fmt::Debug for Feed {
@@ -173,7 +183,13 @@ impl std::fmt::Debug for Feed {
 
 impl Feed {
     fn new(input: Arc<Input>, chunker: MediaChunker, generation: u64, role: Role) -> Self {
-        Self { input, chunker, generation, role, pending: Vec::new(), since: None, meter: BitrateMeter::new(Duration::from_secs(2)) }
+        let meter = BitrateMeter::new(Duration::from_secs(2));
+        Self { input, chunker, generation, role, pending: Vec::new(), since: None, meter, push: false }
+    }
+
+    /// Marks this feed as a pushed stream's (what the dashboard shows as the input's origin).
+    pub fn mark_push(&mut self) {
+        self.push = true;
     }
 
     /// Whether this feed's media goes out now (it holds the input).
@@ -242,6 +258,7 @@ impl Feed {
                 return false;
             }
             slot.holder = Some(self.generation);
+            slot.holder_is_push = self.push;
             slot.last_media = Some(Instant::now());
             slot.rebaser.new_publisher();
         }

@@ -1,11 +1,13 @@
 //! The relay's RTMP input: a listener that accepts a publisher on
-//! `rtmp://<address>/ingest/<key>` — for `fanout relay` (and a broadcaster pushing the live) —
-//! and feeds what it publishes into the [`Input`]. Every connection is served in its own task
-//! under deadlines (the handshake, the publish request, and every read after it), so an idle or
-//! slow peer holds nothing but its own socket; one publisher holds the input at a time, a second
-//! is refused plainly; a wrong key is refused without saying whether a key exists; refused peers
-//! are logged by address. The peer's bytes pass the [`RtmpGuard`] before the session reads
-//! them.
+//! `rtmp://<address>/ingest/<key>` (or `rtmps://`, with the operator's certificate) — for
+//! `fanout relay`, and for a broadcaster pushing the live to Fanout (`super::push`) — and feeds
+//! what it publishes into a [`Sink`]: the relay's [`Input`], or the push point. Every
+//! connection is served in its own task under deadlines (the TLS and RTMP handshakes, the
+//! publish request, and every read after it), so an idle or slow peer holds nothing but its own
+//! socket; one publisher at a time, a second is refused; a wrong key and a busy key get the
+//! same answer (the connection closed), so a peer never learns whether a key exists; refused
+//! peers are logged by address. The peer's bytes pass the [`RtmpGuard`] before the session
+//! reads them.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,14 +17,14 @@ use app::secrets::Secret;
 use bytes::Bytes;
 use rml_rtmp::handshake::PeerType;
 use rml_rtmp::sessions::{ServerSession, ServerSessionConfig, ServerSessionEvent, ServerSessionResult};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::guard::{GuardError, RtmpGuard, catching};
 use super::handshake::{HandshakeFailed, handshake};
-use super::input::{Feed, Input};
+use super::input::{Feed, FeedError, Input};
 use super::media::MediaKind;
 
 /// The RTMP application a publisher publishes to.
@@ -53,6 +55,8 @@ enum PublisherError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Handshake(#[from] HandshakeFailed),
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("RTMP session: {0:?}")]
     Session(rml_rtmp::sessions::ServerSessionError),
     #[error("{0}")]
@@ -62,7 +66,7 @@ enum PublisherError {
     #[error("no {0} within {1} s")]
     Deadline(&'static str, u64),
     #[error(transparent)]
-    Feed(#[from] super::input::FeedError),
+    Feed(#[from] FeedError),
 }
 
 impl PublisherError {
@@ -72,16 +76,117 @@ impl PublisherError {
     }
 }
 
-/// What accepting needs.
-struct Door {
-    key: Secret,
-    input: Arc<Input>,
-    peers: Peers,
+/// Where a publisher's media goes once its publish is accepted.
+pub trait Sink: Send + Sync + std::fmt::Debug {
+    /// A publisher's hold (or wait) on it; `None` while another publisher has it.
+    fn open(&self, peer: SocketAddr) -> Option<Box<dyn Publishing>>;
+}
+
+impl Sink for Arc<Input> {
+    fn open(&self, _peer: SocketAddr) -> Option<Box<dyn Publishing>> {
+        self.claim().map(|feed| Box::new(feed) as Box<dyn Publishing>)
+    }
+}
+
+/// One publisher's side of a [`Sink`]: what the listener hands it, message by message.
+pub trait Publishing: Send {
+    /// One audio or video message at the publisher's `timestamp`.
+    fn media(&mut self, kind: MediaKind, body: Bytes, timestamp: u32) -> Result<(), FeedError>;
+    /// The stream's metadata.
+    fn metadata(&mut self, metadata: rml_rtmp::sessions::StreamMetadata);
+    /// Counts bytes received from the publisher.
+    fn received(&mut self, bytes: usize);
+    /// When the batch being gathered must go out, if one is.
+    fn deadline(&self) -> Option<std::time::Instant>;
+    /// Sends the batch gathered so far.
+    fn flush(&mut self);
+    /// Sends the batch if its window has closed.
+    fn flush_if_due(&mut self) {
+        if self.deadline().is_some_and(|deadline| std::time::Instant::now() >= deadline) {
+            self.flush();
+        }
+    }
+}
+
+impl Publishing for Feed {
+    fn media(&mut self, kind: MediaKind, body: Bytes, timestamp: u32) -> Result<(), FeedError> {
+        Feed::media(self, kind, body, timestamp)
+    }
+    fn metadata(&mut self, metadata: rml_rtmp::sessions::StreamMetadata) {
+        Feed::metadata(self, metadata);
+    }
+    fn received(&mut self, bytes: usize) {
+        Feed::received(self, bytes);
+    }
+    fn deadline(&self) -> Option<std::time::Instant> {
+        Feed::deadline(self)
+    }
+    fn flush(&mut self) {
+        Feed::flush(self);
+    }
+}
+
+/// The stream key a publisher must give, as its keeper has it now.
+#[derive(Debug)]
+pub enum Expected {
+    /// This key.
+    Key(Secret),
+    /// A key whose SHA-256 is this (the key itself is not kept).
+    Sha256([u8; 32]),
+    /// No key: every publish is refused.
+    Nothing,
+}
+
+impl Expected {
+    /// Whether `offered` is the key: compared whole, in constant time.
+    pub fn accepts(&self, offered: &str) -> bool {
+        match self {
+            Self::Key(key) => constant_time_eq(offered.as_bytes(), key.expose().as_bytes()),
+            Self::Sha256(hash) => {
+                use sha2::Digest;
+                constant_time_eq(&sha2::Sha256::digest(offered.as_bytes()), hash)
+            }
+            Self::Nothing => false,
+        }
+    }
+}
+
+/// Who knows the stream key (read once a connection, after its handshake: a key changed
+/// meanwhile holds from the next connection on).
+#[async_trait::async_trait]
+pub trait Keys: Send + Sync + std::fmt::Debug {
+    /// The key now.
+    async fn expected(&self) -> Expected;
+}
+
+/// One key, fixed for the listener's life (`fanout relay`, the relay's loopback listener).
+#[derive(Debug)]
+pub struct FixedKey(pub Secret);
+
+#[async_trait::async_trait]
+impl Keys for FixedKey {
+    async fn expected(&self) -> Expected {
+        Expected::Key(self.0.clone())
+    }
+}
+
+/// What accepting needs: the key's keeper, where media goes, who may connect, and the
+/// certificate when connections are TLS (RTMPS).
+#[derive(Debug)]
+pub struct Door {
+    /// Who knows the key.
+    pub keys: Arc<dyn Keys>,
+    /// Where media goes.
+    pub sink: Arc<dyn Sink>,
+    /// Who may connect.
+    pub peers: Peers,
+    /// TLS before RTMP, when set.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Accepts publishers until `stop`, each connection in its own task.
-pub async fn accept(listener: TcpListener, key: Secret, input: Arc<Input>, peers: Peers, stop: CancellationToken) {
-    let door = Arc::new(Door { key, input, peers });
+pub async fn accept(listener: TcpListener, door: Door, stop: CancellationToken) {
+    let door = Arc::new(door);
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let (stream, peer) = tokio::select! {
@@ -107,7 +212,7 @@ pub async fn accept(listener: TcpListener, key: Secret, input: Arc<Input>, peers
         tokio::spawn(async move {
             let result = tokio::select! {
                 () = stop.cancelled() => Ok(()),
-                result = serve(stream, peer, &door) => result,
+                result = connected(stream, peer, &door) => result,
             };
             match result {
                 Ok(()) => tracing::info!(%peer, "the publisher stopped publishing"),
@@ -119,22 +224,34 @@ pub async fn accept(listener: TcpListener, key: Secret, input: Arc<Input>, peers
     }
 }
 
+/// A connection: TLS first when the door has a certificate, then RTMP.
+async fn connected(stream: tokio::net::TcpStream, peer: SocketAddr, door: &Door) -> Result<(), PublisherError> {
+    stream.set_nodelay(true)?;
+    let Some(tls) = &door.tls else { return serve(stream, peer, door).await };
+    let accepting = tokio_rustls::TlsAcceptor::from(Arc::clone(tls)).accept(stream);
+    match tokio::time::timeout(HANDSHAKE_DEADLINE, accepting).await {
+        Err(_) => Err(PublisherError::Deadline("TLS handshake", HANDSHAKE_DEADLINE.as_secs())),
+        Ok(Err(error)) => Err(PublisherError::Tls(error.to_string())),
+        Ok(Ok(stream)) => serve(stream, peer, door).await,
+    }
+}
+
 /// A connection before and after it holds the input.
 enum Stage {
     /// Connected; not publishing yet, until the deadline.
     Waiting(tokio::time::Instant),
     /// Publishing.
-    Publishing(Box<Feed>),
+    Publishing(Box<dyn Publishing>),
 }
 
-async fn serve(mut stream: TcpStream, peer: SocketAddr, door: &Door) -> Result<(), PublisherError> {
-    stream.set_nodelay(true)?;
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, peer: SocketAddr, door: &Door) -> Result<(), PublisherError> {
     let leftover = match tokio::time::timeout(HANDSHAKE_DEADLINE, handshake(&mut stream, PeerType::Server)).await {
         Err(_) => return Err(PublisherError::Deadline("RTMP handshake", HANDSHAKE_DEADLINE.as_secs())),
         Ok(Err(HandshakeFailed::Closed)) => return Ok(()),
         Ok(result) => result?,
     };
     tracing::debug!(%peer, "RTMP peer connected");
+    let expected = door.keys.expected().await;
     let mut guard = RtmpGuard::new();
     let mut buffer = vec![0u8; 64 * 1024];
     let (mut session, mut pending) = ServerSession::new(ServerSessionConfig::new()).map_err(PublisherError::Session)?;
@@ -146,7 +263,7 @@ async fn serve(mut stream: TcpStream, peer: SocketAddr, door: &Door) -> Result<(
             for result in std::mem::take(&mut pending) {
                 match result {
                     ServerSessionResult::OutboundResponse(packet) => stream.write_all(&packet.bytes).await?,
-                    ServerSessionResult::RaisedEvent(event) => pending.extend(handle_event(event, &mut session, door, &mut stage)?),
+                    ServerSessionResult::RaisedEvent(event) => pending.extend(handle_event(event, &mut session, door, &expected, peer, &mut stage)?),
                     ServerSessionResult::UnhandleableMessageReceived(_) => {}
                 }
             }
@@ -188,6 +305,8 @@ fn handle_event(
     event: ServerSessionEvent,
     session: &mut ServerSession,
     door: &Door,
+    expected: &Expected,
+    peer: SocketAddr,
     stage: &mut Stage,
 ) -> Result<Vec<ServerSessionResult>, PublisherError> {
     let mut media = |kind, data: Bytes, timestamp: u32| match stage {
@@ -202,16 +321,16 @@ fn handle_event(
         ServerSessionEvent::PublishStreamRequested { request_id, stream_key, .. } => {
             // Compared whole and in constant time; a wrong key and a right key while another
             // publishes are told apart only in Fanout's own log.
-            if !constant_time_eq(stream_key.as_bytes(), door.key.expose().as_bytes()) {
+            if !expected.accepts(&stream_key) {
                 return Err(PublisherError::Refused("publish refused (wrong stream key)"));
             }
             if matches!(stage, Stage::Publishing(_)) {
                 return Err(PublisherError::Refused("a second publish on one connection"));
             }
-            let Some(feed) = door.input.claim() else {
+            let Some(feed) = door.sink.open(peer) else {
                 return Err(PublisherError::Refused("publish refused: another publisher holds the input"));
             };
-            *stage = Stage::Publishing(Box::new(feed));
+            *stage = Stage::Publishing(feed);
             session.accept_request(request_id).map_err(PublisherError::Session)
         }
         ServerSessionEvent::PlayStreamRequested { .. } => Err(PublisherError::Refused("playback is not offered")),

@@ -17,6 +17,7 @@ pub mod input;
 pub mod listener;
 pub mod media;
 pub mod pipe;
+pub mod push;
 pub mod status;
 pub mod target;
 
@@ -101,7 +102,13 @@ impl Relay {
         let listener = TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
         let mut relay = Self::new(policy);
-        tokio::spawn(listener::accept(listener, key.clone(), Arc::clone(&relay.input), peers, relay.stop.clone()));
+        let door = listener::Door {
+            keys: Arc::new(listener::FixedKey(key.clone())),
+            sink: Arc::new(Arc::clone(&relay.input)),
+            peers,
+            tls: None,
+        };
+        tokio::spawn(listener::accept(listener, door, relay.stop.clone()));
         tracing::info!(%address, "relay listening for a publisher");
         relay.listening = Some(Listening { address, key });
         Ok(relay)

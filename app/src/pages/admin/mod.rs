@@ -95,7 +95,7 @@ pub fn AdminPage() -> impl IntoView {
                         view! { <accounts::Accounts csrf=who.csrf.clone() /> }.into_any(),
                         view! { <direct::Direct csrf=who.csrf.clone() /> }.into_any(),
                         view! { <history::History /> }.into_any(),
-                        view! { <settings::Settings /> }.into_any(),
+                        view! { <settings::Settings csrf=who.csrf.clone() /> }.into_any(),
                         view! { <Hydrated hydrated /> }.into_any(),
                     ].into_any(),
                     // The session ended (idle, or signed out in another tab).

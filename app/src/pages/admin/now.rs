@@ -33,7 +33,8 @@ pub(super) fn Now(status: Signal<DashboardStatus>) -> impl IntoView {
                     None => view! { <p id="live" data-phase="none" class="text-slate-600">"No live right now. Fanout starts on its own when one begins."</p> }.into_any(),
                 };
                 let input = if s.input_publishing {
-                    format!("receiving {}", human_bitrate(s.input_bps))
+                    let from = if s.input_pushed { "the broadcaster's pushed stream" } else { "the pull from YouTube" };
+                    format!("receiving {} from {from}", human_bitrate(s.input_bps))
                 } else {
                     "no input".to_string()
                 };

@@ -1,18 +1,33 @@
 //! The Settings section: the effective configuration as validated at start, read-only, every
-//! secret masked ("set (not shown)"), with how to change it.
+//! secret masked ("set (not shown)"), with how to change it; and, when the push ingest is on,
+//! where the encoder publishes and the one action here — making a new push key (shown once).
 
 use leptos::prelude::*;
 
-use super::loaded;
+use super::{BUTTON, Csrf, confirm, loaded};
 
 #[component]
-pub(super) fn Settings() -> impl IntoView {
+pub(super) fn Settings(csrf: String) -> impl IntoView {
     let settings = super::data().settings;
+    let csrf = StoredValue::new(csrf);
     view! {
         <section id="settings" aria-labelledby="settings-title" class="space-y-3">
             <h2 id="settings-title" class="text-lg font-semibold">"Settings"</h2>
             <p class="text-sm text-slate-600">"Read-only: set these in Fanout's environment (or its env file) and restart. Secrets are never shown."</p>
             {loaded(settings, None, move |settings| view! {
+                {settings.push.clone().map(|push| view! {
+                    <div id="push-ingest" class="space-y-2 rounded-lg border border-slate-200 bg-white p-3 text-sm">
+                        <p>"Push ingest: the encoder publishes to server " <code class="break-all">{push.url}</code> " with the push key as its stream key."</p>
+                        <p id="push-key-state" data-made=push.key_made.to_string()>{if push.key_made {
+                            "A push key is set. It was shown once, when it was made; make a new one if it is lost."
+                        } else {
+                            "No push key yet: make one, then paste it into the encoder."
+                        }}</p>
+                        <form method="post" action="/admin/push-key" on:submit=confirm("Make a new push key? The current one stops working at once.")>
+                            <Csrf token=csrf.get_value() /><button id="new-push-key" class=BUTTON>"Make a new push key"</button>
+                        </form>
+                    </div>
+                })}
                 <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
                     <table class="min-w-full text-left text-sm">
                         <tbody>
