@@ -160,14 +160,22 @@ mod tests {
         assert!(settings.source.pulls() && settings.source.accepts_push() && settings.tls.is_none());
         assert_eq!(findings.count(Level::Warn), 1, "{findings}");
         let mut findings = Findings::default();
-        assert!(check_push(&PushArgs { push_listen: "127.0.0.1:1935".parse().unwrap_or_else(|e| panic!("{e}")), ..args(SourceKind::Push) }, &mut findings).is_some());
+        assert!(
+            check_push(
+                &PushArgs { push_listen: "127.0.0.1:1935".parse().unwrap_or_else(|e| panic!("{e}")), ..args(SourceKind::Push) },
+                &mut findings
+            )
+            .is_some()
+        );
         assert_eq!(findings.count(Level::Warn), 0, "behind a terminator on loopback: fine");
     }
 
     #[test]
     fn a_certificate_without_its_key_or_unreadable_is_an_error() {
         let mut findings = Findings::default();
-        assert!(check_push(&PushArgs { push_tls_cert: Some("/nonexistent.pem".into()), ..args(SourceKind::Push) }, &mut findings).is_none());
+        assert!(
+            check_push(&PushArgs { push_tls_cert: Some("/nonexistent.pem".into()), ..args(SourceKind::Push) }, &mut findings).is_none()
+        );
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
         std::fs::write(&cert, "not a certificate").unwrap_or_else(|e| panic!("{e}"));

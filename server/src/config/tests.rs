@@ -46,6 +46,13 @@ pub(crate) fn defaults(data_dir: &Path) -> ConfigArgs {
             yt_api_key: None,
             yt_api_url: "https://www.googleapis.com/youtube/v3".into(),
         },
+        push: push::PushArgs {
+            source: SourceKind::Pull,
+            push_listen: SocketAddr::from(([0, 0, 0, 0], 1935)),
+            push_tls_cert: None,
+            push_tls_key: None,
+            push_title: "Live now".into(),
+        },
         backend: None,
         relay: None,
         nimble_api: "http://127.0.0.1:8082".into(),

@@ -222,11 +222,7 @@ pub async fn run(
         failures: 0,
     });
     let url = if pulled || parts.push.is_none() { watch_url(&detected.video_id) } else { parts.source.live_page.to_string() };
-    let facts = LiveFacts {
-        title: detected.title.clone(),
-        url,
-        date: detected.started_at.unwrap_or(at).date().to_string(),
-    };
+    let facts = LiveFacts { title: detected.title.clone(), url, date: detected.started_at.unwrap_or(at).date().to_string() };
     let stored_tally = (live.peak_destinations, live.failures);
     let (prepared_sender, mut prepared) = mpsc::channel(64);
     let mut task = LiveTask {

@@ -167,15 +167,8 @@ pub fn pushed_live(
 
 /// A live of Fanout's own, begun `at`.
 fn own_live(title: &str, at: OffsetDateTime) -> LiveNow {
-    let video_id = format!(
-        "push-{:04}{:02}{:02}-{:02}{:02}{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    );
+    let video_id =
+        format!("push-{:04}{:02}{:02}-{:02}{:02}{:02}", at.year(), u8::from(at.month()), at.day(), at.hour(), at.minute(), at.second());
     LiveNow {
         video_id,
         title: title.to_string(),

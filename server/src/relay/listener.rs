@@ -263,7 +263,9 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, peer: SocketAdd
             for result in std::mem::take(&mut pending) {
                 match result {
                     ServerSessionResult::OutboundResponse(packet) => stream.write_all(&packet.bytes).await?,
-                    ServerSessionResult::RaisedEvent(event) => pending.extend(handle_event(event, &mut session, door, &expected, peer, &mut stage)?),
+                    ServerSessionResult::RaisedEvent(event) => {
+                        pending.extend(handle_event(event, &mut session, door, &expected, peer, &mut stage)?)
+                    }
                     ServerSessionResult::UnhandleableMessageReceived(_) => {}
                 }
             }

@@ -102,12 +102,8 @@ impl Relay {
         let listener = TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
         let mut relay = Self::new(policy);
-        let door = listener::Door {
-            keys: Arc::new(listener::FixedKey(key.clone())),
-            sink: Arc::new(Arc::clone(&relay.input)),
-            peers,
-            tls: None,
-        };
+        let door =
+            listener::Door { keys: Arc::new(listener::FixedKey(key.clone())), sink: Arc::new(Arc::clone(&relay.input)), peers, tls: None };
         tokio::spawn(listener::accept(listener, door, relay.stop.clone()));
         tracing::info!(%address, "relay listening for a publisher");
         relay.listening = Some(Listening { address, key });
