@@ -11,6 +11,7 @@ use rml_rtmp::sessions::{
 };
 
 use crate::relay::guard::{RtmpGuard, catching, check_amf0};
+use crate::relay::media::MediaKind;
 
 /// A fuzz target: it takes any bytes and must not panic.
 pub type Target = fn(&[u8]);
@@ -41,12 +42,18 @@ fn as_read(data: &[u8]) -> (&[u8], std::slice::Chunks<'_, u8>) {
 }
 
 /// A publisher's bytes at the relay's listener: the server side of the handshake, then the
-/// session behind the guard, answering what it asks.
+/// session behind the guard, answering what it asks; its media goes where a pushed live's
+/// does (`relay::push`: kept headers, standing by on a live's input, taking it over).
 pub fn rtmp_publisher(data: &[u8]) {
+    use crate::relay::listener::Sink;
     let (handshake_bytes, reads) = as_read(data);
     let mut handshake = Handshake::new(PeerType::Server);
     let _ = handshake.process_bytes(handshake_bytes);
     let Ok((mut session, _)) = ServerSession::new(ServerSessionConfig::new()) else { return };
+    let point = crate::relay::push::PushPoint::new(std::time::Duration::ZERO);
+    let input = crate::relay::Input::new(std::sync::Arc::new(crate::relay::hub::Hub::new(8)));
+    point.attach(std::sync::Arc::clone(&input));
+    let Some(mut pushed) = point.open(std::net::SocketAddr::from(([127, 0, 0, 1], 1))) else { return };
     let mut guard = RtmpGuard::new();
     for read in reads {
         if guard.check(read).is_err() {
@@ -54,12 +61,23 @@ pub fn rtmp_publisher(data: &[u8]) {
         }
         let Ok(Ok(results)) = catching(|| session.handle_input(read)) else { return };
         for result in results {
-            if let ServerSessionResult::RaisedEvent(
-                ServerSessionEvent::ConnectionRequested { request_id, .. } | ServerSessionEvent::PublishStreamRequested { request_id, .. },
-            ) = result
-            {
-                let _ = catching(|| session.accept_request(request_id));
-            }
+            let ServerSessionResult::RaisedEvent(event) = result else { continue };
+            let kind = match event {
+                ServerSessionEvent::ConnectionRequested { request_id, .. } | ServerSessionEvent::PublishStreamRequested { request_id, .. } => {
+                    let _ = catching(|| session.accept_request(request_id));
+                    continue;
+                }
+                ServerSessionEvent::StreamMetadataChanged { metadata, .. } => {
+                    pushed.metadata(metadata);
+                    continue;
+                }
+                ServerSessionEvent::VideoDataReceived { data, timestamp, .. } => (MediaKind::Video, data, timestamp),
+                ServerSessionEvent::AudioDataReceived { data, timestamp, .. } => (MediaKind::Audio, data, timestamp),
+                _ => continue,
+            };
+            let (kind, data, timestamp) = kind;
+            let _ = pushed.media(kind, data, timestamp.value);
+            pushed.flush();
         }
     }
 }
@@ -96,7 +114,7 @@ pub fn flv_input(data: &[u8]) {
             match reader.next_tag() {
                 Ok(Some(tag)) => {
                     let _ = crate::relay::pipe::metadata(&tag.body);
-                    let _ = crate::relay::media::Media::inspect(crate::relay::media::MediaKind::Video, &tag.body);
+                    let _ = crate::relay::media::Media::inspect(MediaKind::Video, &tag.body);
                 }
                 Ok(None) => break,
                 Err(_) => return,
