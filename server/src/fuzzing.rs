@@ -63,7 +63,8 @@ pub fn rtmp_publisher(data: &[u8]) {
         for result in results {
             let ServerSessionResult::RaisedEvent(event) = result else { continue };
             let kind = match event {
-                ServerSessionEvent::ConnectionRequested { request_id, .. } | ServerSessionEvent::PublishStreamRequested { request_id, .. } => {
+                ServerSessionEvent::ConnectionRequested { request_id, .. }
+                | ServerSessionEvent::PublishStreamRequested { request_id, .. } => {
                     let _ = catching(|| session.accept_request(request_id));
                     continue;
                 }
