@@ -33,6 +33,8 @@ pub struct DashboardStatus {
     pub input_bytes: u64,
     /// Whether the media going out is the broadcaster's pushed stream (not the pull).
     pub input_pushed: bool,
+    /// Whether the destinations get the slate now (no source sends).
+    pub input_slate: bool,
     /// The ingest's state, last error and restarts.
     pub ingest_state: Option<IngestState>,
     pub ingest_error: Option<String>,

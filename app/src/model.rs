@@ -121,6 +121,8 @@ pub enum EventKind {
     InputLost,
     /// The live's input came back within the grace period.
     InputRestored,
+    /// The slate went on (no source sends) or off (a source is back).
+    Slate,
     /// An admin acted from the dashboard (stop, start, retry, titles, profile, direct destinations).
     AdminAction,
     /// The fan-out backend (Nimble Streamer) had a problem — a refused token, an unreachable

@@ -91,6 +91,10 @@ pub struct ConfigArgs {
     #[command(flatten)]
     pub push: super::push::PushArgs,
 
+    /// The slate through gaps in the source.
+    #[command(flatten)]
+    pub slate: super::slate::SlateArgs,
+
     /// The backend — what sends the live to the destinations: `builtin` (Fanout's own RTMP
     /// relay, the default) or `nimble` (an existing Nimble Streamer, driven through its
     /// management API: one republish rule per destination).

@@ -177,6 +177,7 @@ pub(super) fn check_engine(args: &ConfigArgs, findings: &mut Findings) -> Option
     };
     let source = super::source::check_source(&args.source, findings);
     let push = super::push::check_push(&args.push, findings);
+    let slate = super::slate::check_slate(&args.slate, &args.source.ffmpeg, findings);
     let backend = super::nimble::check_backend(args, findings);
     if !(title_ok && ingest_ok) {
         return None;
@@ -190,6 +191,7 @@ pub(super) fn check_engine(args: &ConfigArgs, findings: &mut Findings) -> Option
         restream_ingest: args.restream_ingest.trim_end_matches('/').to_string(),
         source: source?,
         push: push?,
+        slate: slate?,
         backend: backend?,
     })
 }

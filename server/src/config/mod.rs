@@ -16,6 +16,7 @@ mod args;
 mod checks;
 mod nimble;
 pub mod push;
+pub mod slate;
 pub mod source;
 
 pub use args::{BackendKind, ConfigArgs, LogFormat};
@@ -58,6 +59,8 @@ pub struct EngineSettings {
     pub source: SourceSettings,
     /// Where the live comes from, and the push listener.
     pub push: PushSettings,
+    /// The slate, when on.
+    pub slate: Option<crate::relay::slate::SlateConfig>,
     /// The backend: what sends the live to the destinations.
     pub backend: BackendSettings,
 }

@@ -74,7 +74,8 @@ impl InputWatch {
             self.changed_at = now;
             self.flowing_since.get_or_insert(now);
         }
-        let fresh = input.publishing && now.saturating_duration_since(self.changed_at) < INPUT_STALL;
+        // The slate's media is not the source's.
+        let fresh = input.publishing && !input.slate && now.saturating_duration_since(self.changed_at) < INPUT_STALL;
         if !fresh {
             self.flowing_since = None;
             return false;
@@ -246,6 +247,7 @@ pub async fn run(
         task.backend.begin();
     }
     let mut backend_events = task.backend.events();
+    let mut slate_events = parts.slate.clone().map(|config| task.backend.start_slate(config));
 
     let push_point = parts.push.as_ref().map(|push| Arc::clone(&push.point));
     if let Some(point) = &push_point {
@@ -291,6 +293,9 @@ pub async fn run(
             () = nudge.notified() => task.reconcile().await,
             Some((account, outcome)) = prepared.recv() => task.prepared(account, outcome).await,
             (kind, message) = backend_events.next() => task.event(kind, message).await,
+            Some(event) = async { match slate_events.as_mut() { Some(events) => events.recv().await, None => std::future::pending().await } } => {
+                task.slate(event).await;
+            }
             Some(request) = requests.recv() => {
                 if request.control == Control::Stop {
                     let by = request.by.clone();
@@ -489,11 +494,23 @@ impl LiveTask<'_> {
             s.input_bps = input.bitrate_bps;
             s.input_bytes = input.bytes_received;
             s.input_pushed = pushed;
+            s.input_slate = input.slate;
             s.ingest_state = ingest.as_ref().map(|ingest| ingest.state);
             s.ingest_error = ingest.as_ref().and_then(|ingest| ingest.last_error.clone());
             s.ingest_restarts = ingest.as_ref().map_or(0, |ingest| ingest.restarts);
             s.ingest_problem = ingest.and_then(|ingest| ingest.problem);
         });
+    }
+
+    /// Records what the slate did.
+    async fn slate(&self, event: crate::relay::slate::SlateEvent) {
+        use crate::relay::slate::SlateEvent;
+        let message = match event {
+            SlateEvent::On => "No source sends: the destinations get the slate".to_string(),
+            SlateEvent::Off(after) => format!("The source is back after {:.1} s: the slate is off", after.as_secs_f64()),
+            SlateEvent::Unavailable(why) => format!("No slate for this live ({why}): destinations get nothing while the source is gone"),
+        };
+        self.event(EventKind::Slate, message).await;
     }
 
     /// Records what stands between the ingest and the stream, once each time it changes.

@@ -59,6 +59,8 @@ pub struct EngineParts {
     pub timing: live::Timing,
     /// The push ingest, when a broadcaster may push the live (`FANOUT_SOURCE=push|both`).
     pub push: Option<push::PushSetup>,
+    /// The slate through gaps in the input, when on.
+    pub slate: Option<crate::relay::slate::SlateConfig>,
 }
 
 impl EngineParts {
@@ -169,6 +171,7 @@ impl Engine {
         };
         let parts = EngineParts {
             push,
+            slate: engine.slate.clone(),
             store: services.store,
             cipher: services.cipher,
             preparer,

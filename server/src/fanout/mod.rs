@@ -132,6 +132,12 @@ impl Backend {
         self.relay().input()
     }
 
+    /// Plays the slate through gaps in the input (before Nimble too: it receives the slate as
+    /// part of its one input).
+    pub fn start_slate(&self, config: crate::relay::slate::SlateConfig) -> tokio::sync::mpsc::Receiver<crate::relay::slate::SlateEvent> {
+        self.relay().start_slate(config)
+    }
+
     /// What the backend reports for the live's event log, from now on.
     pub fn events(&self) -> BackendEvents {
         match self {

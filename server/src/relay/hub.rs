@@ -69,6 +69,11 @@ impl Hub {
         self.headers.borrow().clone()
     }
 
+    /// Watches the stream headers (the slate waits for the source's metadata).
+    pub fn watch_headers(&self) -> watch::Receiver<StreamHeaders> {
+        self.headers.subscribe()
+    }
+
     /// The timestamp of the newest message published.
     pub fn newest_timestamp(&self) -> u32 {
         self.newest.load(Ordering::Relaxed)

@@ -9,6 +9,10 @@
 //! at once (a fresh pull replacing one whose URL is about to expire: make-before-break), or only
 //! once the holder has gone quiet (a backup source) — with no gap and no reconnect for the
 //! destinations: they get the new publisher's stream headers, then its keyframe.
+//!
+//! While no source sends, the slate (`super::slate`) may hold the input ([`Input::slate_feed`]):
+//! it yields to any source at the source's next keyframe — the holder it displaced, a standby,
+//! or a new claim alike — so a stalled pull that resumes takes its place back without a restart.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -21,11 +25,15 @@ use super::hub::SharedHub;
 use super::media::{Media, MediaChunker, MediaKind, SHARED_STREAM_ID, SerializeError};
 use super::status::{BitrateMeter, InputStatus};
 
-/// Keeps outgoing timestamps growing across publishers.
+/// Keeps outgoing timestamps growing across publishers — each stream's on its own too: a new
+/// publisher's audio can start a little before its first keyframe, and what would go out
+/// before the last message of its kind is dropped (a decoder refuses time going back).
 #[derive(Debug, Default)]
 pub(super) struct Rebaser {
     offset: Option<i64>,
     last_out: u32,
+    /// The last timestamp sent of each kind, after the first (video, audio).
+    last_of: [Option<u32>; 2],
 }
 
 impl Rebaser {
@@ -43,14 +51,21 @@ impl Rebaser {
         }
     }
 
-    fn rebase(&mut self, timestamp: u32) -> u32 {
+    /// The outgoing timestamp of a message of `kind` at `timestamp`; `None`: it would go back
+    /// in time for its stream, drop it.
+    fn rebase(&mut self, kind: MediaKind, timestamp: u32) -> Option<u32> {
         let offset = *self.offset.get_or_insert_with(|| {
             let next = if self.last_out == 0 { 0 } else { i64::from(self.last_out) + 40 };
             next - i64::from(timestamp)
         });
         let out = (i64::from(timestamp) + offset).clamp(0, i64::from(u32::MAX)) as u32;
+        let last = &mut self.last_of[usize::from(kind == MediaKind::Audio)];
+        if last.is_some_and(|last| out < last) {
+            return None;
+        }
+        *last = Some(out);
         self.last_out = self.last_out.max(out);
-        out
+        Some(out)
     }
 }
 
@@ -64,6 +79,22 @@ struct Slot {
     last_media: Option<Instant>,
     /// Whether the holder is a pushed stream (`super::push`), not a pull.
     holder_is_push: bool,
+    /// Whether the holder is the slate.
+    holder_is_slate: bool,
+    /// The source the slate displaced: it takes the input back at its next keyframe.
+    displaced: Option<u64>,
+}
+
+impl Slot {
+    /// Whether a standby waiting for `takeover` may take the input now.
+    fn yields_to(&self, takeover: Takeover) -> bool {
+        match takeover {
+            Takeover::AtKeyframe => true,
+            Takeover::WhenStalled(after) => {
+                self.holder.is_none() || self.holder_is_slate || self.last_media.is_none_or(|last| last.elapsed() >= after)
+            }
+        }
+    }
 }
 
 /// When a standby feed (a second publisher) takes the input over.
@@ -106,19 +137,51 @@ impl Input {
     }
 
     /// The input for one publisher, until the [`Feed`] is dropped; `None` while another holds it.
+    /// While the slate holds it, the new publisher takes it over at its first keyframe.
     pub fn claim(self: &Arc<Self>) -> Option<Feed> {
         let mut slot = self.slot();
+        if slot.holder_is_slate {
+            drop(slot);
+            return self.standby(Takeover::AtKeyframe);
+        }
         if slot.holder.is_some() {
             return None;
         }
         let chunker = MediaChunker::new(SHARED_STREAM_ID).ok()?;
         let generation = next_generation(&mut slot);
         slot.holder = Some(generation);
-        slot.holder_is_push = false;
+        (slot.holder_is_push, slot.holder_is_slate) = (false, false);
         slot.rebaser.new_publisher();
         drop(slot);
         self.hub.update_input(|input| input.publishing = true);
         Some(Feed::new(Arc::clone(self), chunker, generation, Role::Holding))
+    }
+
+    /// The input for the slate, taken from a source that has gone quiet (which will take it back
+    /// at its next keyframe); `None` when a source sends, or the slate holds it already.
+    pub fn slate_feed(self: &Arc<Self>, quiet: Duration) -> Option<Feed> {
+        let mut slot = self.slot();
+        let sending = slot.holder.is_some() && slot.last_media.is_none_or(|last| last.elapsed() < quiet);
+        if slot.holder_is_slate || sending || slot.last_media.is_none() {
+            return None;
+        }
+        let chunker = MediaChunker::new(SHARED_STREAM_ID).ok()?;
+        let generation = next_generation(&mut slot);
+        slot.displaced = slot.holder;
+        slot.holder = Some(generation);
+        (slot.holder_is_push, slot.holder_is_slate) = (false, true);
+        slot.rebaser.new_publisher();
+        drop(slot);
+        self.hub.update_input(|input| {
+            input.publishing = true;
+            input.slate = true;
+        });
+        Some(Feed::new(Arc::clone(self), chunker, generation, Role::Holding))
+    }
+
+    /// Whether the slate holds it now.
+    pub fn is_slate(&self) -> bool {
+        self.slot().holder_is_slate
     }
 
     /// A second publisher, standing by: what it sends is dropped (its stream headers kept) until
@@ -128,7 +191,7 @@ impl Input {
     pub fn standby(self: &Arc<Self>, takeover: Takeover) -> Option<Feed> {
         let chunker = MediaChunker::new(SHARED_STREAM_ID).ok()?;
         let generation = next_generation(&mut self.slot());
-        Some(Feed::new(Arc::clone(self), chunker, generation, Role::Standby { takeover, kept: Kept::default() }))
+        Some(Feed::new(Arc::clone(self), chunker, generation, Role::Standby(takeover)))
     }
 
     /// Whether a publisher holds it now.
@@ -140,6 +203,15 @@ impl Input {
     pub fn holder_is_push(&self) -> bool {
         let slot = self.slot();
         slot.holder.is_some() && slot.holder_is_push
+    }
+
+    /// How long no source has sent media, if one ever did (`None` too while the slate holds it).
+    pub fn quiet_for(&self) -> Option<Duration> {
+        let slot = self.slot();
+        if slot.holder_is_slate {
+            return None;
+        }
+        slot.last_media.map(|last| last.elapsed())
     }
 }
 
@@ -159,7 +231,7 @@ struct Kept {
 #[derive(Debug)]
 enum Role {
     Holding,
-    Standby { takeover: Takeover, kept: Kept },
+    Standby(Takeover),
 }
 
 /// One publisher's hold on the input (or its wait for it). Dropping it flushes nothing more and
@@ -173,6 +245,8 @@ pub struct Feed {
     since: Option<Instant>,
     meter: BitrateMeter,
     push: bool,
+    /// Its latest stream headers, sent first whenever it takes the input (over or back).
+    kept: Kept,
 }
 
 impl std::fmt::Debug for Feed {
@@ -184,7 +258,7 @@ impl std::fmt::Debug for Feed {
 impl Feed {
     fn new(input: Arc<Input>, chunker: MediaChunker, generation: u64, role: Role) -> Self {
         let meter = BitrateMeter::new(Duration::from_secs(2));
-        Self { input, chunker, generation, role, pending: Vec::new(), since: None, meter, push: false }
+        Self { input, chunker, generation, role, pending: Vec::new(), since: None, meter, push: false, kept: Kept::default() }
     }
 
     /// Marks this feed as a pushed stream's (what the dashboard shows as the input's origin).
@@ -214,19 +288,17 @@ impl Feed {
 
     /// One audio or video message (an FLV tag body) at the publisher's `timestamp`.
     pub fn media(&mut self, kind: MediaKind, body: Bytes, timestamp: u32) -> Result<(), FeedError> {
-        if let Role::Standby { takeover, kept } = &mut self.role {
-            let (keyframe, sequence_header) = Media::inspect(kind, &body);
-            if sequence_header {
-                match kind {
-                    MediaKind::Video => kept.video = Some(body),
-                    MediaKind::Audio => kept.audio = Some(body),
-                }
+        let (keyframe, sequence_header) = Media::inspect(kind, &body);
+        if sequence_header {
+            match kind {
+                MediaKind::Video => self.kept.video = Some(body.clone()),
+                MediaKind::Audio => self.kept.audio = Some(body.clone()),
+            }
+        }
+        if let Role::Standby(takeover) = self.role {
+            if sequence_header || !(keyframe && kind == MediaKind::Video && self.kept.video.is_some()) {
                 return Ok(());
             }
-            if !(keyframe && kind == MediaKind::Video && kept.video.is_some()) {
-                return Ok(());
-            }
-            let takeover = *takeover;
             if !self.take_over(takeover) {
                 return Ok(());
             }
@@ -235,10 +307,20 @@ impl Feed {
         let timestamp = {
             let mut slot = self.input.slot();
             if slot.holder != Some(self.generation) {
+                if slot.holder_is_slate && slot.displaced == Some(self.generation) {
+                    // The slate stands in for this source: it takes the input back at a keyframe.
+                    drop(slot);
+                    self.pending.clear();
+                    self.role = Role::Standby(Takeover::AtKeyframe);
+                    return self.media(kind, body, timestamp);
+                }
                 return Err(FeedError::Superseded);
             }
             slot.last_media = Some(Instant::now());
-            slot.rebaser.rebase(timestamp)
+            match slot.rebaser.rebase(kind, timestamp) {
+                Some(timestamp) => timestamp,
+                None => return Ok(()),
+            }
         };
         let media = self.chunker.media(kind, body, timestamp)?;
         self.since.get_or_insert_with(Instant::now);
@@ -248,28 +330,29 @@ impl Feed {
 
     /// Takes the input over if `takeover` allows it now; then sends the kept headers first.
     fn take_over(&mut self, takeover: Takeover) -> bool {
-        {
+        let was_slate = {
             let mut slot = self.input.slot();
-            let allowed = match takeover {
-                Takeover::AtKeyframe => true,
-                Takeover::WhenStalled(after) => slot.holder.is_none() || slot.last_media.is_none_or(|last| last.elapsed() >= after),
-            };
-            if !allowed {
+            if !slot.yields_to(takeover) {
                 return false;
             }
+            let was_slate = slot.holder_is_slate;
             slot.holder = Some(self.generation);
-            slot.holder_is_push = self.push;
+            (slot.holder_is_push, slot.holder_is_slate, slot.displaced) = (self.push, false, None);
             slot.last_media = Some(Instant::now());
             slot.rebaser.new_publisher();
-        }
-        let Role::Standby { kept, .. } = std::mem::replace(&mut self.role, Role::Holding) else { return true };
-        tracing::info!(generation = self.generation, "a standby publisher took the input over");
-        self.input.hub.update_input(|input| input.publishing = true);
-        if let Some(metadata) = kept.metadata {
+            was_slate
+        };
+        self.role = Role::Holding;
+        tracing::info!(generation = self.generation, from_slate = was_slate, "a source took the input over");
+        self.input.hub.update_input(|input| {
+            input.publishing = true;
+            input.slate = false;
+        });
+        if let Some(metadata) = self.kept.metadata.clone() {
             self.input.hub.set_metadata(metadata);
         }
         // The headers go out at the keyframe's time (rebased: the first of this publisher).
-        for (kind, header) in [(MediaKind::Video, kept.video), (MediaKind::Audio, kept.audio)] {
+        for (kind, header) in [(MediaKind::Video, self.kept.video.clone()), (MediaKind::Audio, self.kept.audio.clone())] {
             if let Some(header) = header {
                 let timestamp = self.input.slot().rebaser.peek();
                 if let Ok(media) = self.chunker.media(kind, header, timestamp) {
@@ -283,9 +366,9 @@ impl Feed {
 
     /// The stream's metadata (`onMetaData`).
     pub fn metadata(&mut self, metadata: StreamMetadata) {
-        match &mut self.role {
-            Role::Holding => self.input.hub.set_metadata(metadata),
-            Role::Standby { kept, .. } => kept.metadata = Some(metadata),
+        self.kept.metadata = Some(metadata.clone());
+        if matches!(self.role, Role::Holding) && self.input.slot().holder == Some(self.generation) {
+            self.input.hub.set_metadata(metadata);
         }
     }
 
@@ -325,10 +408,15 @@ impl Drop for Feed {
             return;
         }
         slot.holder = None;
+        slot.displaced = None;
+        let was_slate = std::mem::take(&mut slot.holder_is_slate);
         drop(slot);
         self.input.hub.update_input(|input: &mut InputStatus| {
             input.publishing = false;
             input.bitrate_bps = 0;
+            if was_slate {
+                input.slate = false;
+            }
         });
     }
 }
@@ -341,13 +429,27 @@ mod tests {
     #[test]
     fn timestamps_keep_growing_when_the_ingest_restarts() {
         let mut rebaser = Rebaser::default();
-        assert_eq!((rebaser.rebase(0), rebaser.rebase(33), rebaser.rebase(10_000)), (0, 33, 10_000));
+        let video = MediaKind::Video;
+        assert_eq!((rebaser.rebase(video, 0), rebaser.rebase(video, 33), rebaser.rebase(video, 10_000)), (Some(0), Some(33), Some(10_000)));
         rebaser.new_publisher();
-        let restarted = rebaser.rebase(0);
-        assert_eq!(restarted, 10_040, "the second publisher continues after the first");
-        assert_eq!(rebaser.rebase(33), 10_073);
+        let restarted = rebaser.rebase(video, 0);
+        assert_eq!(restarted, Some(10_040), "the second publisher continues after the first");
+        assert_eq!(rebaser.rebase(video, 33), Some(10_073));
         rebaser.new_publisher();
-        assert_eq!(rebaser.rebase(5_000), 10_113, "whatever the new publisher starts at");
+        assert_eq!(rebaser.rebase(video, 5_000), Some(10_113), "whatever the new publisher starts at");
+    }
+
+    #[test]
+    fn each_stream_only_goes_forward_across_a_switch() {
+        let mut rebaser = Rebaser::default();
+        let (video, audio) = (MediaKind::Video, MediaKind::Audio);
+        assert_eq!((rebaser.rebase(video, 1_000), rebaser.rebase(audio, 1_010)), (Some(0), Some(10)), "the first starts at 0");
+        rebaser.new_publisher();
+        // The new publisher's keyframe at 5 000, its audio from 4 990: that audio would go out
+        // before the last audio sent.
+        assert_eq!(rebaser.rebase(video, 5_000), Some(50));
+        assert_eq!(rebaser.rebase(audio, 4_950), None, "dropped: audio would go back in time");
+        assert_eq!(rebaser.rebase(audio, 4_970), Some(20));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod listener;
 pub mod media;
 pub mod pipe;
 pub mod push;
+pub mod slate;
 pub mod status;
 pub mod target;
 
@@ -156,6 +157,14 @@ impl Relay {
     /// Watches the input.
     pub fn input(&self) -> watch::Receiver<InputStatus> {
         self.hub.watch_input()
+    }
+
+    /// Plays the slate through gaps in the input from now until the relay stops; what it does
+    /// comes on the receiver.
+    pub fn start_slate(&self, config: slate::SlateConfig) -> tokio::sync::mpsc::Receiver<slate::SlateEvent> {
+        let (events, received) = tokio::sync::mpsc::channel(16);
+        tokio::spawn(slate::run(config, Arc::clone(&self.input), Arc::clone(&self.hub), events, self.stop.clone()));
+        received
     }
 
     /// Stops every destination and the ingest listener.

@@ -50,6 +50,8 @@ pub struct InputStatus {
     pub bytes_received: u64,
     /// Media messages received.
     pub messages: u64,
+    /// Whether the slate holds the input (no source sends).
+    pub slate: bool,
 }
 
 /// A moving bitrate over a fixed window, updated as bytes pass.

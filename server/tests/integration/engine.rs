@@ -112,6 +112,28 @@ impl LiveWorld {
         self.sink.stats().await.unwrap_or_default().iter().any(|s| s.name == key && s.publishing)
     }
 
+    /// The longest time the sink's byte counter for `key` stood still while `during` ran.
+    pub(super) async fn longest_stall<F: Future<Output = ()>>(&self, key: &str, during: F) -> Duration {
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let watching = async {
+            let (mut last, mut grew, mut longest) = (self.sink.bytes_in(key).await, Instant::now(), Duration::ZERO);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let now = self.sink.bytes_in(key).await;
+                if now > last {
+                    longest = longest.max(grew.elapsed());
+                    (last, grew) = (now, Instant::now());
+                }
+            }
+            longest
+        };
+        let during = async {
+            during.await;
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+        };
+        tokio::join!(watching, during).0
+    }
+
     pub(super) async fn wait_receiving(&self, keys: &[&str], seconds: u64) {
         for key in keys {
             eventually(seconds, &format!("the sink receives {key}"), || async { self.sink.bytes_in(key).await > 50_000 }).await;

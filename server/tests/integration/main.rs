@@ -14,6 +14,7 @@ mod push;
 mod relay;
 mod serve;
 mod signup;
+mod slate;
 mod source;
 mod tokens;
 

@@ -43,28 +43,6 @@ async fn publish_briefly(url: &str) -> bool {
     status.unwrap_or_else(|_| panic!("ffmpeg did not give up on {url}")).is_ok_and(|s| s.success())
 }
 
-/// The longest time the sink's byte counter for `key` stood still while `during` ran.
-async fn longest_stall<F: Future<Output = ()>>(live: &LiveWorld, key: &str, during: F) -> Duration {
-    let done = std::sync::atomic::AtomicBool::new(false);
-    let watching = async {
-        let (mut last, mut grew, mut longest) = (live.sink.bytes_in(key).await, Instant::now(), Duration::ZERO);
-        while !done.load(std::sync::atomic::Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let now = live.sink.bytes_in(key).await;
-            if now > last {
-                longest = longest.max(grew.elapsed());
-                (last, grew) = (now, Instant::now());
-            }
-        }
-        longest
-    };
-    let during = async {
-        during.await;
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-    };
-    tokio::join!(watching, during).0
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pushed_live_reaches_every_sink_and_a_wrong_key_or_a_second_publisher_is_refused() {
     let (live, port) = push_world("push", 8, &[]).await;
@@ -184,12 +162,13 @@ async fn with_both_sources_each_takes_over_when_the_other_stops_and_the_sink_nev
 
     // The pull's source stops: the push takes over.
     live.source.stop().await;
-    let to_push = longest_stall(&live, &ana.stream_key, async {
-        eventually(30, "the pushed stream takes over", || async { live.dashboard(&cookie).await.input_pushed }).await;
-        let at = live.sink.bytes_in(&ana.stream_key).await;
-        eventually(20, "media flows from the push", || async { live.sink.bytes_in(&ana.stream_key).await > at + 100_000 }).await;
-    })
-    .await;
+    let to_push = live
+        .longest_stall(&ana.stream_key, async {
+            eventually(30, "the pushed stream takes over", || async { live.dashboard(&cookie).await.input_pushed }).await;
+            let at = live.sink.bytes_in(&ana.stream_key).await;
+            eventually(20, "media flows from the push", || async { live.sink.bytes_in(&ana.stream_key).await > at + 100_000 }).await;
+        })
+        .await;
 
     // The pull's source comes back and its pull stands by; the push stops: the pull takes over.
     live.source.start().await.unwrap_or_else(|e| panic!("{e}"));
@@ -197,13 +176,14 @@ async fn with_both_sources_each_takes_over_when_the_other_stops_and_the_sink_nev
         live.dashboard(&cookie).await.ingest_state == Some(app::model::IngestState::Running)
     })
     .await;
-    let to_pull = longest_stall(&live, &ana.stream_key, async {
-        drop(encoder);
-        eventually(60, "the pull feeds the live again", || async { !live.dashboard(&cookie).await.input_pushed }).await;
-        let at = live.sink.bytes_in(&ana.stream_key).await;
-        eventually(30, "media flows from the pull", || async { live.sink.bytes_in(&ana.stream_key).await > at + 100_000 }).await;
-    })
-    .await;
+    let to_pull = live
+        .longest_stall(&ana.stream_key, async {
+            drop(encoder);
+            eventually(60, "the pull feeds the live again", || async { !live.dashboard(&cookie).await.input_pushed }).await;
+            let at = live.sink.bytes_in(&ana.stream_key).await;
+            eventually(30, "media flows from the pull", || async { live.sink.bytes_in(&ana.stream_key).await > at + 100_000 }).await;
+        })
+        .await;
     eprintln!(
         "failover at the sink: pull → push {:.2} s, push → pull {:.2} s (longest time its byte counter stood still)",
         to_push.as_secs_f64(),

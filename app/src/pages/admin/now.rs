@@ -19,20 +19,23 @@ pub(super) fn Now(status: Signal<DashboardStatus>) -> impl IntoView {
                 let watching = s.watching.clone().unwrap_or_else(|| "no channel configured (FANOUT_YOUTUBE_CHANNEL)".into());
                 let live = match s.live.clone() {
                     Some(live) => view! {
-                        <div id="live" data-phase=live.phase.to_string() class="flex flex-wrap items-start gap-3">
+                        <div id="live" data-phase=live.phase.to_string() data-slate=s.input_slate.to_string() class="flex flex-wrap items-start gap-3">
                             {live.thumbnail_url.clone().map(|src| view! { <img src=src alt="" class="h-20 w-36 rounded object-cover" /> })}
                             <div>
                                 <a href=live.url.clone() class="font-semibold text-indigo-700 underline" rel="noopener noreferrer" target="_blank">{live.title.clone()}</a>
                                 <p class="text-sm text-slate-600">
-                                    <span id="live-phase" class="font-medium">{live.phase.to_string()}</span>
+                                    <span id="live-phase" class="font-medium">{if s.input_slate { "slate".to_string() } else { live.phase.to_string() }}</span>
                                     " for " {format_duration(live.phase_secs)}
+                                    {s.input_slate.then_some(" — the destinations see the slate until the source is back or the grace ends")}
                                 </p>
                             </div>
                         </div>
                     }.into_any(),
                     None => view! { <p id="live" data-phase="none" class="text-slate-600">"No live right now. Fanout starts on its own when one begins."</p> }.into_any(),
                 };
-                let input = if s.input_publishing {
+                let input = if s.input_slate {
+                    "no source: sending the slate".to_string()
+                } else if s.input_publishing {
                     let from = if s.input_pushed { "the broadcaster's pushed stream" } else { "the pull from YouTube" };
                     format!("receiving {} from {from}", human_bitrate(s.input_bps))
                 } else {
