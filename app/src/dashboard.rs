@@ -35,6 +35,8 @@ pub struct DashboardStatus {
     pub input_pushed: bool,
     /// Whether the destinations get the slate now (no source sends).
     pub input_slate: bool,
+    /// What the pre-flight checks say of the source (each with what to do).
+    pub source_warnings: Vec<String>,
     /// The ingest's state, last error and restarts.
     pub ingest_state: Option<IngestState>,
     pub ingest_error: Option<String>,

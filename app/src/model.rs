@@ -123,6 +123,8 @@ pub enum EventKind {
     InputRestored,
     /// The slate went on (no source sends) or off (a source is back).
     Slate,
+    /// The pre-flight checks of the source found something (or nothing any more).
+    SourceCheck,
     /// An admin acted from the dashboard (stop, start, retry, titles, profile, direct destinations).
     AdminAction,
     /// The fan-out backend (Nimble Streamer) had a problem — a refused token, an unreachable

@@ -12,54 +12,22 @@ use tokio::task::JoinHandle;
 use crate::WorldError;
 use crate::process::Process;
 
-/// The encoding every source uses.
-fn encoder_args(video_kbps: u32) -> Vec<String> {
+/// The encoding every source uses; without `audio`, the video alone (no tone, no AAC).
+fn encoder_args(video_kbps: u32, audio: bool) -> Vec<String> {
     let rate = format!("{video_kbps}k");
     let buffer = format!("{}k", video_kbps * 2);
-    [
-        "-hide_banner",
-        "-nostats",
-        "-loglevel",
-        "warning",
-        "-re",
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=640x360:rate=30",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=44100",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-tune",
-        "zerolatency",
-        "-pix_fmt",
-        "yuv420p",
-        "-g",
-        "60",
-        "-keyint_min",
-        "60",
-        "-sc_threshold",
-        "0",
-        "-b:v",
-        &rate,
-        "-maxrate",
-        &rate,
-        "-bufsize",
-        &buffer,
-        "-c:a",
-        "aac",
-        "-b:a",
-        "96k",
-        "-ar",
-        "44100",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    let mut args: Vec<&str> = vec!["-hide_banner", "-nostats", "-loglevel", "warning", "-re"];
+    args.extend(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30"]);
+    if audio {
+        args.extend(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"]);
+    }
+    args.extend(["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p"]);
+    args.extend(["-g", "60", "-keyint_min", "60", "-sc_threshold", "0"]);
+    args.extend(["-b:v", &rate, "-maxrate", &rate, "-bufsize", &buffer]);
+    if audio {
+        args.extend(["-c:a", "aac", "-b:a", "96k", "-ar", "44100"]);
+    }
+    args.into_iter().map(str::to_string).collect()
 }
 
 /// Where a source writes.
@@ -78,6 +46,7 @@ pub struct LiveSource {
     output: Output,
     log: PathBuf,
     hls: Option<HlsServer>,
+    audio: bool,
 }
 
 /// The HTTP server of an HLS source.
@@ -96,13 +65,23 @@ impl Drop for HlsServer {
 impl LiveSource {
     /// Pushes the live to `url` (e.g. a relay's ingest).
     pub async fn rtmp(world_dir: &Path, url: &str) -> Result<Self, WorldError> {
-        let mut source = Self { process: None, output: Output::Rtmp(url.to_string()), log: world_dir.join("source.log"), hls: None };
+        let mut source =
+            Self { process: None, output: Output::Rtmp(url.to_string()), log: world_dir.join("source.log"), hls: None, audio: true };
         source.start().await?;
         Ok(source)
     }
 
     /// Writes the live as HLS under `world_dir/hls` and serves it; see [`LiveSource::hls_url`].
     pub async fn hls(world_dir: &Path) -> Result<Self, WorldError> {
+        Self::hls_with(world_dir, true).await
+    }
+
+    /// The same, with video only (a source without audio).
+    pub async fn hls_video_only(world_dir: &Path) -> Result<Self, WorldError> {
+        Self::hls_with(world_dir, false).await
+    }
+
+    async fn hls_with(world_dir: &Path, audio: bool) -> Result<Self, WorldError> {
         let dir = world_dir.join("hls");
         std::fs::create_dir_all(&dir).map_err(|source| WorldError::Io { what: "create the HLS directory".into(), source })?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -113,8 +92,8 @@ impl LiveSource {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        let mut source =
-            Self { process: None, output: Output::Hls(dir), log: world_dir.join("source.log"), hls: Some(HlsServer { address, task }) };
+        let hls = Some(HlsServer { address, task });
+        let mut source = Self { process: None, output: Output::Hls(dir), log: world_dir.join("source.log"), hls, audio };
         source.start().await?;
         source.wait_for_segments(2).await?;
         Ok(source)
@@ -143,7 +122,7 @@ impl LiveSource {
     }
 
     fn command_line(&self) -> Vec<String> {
-        let mut args = encoder_args(800);
+        let mut args = encoder_args(800, self.audio);
         match &self.output {
             Output::Rtmp(url) => args.extend(["-f".to_string(), "flv".to_string(), url.clone()]),
             Output::Hls(dir) => {

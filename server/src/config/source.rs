@@ -56,6 +56,11 @@ pub struct SourceArgs {
     #[arg(long, env = "FANOUT_FFMPEG", default_value = "ffmpeg", global = true)]
     pub ffmpeg: String,
 
+    /// Add a silent audio track when the pulled source has none (platforms end broadcasts
+    /// without audio): an audio-only encode, the video still copied.
+    #[arg(long, env = "FANOUT_ADD_SILENT_AUDIO", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub add_silent_audio: bool,
+
     /// The yt-dlp program.
     #[arg(long, env = "FANOUT_YT_DLP", default_value = "yt-dlp", global = true)]
     pub yt_dlp: String,
@@ -166,6 +171,8 @@ pub struct SourceSettings {
     pub transcode: TranscodeProfile,
     /// The ffmpeg program.
     pub ffmpeg: String,
+    /// Whether a silent audio track is added to a pulled source without audio.
+    pub add_silent_audio: bool,
     /// The yt-dlp program.
     pub yt_dlp: String,
     /// Extra yt-dlp arguments.
@@ -211,6 +218,7 @@ pub(super) fn check_source(args: &SourceArgs, findings: &mut Findings) -> Option
         page_manifest: args.page_manifest,
         transcode: args.transcode,
         ffmpeg: args.ffmpeg.clone(),
+        add_silent_audio: args.add_silent_audio,
         yt_dlp: args.yt_dlp.clone(),
         yt_dlp_args: yt_dlp_args?,
         cookies: cookies?,

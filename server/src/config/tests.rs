@@ -36,6 +36,7 @@ pub(crate) fn defaults(data_dir: &Path) -> ConfigArgs {
             page_manifest: false,
             transcode: crate::ingest::TranscodeProfile::Copy,
             ffmpeg: "ffmpeg".into(),
+            add_silent_audio: false,
             yt_dlp: "yt-dlp".into(),
             yt_dlp_args: None,
             yt_cookies: None,

@@ -25,66 +25,8 @@ use crate::ingest::{Ingest, IngestConfig};
 use crate::restream::titles::LiveFacts;
 use crate::youtube::page::{LiveNow, watch_url};
 use crate::youtube::resolve::{LiveStream, Resolver};
-/// No media for this long means the input is lost, even with the ingest still connected (a
-/// live HLS that stopped growing leaves ffmpeg connected and waiting).
-const INPUT_STALL: Duration = Duration::from_secs(5);
 
-/// While the input is lost, how often the ingest starts again from a fresh stream.
-const INPUT_RESTART_EVERY: Duration = Duration::from_secs(30);
-
-/// When the ingest was last asked to start again.
-struct Restarts(Instant);
-
-impl Restarts {
-    fn now(&mut self, ingest: Option<&Ingest>) {
-        // A pushed live has no ingest to restart: its publisher comes back, or the grace ends.
-        let Some(ingest) = ingest else { return };
-        tracing::info!("the input stalled; restarting the ingest with a fresh stream");
-        ingest.restart();
-        self.0 = Instant::now();
-    }
-
-    fn every(&mut self, every: Duration, ingest: Option<&Ingest>) {
-        if self.0.elapsed() >= every {
-            self.now(ingest);
-        }
-    }
-}
-
-/// After a loss, media must flow this long before the input counts as back: a restarted pull
-/// replays the newest segment of a stale playlist once, which must not reset the grace.
-const RESTORE_AFTER: Duration = Duration::from_secs(10);
-
-/// Tells whether the input is alive: a publisher connected and media arriving (steadily, when
-/// it is coming back after a loss).
-struct InputWatch {
-    messages: u64,
-    changed_at: Instant,
-    flowing_since: Option<Instant>,
-}
-
-impl InputWatch {
-    fn new(now: Instant) -> Self {
-        Self { messages: 0, changed_at: now, flowing_since: None }
-    }
-
-    fn alive(&mut self, input: &crate::relay::InputStatus, now: Instant, returning: bool) -> bool {
-        if input.messages != self.messages {
-            self.messages = input.messages;
-            self.changed_at = now;
-            self.flowing_since.get_or_insert(now);
-        }
-        // The slate's media is not the source's.
-        let fresh = input.publishing && !input.slate && now.saturating_duration_since(self.changed_at) < INPUT_STALL;
-        if !fresh {
-            self.flowing_since = None;
-            return false;
-        }
-        let needed = if returning { RESTORE_AFTER } else { Duration::ZERO };
-        self.flowing_since.is_some_and(|since| now.saturating_duration_since(since) >= needed)
-    }
-}
-
+use super::input_watch::{INPUT_RESTART_EVERY, InputWatch, Restarts};
 /// How the live is pulled: the ingest, and where its stream is resolved again.
 #[derive(Debug, Clone)]
 pub struct SourceSetup {
@@ -100,6 +42,8 @@ pub struct SourceSetup {
     pub resolver: Resolver,
     /// Whether yt-dlp is updated between lives.
     pub yt_dlp_auto_update: bool,
+    /// Whether a pulled source without audio gets a silent track.
+    pub add_silent_audio: bool,
     /// The Data API, when the channel is watched through it.
     pub data_api: Option<Arc<crate::youtube::data_api::DataApi>>,
 }
@@ -167,6 +111,8 @@ struct LiveTask<'a> {
     stored_tally: (u32, u32),
     /// The ingest's problem last recorded as an event.
     ingest_problem: Option<app::model::SourceProblem>,
+    /// What the pre-flight checks say of the source now.
+    source_warnings: Vec<String>,
     /// Where preparation tasks send each account's outcome.
     prepared_sender: mpsc::Sender<(AccountId, super::prepare::Outcome)>,
     /// Ends the preparation tasks with the live.
@@ -237,6 +183,7 @@ pub async fn run(
         destinations: Destinations::with_tally(stored_tally.0, stored_tally.1),
         stored_tally,
         ingest_problem: None,
+        source_warnings: Vec::new(),
         prepared_sender,
         preparing_stop: stop.child_token(),
     };
@@ -253,10 +200,12 @@ pub async fn run(
     if let Some(point) = &push_point {
         point.attach(task.backend.feed());
     }
+    let silence = crate::ingest::SilentAudio::default();
     let ingest = match pulled {
-        true => Some(start_ingest(&parts, &detected, &task.backend, &stop).await),
+        true => Some(start_ingest(&parts, &detected, &task.backend, silence.clone(), &stop).await),
         false => None,
     };
+    let mut preflight = super::preflight::Preflight::new((pulled && parts.source.add_silent_audio).then_some(silence));
     task.happen(Happening::Prepared).await;
 
     let input = task.backend.input();
@@ -286,6 +235,9 @@ pub async fn run(
                     _ => {}
                 }
                 if task.happen(Happening::Tick).await == Effect::End { break LiveEnd::Ended; }
+                let found = preflight.check(&task.backend.headers(), &input.borrow(), alive, Instant::now());
+                task.preflight(found, ingest.as_ref()).await;
+                task.source_warnings = preflight.warnings().to_vec();
                 task.publish(&status, ingest.as_ref(), push_point.as_deref());
                 if let Some(ingest) = &ingest { task.note_ingest_problem(ingest).await; }
             }
@@ -329,7 +281,13 @@ pub async fn run(
 }
 
 /// Starts pulling the live from YouTube into the backend's input.
-async fn start_ingest(parts: &EngineParts, detected: &LiveNow, backend: &Backend, stop: &CancellationToken) -> Ingest {
+async fn start_ingest(
+    parts: &EngineParts,
+    detected: &LiveNow,
+    backend: &Backend,
+    silent_audio: crate::ingest::SilentAudio,
+    stop: &CancellationToken,
+) -> Ingest {
     let manifest = detected.hls_manifest_url.as_deref().and_then(|u| Url::parse(u).ok());
     let source = LiveStream::new(
         &detected.video_id,
@@ -339,8 +297,8 @@ async fn start_ingest(parts: &EngineParts, detected: &LiveNow, backend: &Backend
         parts.source.resolver.clone(),
         manifest,
     );
-    let config =
-        IngestConfig { profile: control::next_profile(&parts.store, parts.source.ingest.profile).await, ..parts.source.ingest.clone() };
+    let profile = control::next_profile(&parts.store, parts.source.ingest.profile).await;
+    let config = IngestConfig { profile, silent_audio, ..parts.source.ingest.clone() };
     Ingest::start(config, Arc::new(source), backend.feed(), stop)
 }
 
@@ -495,11 +453,29 @@ impl LiveTask<'_> {
             s.input_bytes = input.bytes_received;
             s.input_pushed = pushed;
             s.input_slate = input.slate;
+            s.source_warnings = self.source_warnings.clone();
             s.ingest_state = ingest.as_ref().map(|ingest| ingest.state);
             s.ingest_error = ingest.as_ref().and_then(|ingest| ingest.last_error.clone());
             s.ingest_restarts = ingest.as_ref().map_or(0, |ingest| ingest.restarts);
             s.ingest_problem = ingest.and_then(|ingest| ingest.problem);
         });
+    }
+
+    /// Records what the pre-flight checks found; pulls again with silent audio when asked.
+    async fn preflight(&self, found: super::preflight::Found, ingest: Option<&Ingest>) {
+        if let Some(warnings) = found.changed {
+            let message = match warnings.as_slice() {
+                [] => "The source's checks pass".to_string(),
+                list => format!("The source's checks: {}", list.join("; ")),
+            };
+            self.event(EventKind::SourceCheck, message).await;
+        }
+        if found.add_silence
+            && let Some(ingest) = ingest
+        {
+            self.event(EventKind::SourceCheck, "The source has no audio: pulling it again with a silent audio track".into()).await;
+            ingest.restart();
+        }
     }
 
     /// Records what the slate did.
@@ -560,34 +536,4 @@ pub async fn close(store: &SharedStore, mut live: Live, at: OffsetDateTime) {
     let mut event = NewEvent::now(EventKind::LiveStateChanged, format!("The live “{}” ended while Fanout was not watching", live.title));
     event.video_id = Some(live.video_id.clone());
     app::store::note(store.as_ref(), event).await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::relay::InputStatus;
-
-    fn input(messages: u64) -> InputStatus {
-        InputStatus { publishing: true, messages, ..InputStatus::default() }
-    }
-
-    #[test]
-    fn input_is_alive_while_media_arrives_and_must_flow_steadily_to_count_as_back() {
-        let start = Instant::now();
-        let mut watch = InputWatch::new(start);
-        assert!(watch.alive(&input(1), start, false), "the first media counts at once");
-        assert!(!watch.alive(&input(1), start + INPUT_STALL, false), "nothing new for the stall time: lost");
-        // Back after a loss: a short burst (a replayed segment) is not enough.
-        let back = start + INPUT_STALL + Duration::from_secs(1);
-        assert!(!watch.alive(&input(2), back, true));
-        assert!(!watch.alive(&input(3), back + Duration::from_secs(3), true));
-        assert!(!watch.alive(&input(3), back + Duration::from_secs(3) + INPUT_STALL, true), "it stopped again");
-        // Steady media for the restore time is.
-        let steady = back + Duration::from_secs(20);
-        for second in 0..=RESTORE_AFTER.as_secs() {
-            let alive = watch.alive(&input(10 + second), steady + Duration::from_secs(second), true);
-            assert_eq!(alive, second >= RESTORE_AFTER.as_secs(), "after {second} s of steady media");
-        }
-        assert!(!watch.alive(&InputStatus { publishing: false, ..input(99) }, steady + RESTORE_AFTER, false), "no publisher: lost");
-    }
 }

@@ -20,8 +20,10 @@
 
 pub mod control;
 pub mod destinations;
+mod input_watch;
 pub mod live;
 pub mod machine;
+mod preflight;
 pub mod prepare;
 pub mod push;
 pub mod status;
@@ -259,12 +261,14 @@ pub(crate) async fn source_setup(
             profile: source.transcode,
             proxy: child_proxy,
             backup_after: None,
+            silent_audio: crate::ingest::SilentAudio::default(),
         },
         youtube_base: detector.base.clone(),
         live_page: detector.live_page(),
         youtube: crate::youtube::client::youtube_client(source.cookies.as_deref(), source.proxy.as_ref())?,
         resolver,
         yt_dlp_auto_update: source.yt_dlp_auto_update,
+        add_silent_audio: source.add_silent_audio,
         data_api: match &source.data_api {
             Some((base, key)) => {
                 let http = crate::youtube::client::api_client(source.proxy.as_ref())?;

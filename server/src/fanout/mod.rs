@@ -132,6 +132,11 @@ impl Backend {
         self.relay().input()
     }
 
+    /// The stream's headers as the relay has them (for the source's checks).
+    pub fn headers(&self) -> crate::relay::media::StreamHeaders {
+        self.relay().headers()
+    }
+
     /// Plays the slate through gaps in the input (before Nimble too: it receives the slate as
     /// part of its one input).
     pub fn start_slate(&self, config: crate::relay::slate::SlateConfig) -> tokio::sync::mpsc::Receiver<crate::relay::slate::SlateEvent> {

@@ -57,8 +57,9 @@ pub fn codec_args(profile: TranscodeProfile) -> Vec<String> {
 
 /// ffmpeg's arguments to read `input` (a manifest URL, or `pipe:0`) — through `proxy` when
 /// there is one — and write FLV to its standard output, which Fanout reads (no address, no key
-/// on the command line).
-pub fn ffmpeg_args(input: &str, profile: TranscodeProfile, proxy: Option<&url::Url>) -> Vec<String> {
+/// on the command line). With `silent_audio`, a silent AAC track replaces the source's (which
+/// has none): a cheap audio-only encode, the video still copied.
+pub fn ffmpeg_args(input: &str, profile: TranscodeProfile, proxy: Option<&url::Url>, silent_audio: bool) -> Vec<String> {
     let mut args: Vec<String> = ["-hide_banner", "-nostats", "-loglevel", "warning", "-nostdin"].iter().map(|s| s.to_string()).collect();
     if input != "pipe:0" {
         // Live HLS: start at the newest segment, keep reading through network hiccups.
@@ -76,7 +77,18 @@ pub fn ffmpeg_args(input: &str, profile: TranscodeProfile, proxy: Option<&url::U
     // Pace output at the media's own rate: destinations get a steady stream, not bursts.
     args.push("-re".into());
     args.extend(["-i".to_string(), input.to_string()]);
-    args.extend(codec_args(profile));
+    if silent_audio {
+        args.extend(
+            ["-re", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-map", "0:v:0", "-map", "1:a:0", "-shortest"].map(String::from),
+        );
+        let mut codecs = codec_args(profile);
+        if codecs == ["-c", "copy"] {
+            codecs = ["-c:v", "copy", "-c:a", "aac", "-b:a", "128k"].map(String::from).to_vec();
+        }
+        args.extend(codecs);
+    } else {
+        args.extend(codec_args(profile));
+    }
     args.extend(["-f".to_string(), "flv".to_string(), "pipe:1".to_string()]);
     args
 }
@@ -122,7 +134,7 @@ mod tests {
 
     #[test]
     fn copy_remuxes_without_reencoding_and_starts_at_the_live_edge() {
-        let args = ffmpeg_args("https://manifest.example/index.m3u8", TranscodeProfile::Copy, None);
+        let args = ffmpeg_args("https://manifest.example/index.m3u8", TranscodeProfile::Copy, None, false);
         let joined = args.join(" ");
         assert!(joined.contains("-live_start_index -1 -re -i https://manifest.example/index.m3u8 -c copy -f flv pipe:1"), "{joined}");
         assert!(!joined.contains("rtmp"), "the output is a pipe: no address, no key");
@@ -131,7 +143,7 @@ mod tests {
 
     #[test]
     fn profiles_transcode_to_their_height_and_rate() {
-        let joined = ffmpeg_args("pipe:0", TranscodeProfile::P480, None).join(" ");
+        let joined = ffmpeg_args("pipe:0", TranscodeProfile::P480, None, false).join(" ");
         assert!(joined.contains("-re -i pipe:0 -vf scale=-2:480 -c:v libx264 -preset veryfast"), "{joined}");
         assert!(joined.contains("-b:v 1200k") && !joined.contains("-nostdin"), "{joined}");
         assert_eq!("720p".parse::<TranscodeProfile>().ok(), Some(TranscodeProfile::P720));
@@ -141,9 +153,9 @@ mod tests {
     #[test]
     fn the_proxy_goes_before_the_input_and_only_for_a_network_input() {
         let proxy = url::Url::parse("http://127.0.0.1:4321").ok();
-        let joined = ffmpeg_args("https://manifest.example/index.m3u8", TranscodeProfile::Copy, proxy.as_ref()).join(" ");
+        let joined = ffmpeg_args("https://manifest.example/index.m3u8", TranscodeProfile::Copy, proxy.as_ref(), false).join(" ");
         assert!(joined.contains("-http_proxy http://127.0.0.1:4321 -re -i https://manifest.example/index.m3u8"), "{joined}");
-        assert!(!ffmpeg_args("pipe:0", TranscodeProfile::Copy, proxy.as_ref()).join(" ").contains("http_proxy"));
+        assert!(!ffmpeg_args("pipe:0", TranscodeProfile::Copy, proxy.as_ref(), false).join(" ").contains("http_proxy"));
     }
 
     #[test]

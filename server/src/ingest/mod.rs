@@ -94,11 +94,37 @@ pub struct IngestConfig {
     /// When another source (a pushed stream) may feed the relay too: the pull stands by and
     /// takes the input over at a keyframe once it has been quiet this long (at once when free).
     pub backup_after: Option<std::time::Duration>,
+    /// Whether a silent audio track is added (switched on by the engine for a source without
+    /// audio when `FANOUT_ADD_SILENT_AUDIO` is set; from the next pull on).
+    pub silent_audio: SilentAudio,
+}
+
+/// A switch shared by the engine and the ingest: add a silent audio track from the next pull on.
+#[derive(Debug, Clone, Default)]
+pub struct SilentAudio(Arc<std::sync::atomic::AtomicBool>);
+
+impl SilentAudio {
+    /// Whether the track is added.
+    pub fn is_on(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Adds it from the next pull on; `false` if it was on already.
+    pub fn switch_on(&self) -> bool {
+        !self.0.swap(true, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        Self { ffmpeg: "ffmpeg".into(), mode: PullMode::YtDlp, profile: TranscodeProfile::Copy, proxy: None, backup_after: None }
+        Self {
+            ffmpeg: "ffmpeg".into(),
+            mode: PullMode::YtDlp,
+            profile: TranscodeProfile::Copy,
+            proxy: None,
+            backup_after: None,
+            silent_audio: SilentAudio::default(),
+        }
     }
 }
 

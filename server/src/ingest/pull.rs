@@ -149,7 +149,7 @@ async fn spawn(config: &IngestConfig, source: &dyn ManifestSource, fresh: bool) 
             let manifest = source.manifest(fresh).await.map_err(StartFailure::Resolve)?;
             let mut command = child::command(&config.ffmpeg, &[]);
             command
-                .args(ffmpeg_args(manifest.as_str(), config.profile, config.proxy.as_ref()))
+                .args(ffmpeg_args(manifest.as_str(), config.profile, config.proxy.as_ref(), config.silent_audio.is_on()))
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
@@ -167,7 +167,11 @@ async fn spawn(config: &IngestConfig, source: &dyn ManifestSource, fresh: bool) 
                 .try_into()
                 .map_err(|e: std::io::Error| StartFailure::Start(format!("cannot pipe yt-dlp into ffmpeg: {e}")))?;
             let mut command = child::command(&config.ffmpeg, &[]);
-            command.args(ffmpeg_args("pipe:0", config.profile, None)).stdin(pipe).stdout(Stdio::piped()).stderr(Stdio::piped());
+            command
+                .args(ffmpeg_args("pipe:0", config.profile, None, config.silent_audio.is_on()))
+                .stdin(pipe)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
             let ffmpeg = command.spawn().map_err(|e| start("ffmpeg", e))?;
             Ok((ffmpeg, Some(feeder), keep, None))
         }

@@ -83,6 +83,10 @@ struct Slot {
     holder_is_slate: bool,
     /// The source the slate displaced: it takes the input back at its next keyframe.
     displaced: Option<u64>,
+    /// The holder's last keyframe, in its own timestamps (for the keyframe interval).
+    last_keyframe: Option<u32>,
+    /// Whether the holder has sent audio.
+    audio_seen: bool,
 }
 
 impl Slot {
@@ -150,10 +154,13 @@ impl Input {
         let chunker = MediaChunker::new(SHARED_STREAM_ID).ok()?;
         let generation = next_generation(&mut slot);
         slot.holder = Some(generation);
-        (slot.holder_is_push, slot.holder_is_slate) = (false, false);
+        (slot.holder_is_push, slot.holder_is_slate, slot.last_keyframe, slot.audio_seen) = (false, false, None, false);
         slot.rebaser.new_publisher();
         drop(slot);
-        self.hub.update_input(|input| input.publishing = true);
+        self.hub.update_input(|input| {
+            input.publishing = true;
+            input.source_audio = false;
+        });
         Some(Feed::new(Arc::clone(self), chunker, generation, Role::Holding))
     }
 
@@ -317,6 +324,9 @@ impl Feed {
                 return Err(FeedError::Superseded);
             }
             slot.last_media = Some(Instant::now());
+            if !slot.holder_is_slate {
+                self.measure(&mut slot, kind, keyframe && !sequence_header, timestamp);
+            }
             match slot.rebaser.rebase(kind, timestamp) {
                 Some(timestamp) => timestamp,
                 None => return Ok(()),
@@ -328,6 +338,24 @@ impl Feed {
         Ok(())
     }
 
+    /// Measures the source: its keyframe interval, whether it sends audio.
+    fn measure(&self, slot: &mut Slot, kind: MediaKind, keyframe: bool, timestamp: u32) {
+        match kind {
+            MediaKind::Video if keyframe => {
+                let interval = slot.last_keyframe.and_then(|last| timestamp.checked_sub(last)).filter(|ms| *ms > 0);
+                slot.last_keyframe = Some(timestamp);
+                if let Some(ms) = interval {
+                    self.input.hub.update_input(|input| input.keyframe_interval = Some(Duration::from_millis(u64::from(ms))));
+                }
+            }
+            MediaKind::Audio if !slot.audio_seen => {
+                slot.audio_seen = true;
+                self.input.hub.update_input(|input| input.source_audio = true);
+            }
+            _ => {}
+        }
+    }
+
     /// Takes the input over if `takeover` allows it now; then sends the kept headers first.
     fn take_over(&mut self, takeover: Takeover) -> bool {
         let was_slate = {
@@ -337,7 +365,8 @@ impl Feed {
             }
             let was_slate = slot.holder_is_slate;
             slot.holder = Some(self.generation);
-            (slot.holder_is_push, slot.holder_is_slate, slot.displaced) = (self.push, false, None);
+            (slot.holder_is_push, slot.holder_is_slate, slot.displaced, slot.last_keyframe) = (self.push, false, None, None);
+            slot.audio_seen = false;
             slot.last_media = Some(Instant::now());
             slot.rebaser.new_publisher();
             was_slate
@@ -347,6 +376,7 @@ impl Feed {
         self.input.hub.update_input(|input| {
             input.publishing = true;
             input.slate = false;
+            input.source_audio = false;
         });
         if let Some(metadata) = self.kept.metadata.clone() {
             self.input.hub.set_metadata(metadata);

@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod connection;
 pub mod destination;
+pub mod facts;
 pub mod flv;
 pub mod guard;
 pub mod handshake;
@@ -157,6 +158,11 @@ impl Relay {
     /// Watches the input.
     pub fn input(&self) -> watch::Receiver<InputStatus> {
         self.hub.watch_input()
+    }
+
+    /// The stream's headers now.
+    pub fn headers(&self) -> media::StreamHeaders {
+        self.hub.headers()
     }
 
     /// Plays the slate through gaps in the input from now until the relay stops; what it does

@@ -52,6 +52,10 @@ pub struct InputStatus {
     pub messages: u64,
     /// Whether the slate holds the input (no source sends).
     pub slate: bool,
+    /// Whether the source feeding the input now has sent audio.
+    pub source_audio: bool,
+    /// The source's keyframe interval, as last measured.
+    pub keyframe_interval: Option<Duration>,
 }
 
 /// A moving bitrate over a fixed window, updated as bytes pass.

@@ -41,20 +41,26 @@ impl LiveWorld {
 
     /// The same world, with more settings for Fanout.
     pub(super) async fn start_with(grace_secs: u64, extra: &[(&str, &str)]) -> Self {
-        Self::start_configured(grace_secs, extra, false).await
+        Self::start_configured(grace_secs, extra, false, true).await
+    }
+
+    /// The same world, its source without audio.
+    pub(super) async fn start_without_audio(grace_secs: u64, extra: &[(&str, &str)]) -> Self {
+        Self::start_configured(grace_secs, extra, false, false).await
     }
 
     /// The same world, watching the channel through the Data API stand-in with `key`.
     pub(super) async fn start_with_api(grace_secs: u64, key: &str) -> Self {
-        Self::start_configured(grace_secs, &[("FANOUT_YT_API_KEY", key)], true).await
+        Self::start_configured(grace_secs, &[("FANOUT_YT_API_KEY", key)], true, true).await
     }
 
-    async fn start_configured(grace_secs: u64, extra: &[(&str, &str)], through_api: bool) -> Self {
+    async fn start_configured(grace_secs: u64, extra: &[(&str, &str)], through_api: bool, audio: bool) -> Self {
         let dir = temp_dir();
         let youtube = YoutubeStandIn::start().await.unwrap_or_else(|e| panic!("{e}"));
         let api_url = youtube.api_url();
         let sink = NginxSink::start(dir.path(), "sinks").await.unwrap_or_else(|e| panic!("{e}"));
-        let source = LiveSource::hls(dir.path()).await.unwrap_or_else(|e| panic!("{e}"));
+        let source = if audio { LiveSource::hls(dir.path()).await } else { LiveSource::hls_video_only(dir.path()).await };
+        let source = source.unwrap_or_else(|e| panic!("{e}"));
         let grace = grace_secs.to_string();
         let (youtube_url, ingest, admins) = (youtube.url(), sink.ingest_base(), admin_users());
         let mut env = vec![

@@ -134,3 +134,26 @@ async fn a_cut_in_the_source_is_bridged_by_the_slate_without_a_reconnect_and_the
         back_at.unwrap_or(first_slate) - first_slate
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_without_audio_is_warned_about_and_given_silent_audio_when_asked() {
+    let live = LiveWorld::start_without_audio(30, &[("FANOUT_ADD_SILENT_AUDIO", "true")]).await;
+    let (ana, _) = live.volunteer(9991, "Ana").await;
+    let cookie = live.admin_cookie().await;
+    live.go_live();
+    eventually(90, "the dashboard warns of the missing audio", || async {
+        live.dashboard(&cookie).await.source_warnings.iter().any(|w| w.starts_with("No audio track"))
+    })
+    .await;
+    let store = live.store().await;
+    eventually(30, "an event says so, and that silence is added", || async {
+        events_of(&store, EventKind::SourceCheck).await.iter().any(|e| e.contains("silent audio track"))
+    })
+    .await;
+    eventually(90, "the sink gets an AAC track", || async {
+        live.sink.bytes_in(&ana.stream_key).await > 100_000
+            && fanout_testworld::source::probe_codecs(&live.sink.url(&ana.stream_key)).await.unwrap_or_default() == ["aac", "h264"]
+    })
+    .await;
+    eventually(30, "the warning goes once audio arrives", || async { live.dashboard(&cookie).await.source_warnings.is_empty() }).await;
+}

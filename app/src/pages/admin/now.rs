@@ -46,6 +46,11 @@ pub(super) fn Now(status: Signal<DashboardStatus>) -> impl IntoView {
                     {s.detection.clone().map(|d| view! { <p class="text-sm text-amber-800">{d}</p> })}
                     {problem_banner("source-problem", "The channel", s.source_problem.clone())}
                     {problem_banner("ingest-problem", "The live's stream", s.ingest_problem.clone())}
+                    {(!s.source_warnings.is_empty()).then(|| view! {
+                        <ul id="source-warnings" class="list-disc space-y-1 rounded-md border border-amber-300 bg-amber-50 p-2 pl-6 text-sm text-amber-900">
+                            {s.source_warnings.clone().into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
+                        </ul>
+                    })}
                     {live}
                     <p class="text-sm text-slate-600">"Ingest: " <span id="ingest">{input}</span>
                         {s.ingest_state.map(|state| format!(" · {state}"))}
