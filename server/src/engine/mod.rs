@@ -221,6 +221,7 @@ pub(crate) async fn source_setup(
             proxy: child_proxy,
         },
         youtube_base: detector.base.clone(),
+        channel: detector.channel.clone(),
         live_page: detector.live_page(),
         youtube: crate::youtube::client::youtube_client(source.cookies.as_deref(), source.proxy.as_ref())?,
         resolver,
