@@ -17,11 +17,12 @@ use crate::relay::media::MediaKind;
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name its fuzz binary and corpus directory have.
-pub const TARGETS: [(&str, Target); 11] = [
+pub const TARGETS: [(&str, Target); 12] = [
     ("rtmp_publisher", rtmp_publisher),
     ("rtmp_server_answers", rtmp_server_answers),
     ("flv_input", flv_input),
     ("youtube_page", youtube_page),
+    ("youtube_feed", youtube_feed),
     ("restream_json", restream_json),
     ("youtube_api_json", youtube_api_json),
     ("nimble_json", nimble_json),
@@ -128,6 +129,11 @@ pub fn flv_input(data: &[u8]) {
 /// A YouTube `/live` page.
 pub fn youtube_page(data: &[u8]) {
     let _ = crate::youtube::page::parse_live_page(&String::from_utf8_lossy(data));
+}
+
+/// The channel's Atom feed (decoded lossily, as the feed look decodes it).
+pub fn youtube_feed(data: &[u8]) {
+    let _ = crate::youtube::feed::atom::parse_feed(&String::from_utf8_lossy(data)).map(|feed| feed.video_ids());
 }
 
 /// Restream's JSON answers: the profile, channels, tokens and error shapes.

@@ -75,9 +75,10 @@ pub(super) async fn videos(State(channel): Shared, headers: HeaderMap, Query(ids
 /// The newest upload's id, when the channel shows a live (on, refused or ended).
 fn newest(shows: &ChannelShows) -> Option<String> {
     match shows {
-        ChannelShows::Live { video_id, .. } | ChannelShows::Refused { video_id, .. } | ChannelShows::Ended { video_id, .. } => {
-            Some(video_id.clone())
-        }
+        ChannelShows::Live { video_id, .. }
+        | ChannelShows::Refused { video_id, .. }
+        | ChannelShows::Ended { video_id, .. }
+        | ChannelShows::Scheduled { video_id, .. } => Some(video_id.clone()),
         ChannelShows::NoLive | ChannelShows::Consent => None,
     }
 }
@@ -95,6 +96,11 @@ fn video(shows: &ChannelShows, id: &str) -> Option<Value> {
         }
         ChannelShows::Ended { video_id, title } if video_id == id => {
             (snippet(title, "none"), Some(json!({"actualStartTime": "2026-12-01T10:00:00Z", "actualEndTime": "2026-12-01T11:00:00Z"})))
+        }
+        ChannelShows::Scheduled { video_id, title, starts_at } if video_id == id => {
+            let start = time::OffsetDateTime::from_unix_timestamp(*starts_at).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            let start = start.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+            (snippet(title, "upcoming"), Some(json!({"scheduledStartTime": start})))
         }
         _ => return None,
     };

@@ -1,10 +1,13 @@
 //! The YouTube stand-in: a channel's `/live` page shaped like YouTube's (see [`pages`]) — live,
 //! scheduled, ended, refused (a bot wall, members only), YouTube's consent interstitial, or the
 //! channel's home page — the watch page yt-dlp reads, and the live's HLS behind URLs that expire
-//! like YouTube's (`…/expire/<unix time>/…`, refused with 403 once past), and the Data API
-//! ([`data_api`]) answering from the same channel. Tests switch what it shows.
+//! like YouTube's (`…/expire/<unix time>/…`, refused with 403 once past), the channel's public
+//! feed ([`feed`]: every video the test has shown, newest first, optionally late) and the Data
+//! API ([`data_api`]) answering from the same channel. Tests switch what it shows; each kind of
+//! request is counted apart.
 
 pub mod data_api;
+pub mod feed;
 pub mod pages;
 
 use std::sync::{Arc, Mutex};
@@ -52,6 +55,28 @@ pub enum ChannelShows {
     },
     /// YouTube's cookie-consent interstitial instead of the channel.
     Consent,
+    /// A scheduled live, not started: the page is the live's waiting room.
+    Scheduled {
+        /// Video id.
+        video_id: String,
+        /// Title.
+        title: String,
+        /// When it is to start, in Unix seconds (as the page gives it).
+        starts_at: i64,
+    },
+}
+
+impl ChannelShows {
+    /// The video it shows, with its title (none for the home page and the consent page).
+    fn video(&self) -> Option<(&str, &str)> {
+        match self {
+            Self::Live { video_id, title, .. }
+            | Self::Ended { video_id, title }
+            | Self::Refused { video_id, title, .. }
+            | Self::Scheduled { video_id, title, .. } => Some((video_id, title)),
+            Self::NoLive | Self::Consent => None,
+        }
+    }
 }
 
 /// What the stand-in answers, and how often it was asked.
@@ -63,6 +88,14 @@ struct Channel {
     watch_requests: u64,
     /// Calls to the Data API stand-in ([`data_api`]).
     api_requests: u64,
+    /// Requests for the channel's feed ([`feed`]).
+    feed_requests: u64,
+    /// The videos shown so far, newest first: what the feed lists (once visible).
+    listed: Vec<feed::Listed>,
+    /// How long after a video is shown the feed lists it (`None`: never).
+    feed_delay: Option<Duration>,
+    /// While set, the feed alone answers with this status.
+    feed_refuse: Option<u16>,
     /// The stand-in's own base URL (for the expiring manifest URLs it hands out).
     base: String,
     /// While set, manifests are handed out behind URLs that expire this long after.
@@ -99,6 +132,10 @@ impl YoutubeStandIn {
             requests: 0,
             watch_requests: 0,
             api_requests: 0,
+            feed_requests: 0,
+            listed: vec![feed::Listed::older_upload()],
+            feed_delay: Some(Duration::ZERO),
+            feed_refuse: None,
             base: String::new(),
             expire_after: None,
             page_manifest: true,
@@ -109,6 +146,7 @@ impl YoutubeStandIn {
             .route("/channel/{id}/live", axum::routing::get(live_page))
             .route("/watch", axum::routing::get(watch_page))
             .route("/hls/expire/{expires}/{*file}", axum::routing::get(expiring_hls))
+            .route("/feeds/videos.xml", axum::routing::get(feed::videos))
             .route("/youtube/v3/channels", axum::routing::get(data_api::channels))
             .route("/youtube/v3/playlistItems", axum::routing::get(data_api::playlist_items))
             .route("/youtube/v3/videos", axum::routing::get(data_api::videos))
@@ -127,12 +165,16 @@ impl YoutubeStandIn {
         self.channel.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Switches what the channel shows.
+    /// Switches what the channel shows; a video not shown before joins the feed (at once, or
+    /// after the feed's delay).
     pub fn show(&self, shows: ChannelShows) {
-        self.channel().shows = shows;
+        let mut channel = self.channel();
+        let delay = channel.feed_delay;
+        feed::note(&mut channel.listed, &shows, delay);
+        channel.shows = shows;
     }
 
-    /// While `Some(status)`, every page request is refused with it (e.g. 429).
+    /// While `Some(status)`, every page request (the feed's too) is refused with it (e.g. 429).
     pub fn refuse(&self, status: Option<u16>) {
         self.channel().refuse = status;
     }
@@ -140,6 +182,22 @@ impl YoutubeStandIn {
     /// How many `/live` page requests it has had.
     pub fn requests(&self) -> u64 {
         self.channel().requests
+    }
+
+    /// How many requests for the channel's feed it has had.
+    pub fn feed_requests(&self) -> u64 {
+        self.channel().feed_requests
+    }
+
+    /// How long after being shown a video joins the feed, from now on (`None`: never — a feed
+    /// that lags past the test). At once unless set: YouTube does not say how soon.
+    pub fn feed_delay(&self, delay: Option<Duration>) {
+        self.channel().feed_delay = delay;
+    }
+
+    /// While `Some(status)`, the feed alone answers with it (e.g. 404, 500).
+    pub fn refuse_feed(&self, status: Option<u16>) {
+        self.channel().feed_refuse = status;
     }
 
     /// The Data API stand-in's base (`FANOUT_YT_API_URL`).

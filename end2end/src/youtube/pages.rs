@@ -50,6 +50,19 @@ fn player(video_id: &str, title: &str, live: bool, manifest: Option<&str>, playa
     response
 }
 
+/// A scheduled live's player: `LIVE_STREAM_OFFLINE`, upcoming, its start in the offline slate.
+fn waiting_room(video_id: &str, title: &str, starts_at: i64) -> Value {
+    json!({
+        "playabilityStatus": { "status": "LIVE_STREAM_OFFLINE", "reason": "Premieres soon",
+            "liveStreamability": { "liveStreamabilityRenderer": { "videoId": video_id, "offlineSlate": {
+                "liveStreamOfflineSlateRenderer": { "scheduledStartTime": starts_at.to_string() } } } } },
+        "videoDetails": {
+            "videoId": video_id, "title": title, "lengthSeconds": "0", "channelId": CHANNEL_ID, "author": "Fanout Test Channel",
+            "isLiveContent": true, "isUpcoming": true, "shortDescription": "A scheduled live of the test channel."
+        }
+    })
+}
+
 const HEAD: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Fanout Test Channel - YouTube</title>\
     <script nonce=\"n0nce\">var ytcfg={d:function(){return ytcfg.data_||(ytcfg.data_={})}};ytcfg.set({\"HL\":\"en\"});</script></head><body dir=\"ltr\">";
 
@@ -64,6 +77,7 @@ pub fn live_page(shows: &ChannelShows, manifest: Option<&str>) -> String {
         ChannelShows::Refused { video_id, title, status, reason, .. } => {
             Some(player(video_id, title, true, None, &Playability { status, reason: Some(reason) }))
         }
+        ChannelShows::Scheduled { video_id, title, starts_at } => Some(waiting_room(video_id, title, *starts_at)),
     };
     let mut html = HEAD.to_string();
     if let Some(player) = player {

@@ -235,7 +235,7 @@ fn check_data_api(args: &SourceArgs, findings: &mut Findings) -> Option<Option<(
         findings.push(
             Level::Note,
             "FANOUT_YT_API_KEY",
-            "not set: the channel's /live page is polled (set a Data API key to poll the API instead)",
+            "not set: the channel's public feed is polled, its /live page when the feed calls for it (set a Data API key to poll the API instead)",
         );
         return Some(None);
     };

@@ -32,8 +32,10 @@ use super::input_watch::{INPUT_RESTART_EVERY, InputWatch, Restarts};
 pub struct SourceSetup {
     /// How the ingest runs.
     pub ingest: IngestConfig,
-    /// YouTube's base URL (watch pages are under it).
+    /// YouTube's base URL (watch pages and the channel's feed are under it).
     pub youtube_base: Url,
+    /// The watched channel.
+    pub channel: app::channels::YoutubeChannel,
     /// The channel's `/live` page (to re-resolve the manifest).
     pub live_page: Url,
     /// The client YouTube pages are fetched with.
@@ -49,11 +51,12 @@ pub struct SourceSetup {
 }
 
 impl SourceSetup {
-    /// How the channel is looked at: the Data API when a key is set, else the `/live` page.
+    /// How the channel is looked at: the Data API when a key is set, else its feed with the
+    /// `/live` page when the feed calls for it (`youtube::feed`). Each call starts afresh.
     pub fn looker(&self) -> Arc<dyn crate::youtube::detect::Look> {
         match &self.data_api {
             Some(api) => Arc::clone(api) as Arc<dyn crate::youtube::detect::Look>,
-            None => Arc::new(crate::youtube::detect::PageLook(self.youtube.clone())),
+            None => Arc::new(crate::youtube::feed::FeedLook::new(self.youtube.clone(), self.youtube_base.clone(), &self.channel)),
         }
     }
 }

@@ -264,6 +264,7 @@ pub(crate) async fn source_setup(
             silent_audio: crate::ingest::SilentAudio::default(),
         },
         youtube_base: detector.base.clone(),
+        channel: detector.channel.clone(),
         live_page: detector.live_page(),
         youtube: crate::youtube::client::youtube_client(source.cookies.as_deref(), source.proxy.as_ref())?,
         resolver,

@@ -1,6 +1,8 @@
-//! Watching the channel: its `/live` page is fetched every poll interval (jittered down by up to
-//! 20 %, so many Fanouts never poll in step yet a live is seen within one interval), read, and
-//! what it says published on a `watch` channel.
+//! Watching the channel: every poll interval (jittered down by up to 20 %, so many Fanouts never
+//! poll in step yet a live is seen within one interval) a [`Look`] at it — its public feed with
+//! the `/live` page when the feed says it is worth it (`feed::FeedLook`, the default), the
+//! `/live` page alone ([`PageLook`]), or the Data API (`data_api::DataApi`) — and what it says
+//! published on a `watch` channel.
 //! YouTube's refusals (429, 5xx) and network errors back the polling off, doubling up to five
 //! minutes; an unreadable page is reported as such, never as "no live".
 
@@ -12,7 +14,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::page::{EndedLive, LiveNow, LivePage, ScheduledLive, parse_live_page};
+use super::page::{EndedLive, LiveNow, LivePage, ScheduledLive, read_live_page};
 
 /// The longest wait between polls while YouTube refuses.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -73,6 +75,12 @@ pub fn watch_page(base: &Url, video_id: &str) -> Url {
 
 /// Fetches and reads the `/live` page once.
 pub async fn look(http: &reqwest::Client, page: &Url) -> Result<Observation, Refusal> {
+    read(http, page).await.map(|(observation, _)| observation)
+}
+
+/// Fetches and reads the `/live` page once: what it shows, and the channel's `UC…` id when the
+/// page names it.
+pub async fn read(http: &reqwest::Client, page: &Url) -> Result<(Observation, Option<String>), Refusal> {
     let response = http.get(page.clone()).send().await.map_err(|e| Refusal::Network(e.without_url().to_string()))?;
     let status = response.status();
     if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
@@ -80,12 +88,12 @@ pub async fn look(http: &reqwest::Client, page: &Url) -> Result<Observation, Ref
     }
     if !status.is_success() {
         let detail = format!("YouTube answered {status} for the /live page");
-        return Ok(Observation::Unreadable(SourceProblemNote { problem: SourceProblem::LayoutChanged, detail }));
+        return Ok((Observation::Unreadable(SourceProblemNote { problem: SourceProblem::LayoutChanged, detail }), None));
     }
     let html = response.text().await.map_err(|e| Refusal::Network(e.without_url().to_string()))?;
-    Ok(match parse_live_page(&html) {
-        Ok(page) => page.into(),
-        Err(error) => Observation::Unreadable(error.problem()),
+    Ok(match read_live_page(&html) {
+        Ok(read) => (read.page.into(), read.channel_id),
+        Err(error) => (Observation::Unreadable(error.problem()), None),
     })
 }
 
@@ -129,8 +137,8 @@ impl Seen {
     }
 }
 
-/// A way to look at the channel: its `/live` page ([`PageLook`]) or the Data API
-/// (`data_api::DataApi`).
+/// A way to look at the channel: its feed and `/live` page (`feed::FeedLook`), its `/live`
+/// page alone ([`PageLook`]) or the Data API (`data_api::DataApi`).
 #[async_trait::async_trait]
 pub trait Look: Send + Sync + std::fmt::Debug {
     /// One look at the channel (`page` is its `/live` page).
@@ -175,7 +183,7 @@ pub fn spawn(config: DetectorConfig, looker: std::sync::Arc<dyn Look>, stop: Can
                 }
                 Err(refusal) => {
                     backoff = (backoff * 2).min(MAX_BACKOFF);
-                    tracing::warn!(wait = ?backoff, "polling the /live page: {refusal}");
+                    tracing::warn!(wait = ?backoff, "looking at the channel: {refusal}");
                 }
             }
             tokio::select! {

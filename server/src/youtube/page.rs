@@ -4,7 +4,10 @@
 //! live there), and the channel's home page (`ytInitialData`, no player) when it is not.
 //!
 //! The player response is read as exactly one JSON value from where it starts (strings inside
-//! it may hold `};`, so no pattern can tell where it ends). Nothing here panics on any input.
+//! it may hold `};`, so no pattern can tell where it ends). Every page also names the channel's
+//! `UC…` id (the player's `videoDetails.channelId`, the home page's
+//! `channelMetadataRenderer.externalId`), which the feed look needs for a channel configured
+//! by its handle. Nothing here panics on any input.
 
 use app::model::{SourceProblem, SourceProblemNote};
 use serde::Deserialize;
@@ -142,15 +145,35 @@ fn player_response_start(html: &str) -> Option<usize> {
         .map(|(_, start)| start)
 }
 
+/// Whether `id` has the shape of a YouTube channel id (`UC` and 22 characters).
+pub fn is_channel_id(id: &str) -> bool {
+    id.len() == 24 && id.starts_with("UC") && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// What one read of a `/live` page gives: what it says, and the channel's id when it names one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRead {
+    /// What the page says.
+    pub page: LivePage,
+    /// The channel's `UC…` id, as the page names it.
+    pub channel_id: Option<String>,
+}
+
 /// Reads a `/live` page.
 pub fn parse_live_page(html: &str) -> Result<LivePage, PageError> {
+    read_live_page(html).map(|read| read.page)
+}
+
+/// Reads a `/live` page, and the channel's id it names.
+pub fn read_live_page(html: &str) -> Result<PageRead, PageError> {
+    let home = |html: &str| PageRead { page: LivePage::NoLive, channel_id: home_channel_id(html) };
     let Some(start) = player_response_start(html) else {
         if html.contains("consent.youtube.com") || html.contains("consent.google.com") {
             return Err(PageError::ConsentWall);
         }
         // A channel's home page carries its metadata; anything else means the layout changed.
         return if html.contains("ytInitialData") && html.contains("channelMetadataRenderer") {
-            Ok(LivePage::NoLive)
+            Ok(home(html))
         } else {
             Err(PageError::NoPlayerResponse)
         };
@@ -159,7 +182,7 @@ pub fn parse_live_page(html: &str) -> Result<LivePage, PageError> {
     if !rest.starts_with('{') {
         // `ytInitialPlayerResponse = null` is how a page without a player says so.
         return if rest.starts_with("null") {
-            Ok(LivePage::NoLive)
+            Ok(home(html))
         } else {
             Err(PageError::MalformedPlayerResponse("no object after the assignment".into()))
         };
@@ -169,7 +192,20 @@ pub fn parse_live_page(html: &str) -> Result<LivePage, PageError> {
         .next()
         .ok_or_else(|| PageError::MalformedPlayerResponse("empty".into()))?
         .map_err(|e| PageError::MalformedPlayerResponse(e.to_string()))?;
-    interpret(response)
+    let channel_id = response.video_details.as_ref().and_then(|d| d.channel_id.clone()).filter(|id| is_channel_id(id));
+    Ok(PageRead { page: interpret(response)?, channel_id })
+}
+
+/// The channel's id on its home page: `channelMetadataRenderer.externalId`, else the feed's
+/// link (`feeds/videos.xml?channel_id=…`). Read as text (JSON strings escape their quotes, so the
+/// key with its quotes is never inside a string) and kept only with a channel id's shape.
+fn home_channel_id(html: &str) -> Option<String> {
+    let after = |from: usize, marker: &str| {
+        let at = html.get(from..)?.find(marker)? + from + marker.len();
+        html.get(at..at + 24).filter(|id| is_channel_id(id)).map(str::to_string)
+    };
+    let metadata = html.find("\"channelMetadataRenderer\"");
+    metadata.and_then(|at| after(at, "\"externalId\":\"")).or_else(|| after(0, "feeds/videos.xml?channel_id="))
 }
 
 fn interpret(response: PlayerResponse) -> Result<LivePage, PageError> {

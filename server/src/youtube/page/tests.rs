@@ -143,3 +143,30 @@ fn huge_thumbnail_sizes_do_not_overflow() {
     assert!(page.contains("4294967295"), "the fixture has thumbnail sizes to replace");
     assert!(matches!(parse_live_page(&page), Ok(LivePage::Live(_))));
 }
+
+#[test]
+fn every_page_names_its_channel_for_the_feed() {
+    for name in ["live.html", "upcoming.html", "ended.html", "no_live_channel_home.html"] {
+        let read = read_live_page(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(read.channel_id.as_deref(), Some("UCabcdefghijklmnopqrstuv"), "{name}");
+        assert_eq!(Ok(read.page), parse_live_page(&fixture(name)), "{name}: the same reading");
+    }
+    let home = |metadata: &str, head: &str| {
+        format!(
+            "<html><head>{head}</head><script>var ytInitialData = {{\"metadata\":{{\"channelMetadataRenderer\":{metadata}}}}};</script></html>"
+        )
+    };
+    let rss = "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"RSS\" \
+               href=\"https://www.youtube.com/feeds/videos.xml?channel_id=UCzyxwvutsrqponmlkjihgfe\">";
+    let id_of = |html: String| read_live_page(&html).ok().and_then(|read| read.channel_id);
+    assert_eq!(id_of(home(r#"{"title":"T"}"#, rss)).as_deref(), Some("UCzyxwvutsrqponmlkjihgfe"), "the feed's link alone");
+    assert_eq!(id_of(home(r#"{"externalId":"UCshort"}"#, "")), None, "not an id's shape");
+    assert_eq!(id_of(home(r#"{"externalId":"UCabcdefghijklmnopqrstu\u00e9"}"#, "")), None);
+    assert_eq!(id_of(home("{\"externalId\":\"UCabcdefghijklmnopqrstuéé\"}", "")), None, "a character across the end: no panic");
+    assert_eq!(
+        id_of(home(r#"{"description":"\"externalId\":\"UCzzzzzzzzzzzzzzzzzzzzzz","externalId":"UCabcdefghijklmnopqrstuv"}"#, ""))
+            .as_deref(),
+        Some("UCabcdefghijklmnopqrstuv"),
+        "the key quoted inside a string is not the key"
+    );
+}
