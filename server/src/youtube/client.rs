@@ -1,7 +1,8 @@
 //! How Fanout fetches YouTube's pages: as a browser would (its agent, English, consent given),
 //! with the operator's cookies when set (so a signed-in session sees what it sees), and through
 //! the operator's proxy when set — the same proxy yt-dlp and ffmpeg use, so YouTube sees one
-//! address for the page, the resolve and the segments.
+//! address for the page, the resolve and the segments. And how an answer is read: bounded
+//! ([`bounded_body`]), whatever it claims its length is.
 
 use std::io::Read;
 use std::path::Path;
@@ -67,4 +68,27 @@ pub fn api_client(proxy: Option<&YoutubeProxy>) -> Result<reqwest::Client, Clien
         builder = builder.proxy(reqwest::Proxy::all(proxy.url().as_str())?);
     }
     Ok(builder.build()?)
+}
+
+/// Why an answer's body was not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// The network failed while reading it.
+    #[error("{0}")]
+    Network(String),
+    /// It is longer than was allowed.
+    #[error("an answer over {0} KiB")]
+    TooLarge(usize),
+}
+
+/// An answer's body, read chunk by chunk and refused past `max` bytes.
+pub async fn bounded_body(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, BodyError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| BodyError::Network(e.without_url().to_string()))? {
+        if body.len().saturating_add(chunk.len()) > max {
+            return Err(BodyError::TooLarge(max / 1024));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }

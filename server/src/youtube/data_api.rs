@@ -151,15 +151,11 @@ pub fn read_answer(status: u16, body: &[u8]) -> (Option<Observation>, Refusal) {
 const MAX_ANSWER: usize = 1024 * 1024;
 
 /// An answer's body, refused past [`MAX_ANSWER`].
-async fn bounded_body(mut response: reqwest::Response) -> Result<Vec<u8>, Refusal> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| Refusal::Network(e.without_url().to_string()))? {
-        if body.len().saturating_add(chunk.len()) > MAX_ANSWER {
-            return Err(Refusal::Api(format!("an answer of the Data API over {} KiB", MAX_ANSWER / 1024)));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+async fn bounded_body(response: reqwest::Response) -> Result<Vec<u8>, Refusal> {
+    super::client::bounded_body(response, MAX_ANSWER).await.map_err(|error| match error {
+        super::client::BodyError::Network(error) => Refusal::Network(error),
+        super::client::BodyError::TooLarge(kib) => Refusal::Api(format!("an answer of the Data API over {kib} KiB")),
+    })
 }
 
 /// What a failed call says, in Google's error shape (`error.errors[].reason`, `error.message`).

@@ -73,6 +73,9 @@ pub fn watch_page(base: &Url, video_id: &str) -> Url {
     url
 }
 
+/// The most of a `/live` page read (YouTube's are about 1 MiB).
+pub const MAX_PAGE: usize = 8 * 1024 * 1024;
+
 /// Fetches and reads the `/live` page once.
 pub async fn look(http: &reqwest::Client, page: &Url) -> Result<Observation, Refusal> {
     read(http, page).await.map(|(observation, _)| observation)
@@ -90,7 +93,14 @@ pub async fn read(http: &reqwest::Client, page: &Url) -> Result<(Observation, Op
         let detail = format!("YouTube answered {status} for the /live page");
         return Ok((Observation::Unreadable(SourceProblemNote { problem: SourceProblem::LayoutChanged, detail }), None));
     }
-    let html = response.text().await.map_err(|e| Refusal::Network(e.without_url().to_string()))?;
+    let html = match super::client::bounded_body(response, MAX_PAGE).await {
+        Ok(body) => String::from_utf8_lossy(&body).into_owned(),
+        Err(super::client::BodyError::Network(error)) => return Err(Refusal::Network(error)),
+        Err(too_large @ super::client::BodyError::TooLarge(_)) => {
+            let detail = format!("YouTube's /live page is {too_large}: not read");
+            return Ok((Observation::Unreadable(SourceProblemNote { problem: SourceProblem::LayoutChanged, detail }), None));
+        }
+    };
     Ok(match read_live_page(&html) {
         Ok(read) => (read.page.into(), read.channel_id),
         Err(error) => (Observation::Unreadable(error.problem()), None),

@@ -233,18 +233,15 @@ pub fn feed_url(base: &Url, channel_id: &str) -> Url {
 
 /// Fetches and reads the feed once: bounded to [`MAX_FEED`], decoded lossily.
 pub async fn fetch_feed(http: &reqwest::Client, url: &Url) -> Result<Feed, FeedError> {
-    let mut response = http.get(url.clone()).send().await.map_err(|e| FeedError::Network(e.without_url().to_string()))?;
+    let response = http.get(url.clone()).send().await.map_err(|e| FeedError::Network(e.without_url().to_string()))?;
     let status = response.status();
     if !status.is_success() {
         return Err(FeedError::Status(status.as_u16()));
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| FeedError::Network(e.without_url().to_string()))? {
-        if body.len().saturating_add(chunk.len()) > MAX_FEED {
-            return Err(FeedError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = super::client::bounded_body(response, MAX_FEED).await.map_err(|error| match error {
+        super::client::BodyError::Network(error) => FeedError::Network(error),
+        super::client::BodyError::TooLarge(_) => FeedError::TooLarge,
+    })?;
     Ok(atom::parse_feed(&String::from_utf8_lossy(&body))?)
 }
 

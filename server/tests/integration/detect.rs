@@ -279,3 +279,23 @@ async fn the_request_budget_and_detection_delay_over_a_simulated_hour() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_page_past_its_bound_is_unreadable_not_read_into_memory() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+    let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let huge = "<html>".to_string() + &"x".repeat(detect::MAX_PAGE + 1024);
+    let app = axum::Router::new().fallback(move || {
+        let huge = huge.clone();
+        async move { huge }
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let http = server::youtube::client::youtube_client(None, None).unwrap_or_else(|e| panic!("{e}"));
+    let page = url::Url::parse(&format!("http://{address}/@Big/live")).unwrap_or_else(|e| panic!("{e}"));
+    match detect::look(&http, &page).await {
+        Ok(Observation::Unreadable(note)) => assert!(note.detail.contains("not read"), "{}", note.detail),
+        other => panic!("an oversized page is unreadable: {other:?}"),
+    }
+}
