@@ -16,6 +16,7 @@ mod serve;
 mod signup;
 mod source;
 mod tokens;
+mod updates;
 
 use std::path::Path;
 use std::process::Output;
