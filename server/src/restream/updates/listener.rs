@@ -129,10 +129,12 @@ async fn follow(
     let mut backoff = Backoff::new(limits.backoff_first, limits.backoff_cap);
     let mut failed: Option<Secret> = None;
     while !stop.is_cancelled() {
-        let token = tokio::select! {
-            () = stop.cancelled() => return,
-            token = setup.tokens.access_token(account, failed.as_ref()) => token,
-        };
+        // Never cut short: a refresh under way must store the rotated pair it was given (the
+        // old one is dead on Restream's side at once). It is bounded by the HTTP deadlines.
+        let token = setup.tokens.access_token(account, failed.as_ref()).await;
+        if stop.is_cancelled() {
+            return;
+        }
         let token = match token {
             Ok(token) => token,
             Err(error @ (TokenError::NeedsReconnect | TokenError::NoTokens)) => {
