@@ -5,7 +5,10 @@
 //! under a read deadline with pings, and, when it ends, a reconnect after a backoff with jitter.
 //!
 //! Tokens: a refusal (HTTP 401/403 at the handshake, or a close saying so) asks for a fresh
-//! token (`failed`: the single-flight path refreshes it once for everyone); and every
+//! token (`failed`: the single-flight path refreshes it once for everyone) — once: a fresh
+//! token refused again is not a matter of age, and is not rotated again. The chat socket never
+//! asks (a refusal there may only mean Fanout's app lacks the chat scope); refused again and
+//! again, it tries every 5 minutes, logging the first refusal only. And every
 //! [`super::Limits::token_check`] the current token is asked for again, so a rotation elsewhere (a
 //! refresh by the preparation, an expiry coming) moves the socket to the new token.
 //! Restream's docs do not say what happens to an open socket when its token expires; the loop
@@ -29,6 +32,9 @@ use super::health::Heard;
 use super::messages::{parse_chat, parse_update};
 use super::socket::{self, Socket};
 use crate::restream::tokens::TokenError;
+
+/// A chat socket Restream refused waits this many backoff caps (5 minutes) before the next try.
+const CHAT_REFUSED_WAIT: u32 = 5;
 
 /// Which of Restream's WebSockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +134,9 @@ async fn follow(
     let limits = &setup.limits;
     let mut backoff = Backoff::new(limits.backoff_first, limits.backoff_cap);
     let mut failed: Option<Secret> = None;
+    // Refusals of the handshake in a row: the first is a warning, the next ones are not (500
+    // accounts whose chat Restream refuses must not fill the log).
+    let mut refusals = 0_u32;
     while !stop.is_cancelled() {
         // Never cut short: a refresh under way must store the rotated pair it was given (the
         // old one is dead on Restream's side at once). It is bounded by the HTTP deadlines.
@@ -169,18 +178,34 @@ async fn follow(
         let mut socket = match opened {
             Ok(socket) => socket,
             Err(error) => {
-                // A chat refusal may only mean Fanout's app lacks the chat scope: never a reason
-                // to rotate the account's tokens.
-                if error.token_refused() && feed == Feed::Streaming {
-                    failed = Some(token);
+                refusals = if error.token_refused() { refusals.saturating_add(1) } else { 0 };
+                let wait = match (feed, error.token_refused()) {
+                    // Refused: refresh the token, once. Refused again with a fresh one, it is not
+                    // the token's age: no more rotations, only the backoff.
+                    (Feed::Streaming, true) => {
+                        if refusals <= 1 {
+                            failed = Some(token);
+                        }
+                        backoff.next_wait()
+                    }
+                    // A chat refusal may only mean Fanout's app lacks the chat scope: never a
+                    // reason to rotate the account's tokens. A few quick tries (the streaming
+                    // socket may be rotating the token just now), then only now and then.
+                    (Feed::Chat, true) if refusals > 3 => limits.backoff_cap * CHAT_REFUSED_WAIT,
+                    _ => backoff.next_wait(),
+                };
+                if refusals <= 1 || !error.token_refused() {
+                    tracing::warn!(%account, "cannot open Restream's {}: {error}", feed.name());
+                } else {
+                    tracing::debug!(%account, "cannot open Restream's {}: {error} ({refusals} refusals)", feed.name());
                 }
-                tracing::warn!(%account, "cannot open Restream's {}: {error}", feed.name());
-                if !pause(backoff.next_wait(), stop).await {
+                if !pause(wait, stop).await {
                     return;
                 }
                 continue;
             }
         };
+        refusals = 0;
         let since = Instant::now();
         if feed == Feed::Streaming {
             heard.send_modify(|h| h.opened(since));
