@@ -75,6 +75,13 @@ pub struct DestinationRow {
     /// Keyframe skips because it fell behind.
     pub skips: u32,
     pub last_error: Option<String>,
+    /// What Restream says it receives (an account's destination during a live; `None` for a
+    /// direct destination, or while Fanout has not heard from Restream).
+    #[serde(default)]
+    pub received: Option<crate::received::ReceivedHealth>,
+    /// What is wrong judged from both sides (e.g. sent but not received).
+    #[serde(default)]
+    pub flag: Option<crate::received::HealthFlag>,
 }
 
 impl DestinationRow {
@@ -104,6 +111,38 @@ impl DashboardStatus {
     pub fn egress_bps(&self) -> u64 {
         self.destinations.iter().map(|d| d.bitrate_bps).sum()
     }
+
+    /// Restream's totals: destinations it receives (of those it reports on), social channels
+    /// online (of those it reports on), and viewers where the platforms report them.
+    pub fn restream_totals(&self) -> RestreamTotals {
+        let reports: Vec<&crate::received::ReceivedHealth> =
+            self.destinations.iter().filter_map(|d| d.received.as_ref()).filter(|r| r.listening).collect();
+        RestreamTotals {
+            received: reports.iter().filter(|r| r.receiving).count(),
+            reported: reports.len(),
+            channels_online: reports.iter().map(|r| r.channels_online()).sum(),
+            channels: reports.iter().map(|r| r.channels.len()).sum(),
+            viewers: reports.iter().filter_map(|r| r.viewers()).reduce(u64::saturating_add),
+            flagged: self.destinations.iter().filter(|d| d.flag.is_some()).count(),
+        }
+    }
+}
+
+/// What Restream reports over every destination, for the top of the Destinations section.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestreamTotals {
+    /// Destinations Restream receives.
+    pub received: usize,
+    /// Destinations Restream reports on (Fanout is listening to their streaming updates).
+    pub reported: usize,
+    /// Social channels online.
+    pub channels_online: usize,
+    /// Social channels Restream reports on.
+    pub channels: usize,
+    /// Viewers on every channel, where the platforms report them.
+    pub viewers: Option<u64>,
+    /// Destinations flagged (sent but not received).
+    pub flagged: usize,
 }
 
 /// Where the server gets the dashboard's state (provided as context by the server).
@@ -157,6 +196,8 @@ impl DestinationRow {
             reconnects: 0,
             skips: 0,
             last_error: None,
+            received: None,
+            flag: None,
         }
     }
 }
@@ -186,6 +227,33 @@ mod tests {
         assert_eq!(status.sending(), 4, "paused and refused destinations are not sent to");
         assert_eq!(status.egress_bps(), 2_900_000);
         assert!(DashboardStatus::default().counts().is_empty());
+    }
+
+    #[test]
+    fn restream_totals_count_only_what_restream_reports() {
+        use crate::received::{ChannelHealth, ChannelState, HealthFlag, ReceivedHealth};
+        let channel = |state, viewers| ChannelHealth { id: 1, platform: "YouTube".into(), name: "a".into(), state, viewers };
+        let receiving = ReceivedHealth {
+            listening: true,
+            receiving: true,
+            channels: vec![channel(ChannelState::Online, Some(7)), channel(ChannelState::Offline, None)],
+            ..ReceivedHealth::default()
+        };
+        let flagged =
+            ReceivedHealth { listening: true, channels: vec![channel(ChannelState::Online, Some(3))], ..ReceivedHealth::default() };
+        let status = DashboardStatus {
+            destinations: vec![
+                DestinationRow { received: Some(receiving), ..row("streaming", 1) },
+                DestinationRow { received: Some(flagged), flag: Some(HealthFlag::SentNotReceived), ..row("streaming", 1) },
+                DestinationRow { received: Some(ReceivedHealth::default()), ..row("streaming", 1) },
+                row("paused", 0),
+            ],
+            ..DashboardStatus::default()
+        };
+        let totals = status.restream_totals();
+        assert_eq!((totals.received, totals.reported), (1, 2), "a report not in yet is not counted");
+        assert_eq!((totals.channels_online, totals.channels, totals.viewers, totals.flagged), (2, 3, Some(10), 1));
+        assert_eq!(DashboardStatus::default().restream_totals().viewers, None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod history;
 pub mod manage;
 pub mod model;
 pub mod pages;
+pub mod received;
 pub mod setup;
 pub mod signup;
 

@@ -117,6 +117,10 @@ pub enum EventKind {
     DestinationLeft,
     /// A destination could not be prepared (token, stream key).
     DestinationFailed,
+    /// What Restream reports receiving disagrees with what Fanout sends, or a social channel
+    /// behind an account went offline or needs reconnecting in Restream (and when it is right
+    /// again) — from Restream's streaming updates, once per change.
+    RestreamHealth,
     /// The live's input was lost (grace period started).
     InputLost,
     /// The live's input came back within the grace period.

@@ -2,9 +2,11 @@
 //! with one volunteer, and Fanout configured against it (or, with `--bare`, Fanout with no
 //! configuration at all; or, with `--live`, a live in progress: the YouTube stand-in showing a
 //! live fed by ffmpeg's HLS source, two volunteers already connected, an nginx-rtmp sink as
-//! their Restream ingest, and the world's control server to act on the sink) — prints its
-//! addresses as one JSON line on standard output, and keeps it up until its standard input
-//! closes or it gets SIGTERM/SIGINT; then ends every process it started.
+//! their Restream ingest, and the world's control server to act on the sink; or, with
+//! `--restream-only <n>`, the Restream stand-in alone with `n` users and a token each, for the
+//! streaming-updates benchmark) — prints its addresses as one JSON line on standard output, and
+//! keeps it up until its standard input closes or it gets SIGTERM/SIGINT; then ends every
+//! process it started.
 
 use std::sync::Arc;
 
@@ -38,6 +40,9 @@ async fn main() -> anyhow::Result<()> {
         fanout.stop().await?;
         return Ok(());
     }
+    if let Some(count) = restream_only() {
+        return serve_restream_only(count).await;
+    }
     let config = StandInConfig::default();
     let (client_id, client_secret) = (config.client_id.clone(), config.client_secret.clone());
     let restream = RestreamStandIn::start(config).await.context("cannot start the Restream stand-in")?;
@@ -48,6 +53,8 @@ async fn main() -> anyhow::Result<()> {
         .env("RESTREAM_CLIENT_ID", client_id)
         .env("RESTREAM_CLIENT_SECRET", client_secret)
         .env("RESTREAM_API_URL", restream.url())
+        .env("FANOUT_RESTREAM_UPDATES_URL", restream.updates_url())
+        .env("FANOUT_RESTREAM_CHAT_URL", restream.chat_url())
         .env("FANOUT_YOUTUBE_CHANNEL", "@FanoutTestChannel")
         .env("FANOUT_RATE_LIMIT", "1000")
         .env("FANOUT_PORT_MBPS", "1000")
@@ -56,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
         let youtube = YoutubeStandIn::start().await.context("cannot start the YouTube stand-in")?;
         let sink = Arc::new(NginxSink::start(dir.path(), "sinks").await.context("cannot start the nginx sink")?);
         let source = LiveSource::hls(dir.path()).await.context("cannot start the live source")?;
+        restream.receive_from(sink.stat_url());
         options = options
             .env("FANOUT_YOUTUBE_URL", youtube.url())
             .env("FANOUT_POLL_SECS", "1")
@@ -77,7 +85,8 @@ async fn main() -> anyhow::Result<()> {
             fanout_testworld::volunteer::connect(fanout.url(), &restream, &user, name)
                 .await
                 .with_context(|| format!("cannot sign {name} up"))?;
-            volunteers.push(serde_json::json!({ "name": name, "streamKey": user.stream_key }));
+            let channels: Vec<i64> = user.channels.iter().map(|c| c.id).collect();
+            volunteers.push(serde_json::json!({ "id": id, "name": name, "streamKey": user.stream_key, "channels": channels }));
         }
         let manifest = source.hls_url().context("the source has no HLS URL")?;
         youtube.show(ChannelShows::Live { video_id: LIVE.0.into(), title: LIVE.1.into(), manifest });
@@ -100,6 +109,35 @@ async fn main() -> anyhow::Result<()> {
     drop(control);
     fanout.stop().await?;
     drop(media);
+    Ok(())
+}
+
+/// `--restream-only <n>`'s `n`.
+fn restream_only() -> Option<i64> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|arg| arg == "--restream-only")?;
+    args.get(at + 1).and_then(|n| n.parse().ok())
+}
+
+/// The Restream stand-in alone, with `count` users (ids from 900000) and a token pair each.
+async fn serve_restream_only(count: i64) -> anyhow::Result<()> {
+    let restream = RestreamStandIn::start(StandInConfig::default()).await.context("cannot start the Restream stand-in")?;
+    let users: Vec<serde_json::Value> = (0..count)
+        .map(|n| {
+            let user = StandInUser::sample(900_000 + n, &format!("Bench {n}"));
+            restream.add_user(user.clone());
+            serde_json::json!({ "id": user.id, "token": restream.issue_tokens(user.id).access })
+        })
+        .collect();
+    let addresses = serde_json::json!({
+        "restream": restream.url(),
+        "updates": restream.updates_url(),
+        "chat": restream.chat_url(),
+        "pid": std::process::id(),
+        "users": users,
+    });
+    println!("{addresses}");
+    wait_for_the_end().await;
     Ok(())
 }
 

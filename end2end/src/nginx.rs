@@ -147,6 +147,11 @@ http {{
         format!("{}/{key}", self.ingest_base())
     }
 
+    /// Its `rtmp_stat` page (bytes in per stream), as XML.
+    pub fn stat_url(&self) -> String {
+        format!("http://127.0.0.1:{}/stat", self.http_port)
+    }
+
     /// What nginx logged.
     pub fn error_log(&self) -> String {
         std::fs::read_to_string(self.dir.join("logs/error.log")).unwrap_or_default()
@@ -154,7 +159,7 @@ http {{
 
     /// The streams nginx is receiving now.
     pub async fn stats(&self) -> Result<Vec<SinkStream>, WorldError> {
-        let url = format!("http://127.0.0.1:{}/stat", self.http_port);
+        let url = self.stat_url();
         let body = async { reqwest::get(&url).await?.error_for_status()?.text().await }
             .await
             .map_err(|e| WorldError::Io { what: format!("read {url}"), source: std::io::Error::other(e.to_string()) })?;

@@ -1,6 +1,8 @@
 //! Prometheus metrics at `/metrics` (the `metrics` facade and its Prometheus exporter): the
 //! engine's status is copied into gauges and counters once a second — never from the relay's
-//! per-message path. Destinations are labelled by account id, never by stream key; a series
+//! per-message path — Restream's side too (what its streaming updates report: received or not,
+//! its bitrate, channels online, viewers). Destinations are labelled by account id, never by
+//! stream key or token; a series
 //! not updated for [`IDLE`] (a destination that left, a live that ended) is dropped. With
 //! `FANOUT_METRICS_TOKEN`, `/metrics` needs it as a bearer token.
 
@@ -91,6 +93,12 @@ fn record(status: &DashboardStatus) {
         gauge!("fanout_destination_bitrate_bps", "account" => account.clone()).set(s.bitrate_bps as f64);
         counter!("fanout_destination_bytes_total", "account" => account.clone()).absolute(s.bytes_sent);
         counter!("fanout_destination_reconnects_total", "account" => account.clone()).absolute(u64::from(s.reconnects));
+        if let Some(received) = &s.received {
+            gauge!("fanout_destination_received", "account" => account.clone()).set(if received.receiving { 1.0 } else { 0.0 });
+            let bps = received.incoming.as_ref().map_or(0, |i| i.bitrate_bps);
+            gauge!("fanout_destination_received_bitrate_bps", "account" => account.clone()).set(bps as f64);
+            gauge!("fanout_destination_sent_not_received", "account" => account.clone()).set(if s.flag.is_some() { 1.0 } else { 0.0 });
+        }
         counter!("fanout_destination_skips_total", "account" => account).absolute(u64::from(s.skips));
         let count = by_state.entry(s.state.to_string()).or_default();
         *count = count.saturating_add(1);
@@ -98,6 +106,11 @@ fn record(status: &DashboardStatus) {
     for (state, count) in by_state {
         gauge!("fanout_destinations", "state" => state).set(f64::from(count));
     }
+    // What Restream reports over every destination (its streaming updates).
+    let totals = status.restream_totals();
+    gauge!("fanout_restream_received").set(totals.received as f64);
+    gauge!("fanout_restream_channels_online").set(totals.channels_online as f64);
+    gauge!("fanout_restream_viewers").set(totals.viewers.unwrap_or(0) as f64);
 }
 
 #[cfg(test)]

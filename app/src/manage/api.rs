@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{AccountStatus, RestreamChannel};
 
 /// A volunteer's account, as its manage page shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManageView {
     /// The name they gave.
     pub display_name: String,
@@ -27,6 +27,8 @@ pub struct ManageView {
     pub manage_path: String,
     /// The manage link as a full URL to keep.
     pub manage_url: String,
+    /// While a live is streamed to them: what Restream says it receives, and each channel.
+    pub live: Option<crate::received::ReceivedHealth>,
 }
 
 /// What a volunteer can do from the manage page.
@@ -101,6 +103,7 @@ pub async fn manage_view(token: String) -> Result<ManageView, ManageFnError> {
         })?
         .ok_or(ManageFnError::Gone)?;
     claim.current(account.link_epoch).map_err(refused)?;
+    let live = live_health(&account.id);
     let manage_path = format!("/manage/{}", signer.issue(&account.id, account.link_epoch, at));
     Ok(ManageView {
         display_name: account.display_name,
@@ -110,5 +113,16 @@ pub async fn manage_view(token: String) -> Result<ManageView, ManageFnError> {
         connected_since: account.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
         manage_url: base.join(&manage_path),
         manage_path,
+        live,
     })
+}
+
+/// Restream's side of the account's destination, from the engine's status, while a live runs.
+#[cfg(feature = "ssr")]
+fn live_health(account: &crate::model::AccountId) -> Option<crate::received::ReceivedHealth> {
+    let source = crate::context::<crate::dashboard::DashboardSource>().ok()?;
+    let status = (source.0)();
+    status.live.as_ref()?;
+    let id = crate::model::DestinationId::Account(account.clone());
+    status.destinations.into_iter().find(|row| row.id == id)?.received
 }

@@ -1,6 +1,8 @@
 //! `/manage/<link>`: a volunteer's own page, reached by their signed manage link — what is
-//! connected, what happens at the next live, and pause / resume / disconnect (plain form posts,
-//! so it works without JavaScript). Right after connecting it greets them (`?connected=1`).
+//! connected, what happens at the next live (and, while one is streamed to them, what Restream
+//! says it receives and each channel online or not), and pause / resume / disconnect (plain
+//! form posts, so it works without JavaScript). Right after connecting it greets them
+//! (`?connected=1`).
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
@@ -58,6 +60,7 @@ fn Account(account: ManageView, connected: bool, done: Option<String>) -> impl I
                 "Restream.io account " <span class="font-medium text-slate-900">{account.restream_username.clone()}</span>
                 ", connected since " {account.connected_since.get(..10).unwrap_or_default().to_string()} "."
             </p>
+            {account.live.clone().map(|health| view! { <LiveNow health /> })}
             <NextLive status enabled />
             <Channels channels />
             <KeepLink url=account.manage_url.clone() />
@@ -114,6 +117,29 @@ fn NextLive(status: AccountStatus, enabled: usize) -> impl IntoView {
         <div class="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
             <h2 class="font-semibold">"At the next live"</h2>
             <p id="manage-next-live" class="mt-1 text-slate-700">{text}</p>
+        </div>
+    }
+}
+
+/// What Restream says of the live streamed to them now, and what to do if a platform's
+/// connection expired in Restream.
+#[component]
+fn LiveNow(health: crate::received::ReceivedHealth) -> impl IntoView {
+    let advice = health.reconnect_advice();
+    let steps = (!advice.is_empty()).then(|| {
+        view! {
+            <div id="manage-reconnect" role="alert" class="mt-2 rounded-md bg-amber-50 p-3 text-amber-900">
+                {advice.into_iter().map(|line| view! { <p class="font-semibold">{line}</p> }).collect_view()}
+                <p class="mt-1 text-sm">"Restream's connection to that platform expired: open your Restream.io dashboard, \
+                    find the channel and reconnect it (Fanout cannot do it for you)."</p>
+            </div>
+        }
+    });
+    view! {
+        <div class="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
+            <h2 class="font-semibold">"The live now"</h2>
+            <p id="manage-live" class="mt-1 text-slate-700">{health.line()}</p>
+            {steps}
         </div>
     }
 }

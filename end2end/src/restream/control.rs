@@ -17,6 +17,62 @@ pub(super) fn routes() -> axum::Router<Shared> {
         .route("/__standin/users", post(add_user))
         .route("/__standin/redirect-uris", post(add_redirect_uri))
         .route("/__standin/calls", get(calls))
+        .route("/__standin/updates/received", post(set_received))
+        .route("/__standin/updates/channel", post(set_channel))
+        .route("/__standin/updates/expired", post(set_expired))
+        .route("/__standin/updates/drop", post(drop_sockets))
+        .route("/__standin/updates/sockets", get(sockets))
+}
+
+#[derive(Debug, Deserialize)]
+struct Received {
+    user_id: i64,
+    received: bool,
+}
+
+/// `POST /__standin/updates/received` with `{"user_id":5101,"received":false}`: that user's
+/// incoming stream is not reported (or is again).
+async fn set_received(State(shared): State<Shared>, Json(steer): Json<Received>) -> StatusCode {
+    shared.world().sockets.set_received(steer.user_id, steer.received);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Debug, Deserialize)]
+struct ChannelOnline {
+    channel_id: i64,
+    online: bool,
+}
+
+/// `POST /__standin/updates/channel` with `{"channel_id":510101,"online":false}`.
+async fn set_channel(State(shared): State<Shared>, Json(steer): Json<ChannelOnline>) -> StatusCode {
+    shared.world().sockets.set_online(steer.channel_id, steer.online);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Debug, Deserialize)]
+struct ChannelExpired {
+    channel_id: i64,
+    expired: bool,
+}
+
+/// `POST /__standin/updates/expired` with `{"channel_id":510101,"expired":true}`.
+async fn set_expired(State(shared): State<Shared>, Json(steer): Json<ChannelExpired>) -> StatusCode {
+    shared.world().sockets.set_expired(steer.channel_id, steer.expired);
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /__standin/updates/drop`: every open WebSocket is closed.
+async fn drop_sockets(State(shared): State<Shared>) -> StatusCode {
+    shared.world().sockets.generation += 1;
+    StatusCode::NO_CONTENT
+}
+
+/// `GET /__standin/updates/sockets`: `{"open":…,"refused":…,"accepted":[{user_id, feed}…]}`
+/// (the tokens left out).
+async fn sockets(State(shared): State<Shared>) -> Json<serde_json::Value> {
+    let world = shared.world();
+    let accepted: Vec<_> = world.sockets.accepted.iter().map(|s| serde_json::json!({ "user_id": s.user_id, "feed": s.feed })).collect();
+    Json(serde_json::json!({ "open": world.sockets.open, "refused": world.sockets.refused, "accepted": accepted }))
 }
 
 /// `POST /__standin/consent` with e.g. `{"mode":"approve","user_id":5001}` or `{"mode":"prompt"}`.

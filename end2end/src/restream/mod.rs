@@ -4,6 +4,8 @@
 //! invalidates the old pair at once —, revocation) and the API endpoints Fanout uses (profile,
 //! channels, channel meta, stream key, public platform and server lists), answers errors in
 //! Restream's documented shape, and records every call so tests can check what Fanout asked.
+//! It also serves Restream's streaming-updates and chat WebSockets ([`updates`]), reporting what
+//! its ingest (the world's nginx-rtmp sink) really receives.
 //!
 //! Tests steer it from Rust ([`RestreamStandIn`]) or, for Playwright, over HTTP under
 //! `/__standin/` (see [`control`]), which is not part of Restream's surface.
@@ -11,7 +13,9 @@
 mod api;
 pub mod control;
 mod oauth;
+mod sockets;
 mod state;
+mod updates;
 
 #[cfg(test)]
 mod tests;
@@ -24,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::WorldError;
 use crate::loopback::LoopbackServer;
+pub use sockets::SocketSeen;
 use state::World;
 pub use state::{ChannelMeta, RecordedCall, TokenPairView};
 
@@ -241,10 +246,19 @@ async fn record(
     response
 }
 
-/// A running stand-in. Dropping it stops the server.
+/// A running stand-in. Dropping it stops the server (and its look at the ingest).
 pub struct RestreamStandIn {
     server: LoopbackServer,
     shared: Shared,
+    watching: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for RestreamStandIn {
+    fn drop(&mut self) {
+        if let Some(task) = self.watching.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            task.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for RestreamStandIn {
@@ -259,9 +273,79 @@ impl RestreamStandIn {
         let shared = Shared { world: Arc::new(Mutex::new(World::new(config))) };
         let surface =
             Router::new().merge(oauth::routes()).merge(api::routes()).layer(axum::middleware::from_fn_with_state(shared.clone(), record));
-        let app = surface.merge(control::routes()).with_state(shared.clone());
+        // The WebSockets are not recorded as calls: their query holds the token.
+        let app = surface.merge(updates::routes()).merge(control::routes()).with_state(shared.clone());
         let server = LoopbackServer::serve(app, "the Restream stand-in").await?;
-        Ok(Self { server, shared })
+        Ok(Self { server, shared, watching: Mutex::new(None) })
+    }
+
+    /// The streaming-updates WebSocket (`FANOUT_RESTREAM_UPDATES_URL` for Fanout).
+    pub fn updates_url(&self) -> String {
+        format!("ws://{}/ws", self.server.address())
+    }
+
+    /// The chat WebSocket (`FANOUT_RESTREAM_CHAT_URL` for Fanout).
+    pub fn chat_url(&self) -> String {
+        format!("ws://{}/chat/ws", self.server.address())
+    }
+
+    /// Reports, on the WebSockets, what the ingest at `stat_url` (an nginx-rtmp `rtmp_stat`
+    /// page) receives: read every half second, for as long as the stand-in runs.
+    pub fn receive_from(&self, stat_url: String) {
+        let shared = self.shared.clone();
+        let task = tokio::spawn(async move {
+            let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().unwrap_or_default();
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                let Ok(response) = client.get(&stat_url).send().await else { continue };
+                let Ok(body) = response.text().await else { continue };
+                let streams = crate::nginx::parse_stat(&body);
+                shared.world().sockets.ingested(streams, std::time::Instant::now());
+            }
+        });
+        if let Some(old) = self.watching.lock().unwrap_or_else(std::sync::PoisonError::into_inner).replace(task) {
+            old.abort();
+        }
+    }
+
+    /// While `false`, the streaming updates never report `user_id`'s incoming stream (as if
+    /// Restream did not receive what Fanout sends).
+    pub fn report_received(&self, user_id: i64, received: bool) {
+        self.shared.world().sockets.set_received(user_id, received);
+    }
+
+    /// While `false`, channel `channel_id` is reported offline on its platform.
+    pub fn report_channel_online(&self, channel_id: i64, online: bool) {
+        self.shared.world().sockets.set_online(channel_id, online);
+    }
+
+    /// While `true`, channel `channel_id`'s chat connection is in error with
+    /// `restream_channel_connection_expired`.
+    pub fn expire_channel_connection(&self, channel_id: i64, expired: bool) {
+        self.shared.world().sockets.set_expired(channel_id, expired);
+    }
+
+    /// Closes every open WebSocket (code 1001), as a Restream restart would.
+    pub fn drop_sockets(&self) {
+        self.shared.world().sockets.generation += 1;
+    }
+
+    /// Every WebSocket accepted so far, in order.
+    pub fn sockets(&self) -> Vec<SocketSeen> {
+        self.shared.world().sockets.accepted.clone()
+    }
+
+    /// How many WebSockets are open now, and how many handshakes were refused.
+    pub fn socket_counts(&self) -> (usize, usize) {
+        let world = self.shared.world();
+        (world.sockets.open, world.sockets.refused)
+    }
+
+    /// Mints a token pair for `user_id` as a completed OAuth flow would (for benchmarks that
+    /// need many connected users without signing each one up).
+    pub fn issue_tokens(&self, user_id: i64) -> TokenPairView {
+        self.shared.world().issue_pair_for(user_id)
     }
 
     /// The base URL (`RESTREAM_API_URL` for Fanout), without a trailing slash.

@@ -90,6 +90,8 @@ pub(super) struct World {
     /// The next this many calls whose path holds the text answer 500 (Restream failing for a
     /// moment).
     pub(super) fail_next: Option<(String, usize)>,
+    /// The WebSockets: what tests steer, what the ingest receives, the sockets seen.
+    pub(super) sockets: super::sockets::Sockets,
     codes: HashMap<String, Code>,
     pairs: Vec<Pair>,
 }
@@ -113,6 +115,7 @@ impl World {
             fail_meta: false,
             delay: None,
             fail_next: None,
+            sockets: super::sockets::Sockets::default(),
             codes: HashMap::new(),
             pairs: Vec::new(),
         }
@@ -158,6 +161,11 @@ impl World {
         let user_id = pair.user_id;
         *self.refreshes.entry(user_id).or_default() += 1;
         Ok(self.issue_pair(user_id))
+    }
+
+    /// A new pair for `user_id`, as if it had just connected.
+    pub(super) fn issue_pair_for(&mut self, user_id: i64) -> TokenPairView {
+        self.issue_pair(user_id)
     }
 
     fn issue_pair(&mut self, user_id: i64) -> TokenPairView {

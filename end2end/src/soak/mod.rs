@@ -89,12 +89,15 @@ impl SoakWorld {
         let youtube = YoutubeStandIn::start().await?;
         let sink = NginxSink::start(dir.path(), "soak").await?;
         let source = LiveSource::hls(dir.path()).await?;
+        restream.receive_from(sink.stat_url());
         let hash = server::access::users::hash_password(ADMIN.1)
             .map_err(|e| WorldError::Io { what: "hash".into(), source: std::io::Error::other(e.to_string()) })?;
         let mut options = FanoutOptions::default()
             .env("RESTREAM_CLIENT_ID", client_id)
             .env("RESTREAM_CLIENT_SECRET", client_secret)
             .env("RESTREAM_API_URL", restream.url())
+            .env("FANOUT_RESTREAM_UPDATES_URL", restream.updates_url())
+            .env("FANOUT_RESTREAM_CHAT_URL", restream.chat_url())
             .env("FANOUT_YOUTUBE_CHANNEL", "@FanoutSoak")
             .env("FANOUT_YOUTUBE_URL", youtube.url())
             .env("FANOUT_POLL_SECS", "1")

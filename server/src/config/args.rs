@@ -83,6 +83,17 @@ pub struct ConfigArgs {
     #[arg(long, env = "FANOUT_RESTREAM_INGEST", default_value = "rtmp://live.restream.io/live", global = true)]
     pub restream_ingest: String,
 
+    /// Restream's streaming-updates WebSocket, listened to for every account during a live (what
+    /// Restream really receives, each social channel online or not); Fanout adds the account's
+    /// access token to its query.
+    #[arg(long, env = "FANOUT_RESTREAM_UPDATES_URL", default_value = "wss://streaming.api.restream.io/ws", global = true)]
+    pub restream_updates_url: String,
+
+    /// Restream's chat WebSocket, read for its connections only (a platform whose connection
+    /// expired in Restream, for the volunteer to reconnect there); `off` to not open it.
+    #[arg(long, env = "FANOUT_RESTREAM_CHAT_URL", default_value = "wss://chat.api.restream.io/ws", global = true)]
+    pub restream_chat_url: String,
+
     /// How the live is pulled, and the levers for YouTube.
     #[command(flatten)]
     pub source: super::source::SourceArgs,

@@ -23,6 +23,49 @@ fn web_url(text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// A WebSocket address: `ws://` or `wss://` with a host, and no query (the token goes there)
+/// or fragment.
+fn websocket_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "ws" | "wss") || url.host_str().is_none() {
+        return Err(format!("`{text}` must be a ws:// or wss:// URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`{text}` must not have a query or fragment (Fanout adds the access token itself)"));
+    }
+    Ok(url)
+}
+
+/// Restream's two WebSockets; a plain `ws://` to another host than loopback is worth a warning
+/// (the access token would cross the network in the clear).
+pub(super) fn check_updates(args: &ConfigArgs, findings: &mut Findings) -> Option<super::UpdatesUrls> {
+    let check = |subject: &'static str, text: &str, findings: &mut Findings| match websocket_url(text) {
+        Ok(url) => {
+            let loopback =
+                url.host_str().is_some_and(|h| h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()));
+            if url.scheme() == "ws" && !loopback {
+                findings.push(Level::Warn, subject, format!("{url}: not TLS, so every access token crosses the network readable"));
+            } else {
+                findings.push(Level::Ok, subject, format!("{url} (+ each account's access token)"));
+            }
+            Some(url)
+        }
+        Err(problem) => {
+            findings.push(Level::Error, subject, problem);
+            None
+        }
+    };
+    let streaming = check("FANOUT_RESTREAM_UPDATES_URL", &args.restream_updates_url, findings);
+    let chat = match args.restream_chat_url.trim() {
+        "off" | "" => {
+            findings.push(Level::Note, "FANOUT_RESTREAM_CHAT_URL", "off: a platform to reconnect in Restream is not noticed");
+            Some(None)
+        }
+        text => check("FANOUT_RESTREAM_CHAT_URL", text, findings).map(Some),
+    };
+    Some(super::UpdatesUrls { streaming: streaming?, chat: chat? })
+}
+
 fn valid_mongo_database(name: &str) -> bool {
     !name.is_empty() && name.len() < 64 && !name.contains(['/', '\\', '.', ' ', '"', '$', '\0'])
 }
@@ -175,6 +218,7 @@ pub(super) fn check_engine(args: &ConfigArgs, findings: &mut Findings) -> Option
             false
         }
     };
+    let restream_updates = check_updates(args, findings);
     let source = super::source::check_source(&args.source, findings);
     let push = super::push::check_push(&args.push, findings);
     let slate = super::slate::check_slate(&args.slate, &args.source.ffmpeg, findings);
@@ -189,6 +233,7 @@ pub(super) fn check_engine(args: &ConfigArgs, findings: &mut Findings) -> Option
         title_template: args.title_template.clone(),
         description_template: args.description_template.replace("\\n", "\n"),
         restream_ingest: args.restream_ingest.trim_end_matches('/').to_string(),
+        restream_updates: restream_updates?,
         source: source?,
         push: push?,
         slate: slate?,

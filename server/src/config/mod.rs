@@ -40,6 +40,15 @@ pub struct RestreamApp {
     pub client_secret: Secret,
 }
 
+/// Restream's WebSockets (without a token: Fanout adds each account's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdatesUrls {
+    /// The streaming updates (`FANOUT_RESTREAM_UPDATES_URL`).
+    pub streaming: Url,
+    /// The chat API, read for its connections (`FANOUT_RESTREAM_CHAT_URL`); `None` when `off`.
+    pub chat: Option<Url>,
+}
+
 /// How the live engine runs.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -55,6 +64,8 @@ pub struct EngineSettings {
     pub description_template: String,
     /// The RTMP ingest base stream keys are appended to.
     pub restream_ingest: String,
+    /// Restream's WebSockets, listened to during a live.
+    pub restream_updates: UpdatesUrls,
     /// How the live is pulled, and the levers for YouTube.
     pub source: SourceSettings,
     /// Where the live comes from, and the push listener.

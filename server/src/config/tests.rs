@@ -31,6 +31,8 @@ pub(crate) fn defaults(data_dir: &Path) -> ConfigArgs {
         title_template: "{title}".into(),
         description_template: "{title}\\n\\nLive now: {url}".into(),
         restream_ingest: "rtmp://live.restream.io/live".into(),
+        restream_updates_url: "wss://streaming.api.restream.io/ws".into(),
+        restream_chat_url: "wss://chat.api.restream.io/ws".into(),
         source: SourceArgs {
             pull: crate::ingest::PullMode::YtDlp,
             page_manifest: false,
@@ -177,6 +179,34 @@ fn engine_settings_are_checked_and_templates_get_their_line_breaks() {
     assert!(error_about(&validated, "FANOUT_POLL_SECS").contains("between 1 and 3600"));
     assert!(error_about(&validated, "FANOUT_RESTREAM_INGEST").contains("rtmp://"));
     assert!(error_about(&validated, "FANOUT_TITLE_TEMPLATE").contains("{title}"));
+}
+
+#[test]
+fn restreams_websockets_are_ws_addresses_without_a_query_and_the_chat_one_can_be_off() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let settings = validate(&defaults(dir.path())).settings.unwrap_or_else(|| panic!("valid"));
+    let urls = &settings.engine.restream_updates;
+    assert_eq!(urls.streaming.as_str(), "wss://streaming.api.restream.io/ws");
+    assert_eq!(urls.chat.as_ref().map(Url::as_str), Some("wss://chat.api.restream.io/ws"));
+
+    let mut args = defaults(dir.path());
+    args.restream_updates_url = "https://streaming.api.restream.io/ws".into();
+    args.restream_chat_url = "wss://chat.api.restream.io/ws?accessToken=abc".into();
+    let validated = validate(&args);
+    assert!(error_about(&validated, "FANOUT_RESTREAM_UPDATES_URL").contains("ws:// or wss://"));
+    assert!(error_about(&validated, "FANOUT_RESTREAM_CHAT_URL").contains("must not have a query"));
+
+    args.restream_updates_url = "ws://127.0.0.1:9000/ws".into();
+    args.restream_chat_url = "off".into();
+    let validated = validate(&args);
+    let settings = validated.settings.unwrap_or_else(|| panic!("valid:\n{}", validated.findings));
+    assert_eq!(settings.engine.restream_updates.chat, None);
+    assert!(validated.findings.at_least(Level::Warn).all(|f| !f.subject.starts_with("FANOUT_RESTREAM_")), "loopback may be plain ws");
+    args.restream_updates_url = "ws://streaming.example.org/ws".into();
+    assert!(
+        validate(&args).findings.at_least(Level::Warn).any(|f| f.subject == "FANOUT_RESTREAM_UPDATES_URL"),
+        "tokens in the clear are warned"
+    );
 }
 
 #[test]

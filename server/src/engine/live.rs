@@ -120,6 +120,10 @@ struct LiveTask<'a> {
     prepared_sender: mpsc::Sender<(AccountId, super::prepare::Outcome)>,
     /// Ends the preparation tasks with the live.
     preparing_stop: CancellationToken,
+    /// Restream's side of the destinations: its streaming updates, judged.
+    health: super::health::RestreamHealth,
+    /// Events of Restream's side, waiting to be recorded.
+    health_events: Vec<NewEvent>,
 }
 
 /// How a live's task begins.
@@ -189,6 +193,8 @@ pub async fn run(
         source_warnings: Vec::new(),
         prepared_sender,
         preparing_stop: stop.child_token(),
+        health: super::health::RestreamHealth::new(parts.updates.clone(), stop.child_token()),
+        health_events: Vec::new(),
     };
     task.event(kind, message).await;
     task.happen(Happening::PreparationStarted).await;
@@ -242,6 +248,7 @@ pub async fn run(
                 task.preflight(found, ingest.as_ref()).await;
                 task.source_warnings = preflight.warnings().to_vec();
                 task.publish(&status, ingest.as_ref(), push_point.as_deref());
+                for event in std::mem::take(&mut task.health_events) { task.record(event).await; }
                 if let Some(ingest) = &ingest { task.note_ingest_problem(ingest).await; }
             }
             _ = reconcile.tick() => task.reconcile().await,
@@ -272,6 +279,7 @@ pub async fn run(
         point.detach(&task.backend.feed());
     }
     task.preparing_stop.cancel();
+    task.health.stop();
     task.shut_down(&mut backend_events).await;
     task.store_tally().await;
     status.send_modify(|s| {
@@ -353,6 +361,7 @@ impl LiveTask<'_> {
                 }
             });
         }
+        self.health.follow(&self.destinations);
         if (self.destinations.peak, self.destinations.failures) != self.stored_tally {
             self.store_tally().await;
         }
@@ -363,6 +372,7 @@ impl LiveTask<'_> {
         if let Some(event) = self.destinations.prepared(account, outcome, &self.backend) {
             self.record(event).await;
         }
+        self.health.follow(&self.destinations);
         if !self.destinations.is_preparing() {
             // The first round is done: Nimble may sync its rules now (a resumed live's leftover
             // rules are adopted rather than removed first). Later calls do nothing.
@@ -437,7 +447,9 @@ impl LiveTask<'_> {
     }
 
     fn publish(&mut self, status: &watch::Sender<DashboardStatus>, ingest: Option<&Ingest>, push: Option<&crate::relay::push::PushPoint>) {
-        let destinations = self.destinations.rows(self.backend.statuses());
+        let mut destinations = self.destinations.rows(self.backend.statuses());
+        let health_events = self.health.fill(&mut destinations, &self.destinations, Instant::now());
+        self.health_events.extend(health_events);
         let live = LiveSummary {
             title: self.live.title.clone(),
             url: self.facts.url.clone(),

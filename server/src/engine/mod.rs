@@ -14,6 +14,8 @@
 //! - [`destinations`] — which destinations a live has: a pure [`destinations::plan`] from the
 //!   store's accounts and direct destinations, and its application to the backend.
 //! - [`prepare`] — an account made ready (token, titles, stream key), beside the live's loop.
+//! - [`health`] — Restream's side of the destinations: a listener of its streaming updates per
+//!   joined account, and the judge of both sides ("sent but not received").
 //! - [`control`] — the admin's requests to the engine, and what outlives a live.
 //! - [`push`] — the push ingest: its listener, its key, and which live a publish starts.
 //! - [`status`] — what the engine publishes for the dashboard and `/metrics`.
@@ -21,6 +23,7 @@
 pub mod control;
 pub mod destinations;
 mod input_watch;
+pub mod health;
 pub mod live;
 pub mod machine;
 mod preflight;
@@ -63,6 +66,9 @@ pub struct EngineParts {
     pub push: Option<push::PushSetup>,
     /// The slate through gaps in the input, when on.
     pub slate: Option<crate::relay::slate::SlateConfig>,
+    /// Restream's streaming updates, listened to for every account a live streams to (`None`
+    /// while no Restream app is configured).
+    pub updates: Option<Arc<crate::restream::updates::UpdatesSetup>>,
 }
 
 impl EngineParts {
@@ -163,6 +169,14 @@ impl Engine {
             ingest_base: engine.restream_ingest.clone(),
             concurrency: prepare::CONCURRENCY,
         });
+        let updates = preparer.as_ref().map(|preparer| {
+            Arc::new(crate::restream::updates::UpdatesSetup {
+                tokens: Arc::new(preparer.tokens.clone()),
+                streaming_url: engine.restream_updates.streaming.clone(),
+                chat_url: engine.restream_updates.chat.clone(),
+                limits: crate::restream::updates::Limits::default(),
+            })
+        });
         let push = match engine.push.source.accepts_push() {
             true => Some(
                 push::listen(&engine.push, services.store.clone(), stop.child_token())
@@ -174,6 +188,7 @@ impl Engine {
         let parts = EngineParts {
             push,
             slate: engine.slate.clone(),
+            updates,
             store: services.store,
             cipher: services.cipher,
             preparer,

@@ -72,6 +72,8 @@ pub struct Prepared {
     pub target: RtmpTarget,
     /// Its enabled Restream channels, by name.
     pub channels: Vec<String>,
+    /// Its enabled Restream channels (what Restream's streaming updates report on).
+    pub restream_channels: Vec<app::model::RestreamChannel>,
     /// What became of its titles, in words.
     pub titles: String,
 }
@@ -93,6 +95,23 @@ impl Titled {
             Self { done, of } if done == of => format!("titled ({done} of {of})"),
             Self { done, of } => format!("{} of {of} titles failed", of - done),
         }
+    }
+}
+
+/// A channel as the API lists it, named by its platform as the account's stored channels name
+/// it (`Platform #id` for a platform none of them is on).
+fn with_platform_name(channel: crate::restream::api::ApiChannel, stored: &[app::model::RestreamChannel]) -> app::model::RestreamChannel {
+    let platform = stored
+        .iter()
+        .find(|s| s.platform_id == channel.streaming_platform_id)
+        .map_or_else(|| format!("Platform #{}", channel.streaming_platform_id), |s| s.platform.clone());
+    app::model::RestreamChannel {
+        id: channel.id,
+        platform_id: channel.streaming_platform_id,
+        platform,
+        display_name: channel.display_name,
+        url: channel.url,
+        enabled: channel.enabled,
     }
 }
 
@@ -162,16 +181,17 @@ impl Preparer {
     /// Prepares one account (titles unless `skip_titles`).
     pub async fn prepare(&self, live: &LiveFor, account: &Account, skip_titles: bool) -> Result<Prepared, PrepareError> {
         let mut token = self.tokens.access_token(&account.id, None).await?;
-        let (channels, titles) = if skip_titles {
-            let stored = account.restream_channels.iter().filter(|c| c.enabled).map(|c| c.display_name.clone()).collect();
+        let (restream_channels, titles) = if skip_titles {
+            let stored = account.restream_channels.iter().filter(|c| c.enabled).cloned().collect();
             (stored, "set earlier for this live".to_string())
         } else {
             let (channels, titled) = self.set_titles(live, account, &mut token).await?;
             (channels, titled.describe())
         };
+        let channels = restream_channels.iter().map(|c| c.display_name.clone()).collect();
         let key = self.authed(&account.id, &mut token, |t| async move { self.api.stream_key(&t).await }).await?;
         let target = RtmpTarget::parse(&format!("{}/{}", self.ingest_base.trim_end_matches('/'), key.expose()))?;
-        Ok(Prepared { account: account.id.clone(), name: account.display_name.clone(), target, channels, titles })
+        Ok(Prepared { account: account.id.clone(), name: account.display_name.clone(), target, channels, restream_channels, titles })
     }
 
     /// Sets these accounts' titles for the live again (an admin asked), whatever was set
@@ -190,14 +210,18 @@ impl Preparer {
             .await;
     }
 
-    /// Sets the titles of every enabled channel; returns their names and how many were titled.
-    async fn set_titles(&self, live: &LiveFor, account: &Account, token: &mut Secret) -> Result<(Vec<String>, Titled), PrepareError> {
+    /// Sets the titles of every enabled channel; returns them and how many were titled.
+    async fn set_titles(
+        &self,
+        live: &LiveFor,
+        account: &Account,
+        token: &mut Secret,
+    ) -> Result<(Vec<app::model::RestreamChannel>, Titled), PrepareError> {
         let channels = self.authed(&account.id, token, |t| async move { self.api.channels(&t).await }).await?;
         let enabled: Vec<_> = channels.into_iter().filter(|c| c.enabled).collect();
-        let names = enabled.iter().map(|c| c.display_name.clone()).collect();
         let mut titled = Titled { done: 0, of: enabled.len() };
-        for channel in enabled {
-            let (title, description) = self.templates.render(&live.facts, &channel);
+        for channel in &enabled {
+            let (title, description) = self.templates.render(&live.facts, channel);
             let result = self
                 .authed(&account.id, token, |t| {
                     let (title, description) = (title.clone(), description.clone());
@@ -217,7 +241,7 @@ impl Preparer {
             self.event(kind, message, &account.id, &live.video_id).await;
         }
         self.store.record_titles_set(&live.video_id, &account.id, now()).await?;
-        Ok((names, titled))
+        Ok((enabled.into_iter().map(|c| with_platform_name(c, &account.restream_channels)).collect(), titled))
     }
 
     /// Calls `call` with the account's token; after a 401, once more with a refreshed token.

@@ -34,6 +34,8 @@ pub fn row(id: DestinationId, who: Who, status: &DestinationStatus) -> Destinati
         reconnects: status.reconnects,
         skips: status.skips,
         last_error: status.last_error.clone(),
+        received: None,
+        flag: None,
     }
 }
 

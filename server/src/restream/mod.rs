@@ -1,13 +1,17 @@
 //! Restream.io, as Fanout talks to it: the OAuth client ([`oauth`]: authorize URL, code
 //! exchange, refresh, revocation), the API client ([`api`]: profile, channels, platforms,
-//! titles, stream key), the [`tokens`] keeper and the [`titles`] templates. Every
-//! address derives from one base URL (`RESTREAM_API_URL`), so tests point it at the stand-in.
+//! titles, stream key), the [`tokens`] keeper, the [`titles`] templates, and [`updates`], the
+//! listeners of Restream's streaming-updates WebSocket (what Restream really receives). Every
+//! API address derives from one base URL (`RESTREAM_API_URL`), the WebSockets' from theirs
+//! (`FANOUT_RESTREAM_UPDATES_URL`, `FANOUT_RESTREAM_CHAT_URL`), so tests point them at the
+//! stand-in.
 //! No token, code or secret is ever logged or put in an error message.
 
 pub mod api;
 pub mod oauth;
 pub mod titles;
 pub mod tokens;
+pub mod updates;
 
 use url::Url;
 

@@ -78,6 +78,8 @@ impl LiveWorld {
             env.push(("FANOUT_YT_API_URL", api_url.as_str()));
         }
         let world = World::start(&env).await;
+        // Restream's streaming updates report what its ingest, the sink, really receives.
+        world.restream.receive_from(sink.stat_url());
         std::mem::forget(dir); // the sink and source live in it for the whole test
         Self { world, youtube, source, sink }
     }

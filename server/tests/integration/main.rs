@@ -17,6 +17,7 @@ mod signup;
 mod slate;
 mod source;
 mod tokens;
+mod updates;
 
 use std::path::Path;
 use std::process::Output;

@@ -31,7 +31,9 @@ impl World {
         let mut options = options()
             .env("RESTREAM_CLIENT_ID", CLIENT_ID)
             .env("RESTREAM_CLIENT_SECRET", CLIENT_SECRET)
-            .env("RESTREAM_API_URL", restream.url());
+            .env("RESTREAM_API_URL", restream.url())
+            .env("FANOUT_RESTREAM_UPDATES_URL", restream.updates_url())
+            .env("FANOUT_RESTREAM_CHAT_URL", restream.chat_url());
         for (name, value) in extra_env {
             options = options.env(name, *value);
         }

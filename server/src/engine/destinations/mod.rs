@@ -31,6 +31,8 @@ use plan::{Current, Failed, OpenedDirect, Plan};
 struct Joined {
     who: Who,
     target: RtmpTarget,
+    /// An account's enabled Restream channels (empty for a direct destination).
+    channels: Vec<app::model::RestreamChannel>,
 }
 
 /// A live's destinations and its tally.
@@ -112,7 +114,7 @@ impl Destinations {
             backend.add(&id, target.clone());
             events.push(event(EventKind::DestinationJoined, format!("{label} joined the live ({target})"), &id));
             let who = Who { name: label, kind: DestinationKind::Direct, channels: Vec::new(), titles: None };
-            self.joined.insert(id, Joined { who, target });
+            self.joined.insert(id, Joined { who, target, channels: Vec::new() });
         }
         self.preparing.extend(plan.prepare.iter().map(|a| a.id.clone()));
         self.wanted = plan.wanted;
@@ -149,7 +151,7 @@ impl Destinations {
                     channels: destination.channels,
                     titles: Some(destination.titles),
                 };
-                self.joined.insert(id.clone(), Joined { who, target: destination.target });
+                self.joined.insert(id.clone(), Joined { who, target: destination.target, channels: destination.restream_channels });
                 Some(event(EventKind::DestinationJoined, message, &id))
             }
         }
@@ -179,6 +181,11 @@ impl Destinations {
     /// The accounts in the backend.
     pub fn joined_accounts(&self) -> Vec<AccountId> {
         self.joined.keys().filter_map(DestinationId::account).cloned().collect()
+    }
+
+    /// The enabled Restream channels of a joined account's destination (none for others).
+    pub fn restream_channels(&self, id: &DestinationId) -> &[app::model::RestreamChannel] {
+        self.joined.get(id).map_or(&[], |joined| joined.channels.as_slice())
     }
 
     /// Every destination's row now (in the backend first, then held ones); updates the tally.
