@@ -22,8 +22,8 @@
 
 pub mod control;
 pub mod destinations;
-mod input_watch;
 pub mod health;
+mod input_watch;
 pub mod live;
 pub mod machine;
 mod preflight;
