@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useWorld, watchErrors, screenshot, eventually } from './world.mjs';
+import { useWorld, screenshot, eventually, signInAdmin, destinationRow } from './world.mjs';
 
 const shared = useWorld({ live: true });
 
@@ -19,21 +19,11 @@ async function control(key, action) {
   assert.equal(response.status, 200);
 }
 
-function row(page, name) {
-  return page.locator('#destinations tbody tr', { hasText: name });
-}
+const row = destinationRow;
 
 test('an admin follows a live, sees a destination retry and return, and pauses a volunteer', async () => {
   const [ana, ben] = shared.world.live.volunteers;
-  const page = await shared.browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const errors = watchErrors(page, shared.world.fanout);
-
-  await page.goto(`${shared.world.fanout}/admin/login`);
-  await page.fill('input[name="name"]', shared.world.admin.name);
-  await page.fill('input[name="password"]', shared.world.admin.password);
-  await page.click('#sign-in');
-  await page.waitForURL(`${shared.world.fanout}/admin`);
-  await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
+  const { page, errors } = await signInAdmin(shared.browser, shared.world);
 
   // The live is on: both destinations stream, the page following the status stream.
   await page.waitForSelector('#destinations tbody tr[data-state="streaming"] >> nth=1', { timeout: 60_000 });

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useWorld, watchErrors, screenshot } from './world.mjs';
+import { useWorld, screenshot, signInAdmin, destinationRow } from './world.mjs';
 
 const shared = useWorld({ live: true });
 
@@ -18,21 +18,11 @@ async function steer(path, body) {
   assert.equal(response.status, 204, `steer ${path}`);
 }
 
-function row(page, name) {
-  return page.locator('#destinations tbody tr', { hasText: name });
-}
+const row = destinationRow;
 
 test("a destination Restream does not receive is flagged on its row only, and a channel offline shows", async () => {
   const [ana, ben] = shared.world.live.volunteers;
-  const page = await shared.browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const errors = watchErrors(page, shared.world.fanout);
-
-  await page.goto(`${shared.world.fanout}/admin/login`);
-  await page.fill('input[name="name"]', shared.world.admin.name);
-  await page.fill('input[name="password"]', shared.world.admin.password);
-  await page.click('#sign-in');
-  await page.waitForURL(`${shared.world.fanout}/admin`);
-  await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
+  const { page, errors } = await signInAdmin(shared.browser, shared.world);
   await page.waitForSelector('#destinations tbody tr[data-state="streaming"] >> nth=1', { timeout: 60_000 });
   await page.waitForFunction(() => /Restream receives 2 of 2 destinations/.test(document.querySelector('#restream-totals')?.textContent ?? ''), null, { timeout: 30_000 });
 

@@ -101,3 +101,21 @@ export async function eventually(seconds, what, check) {
   }
   throw new Error(`not within ${seconds} s: ${what}`);
 }
+
+/** Signs the test world's admin in on a new page and waits for the dashboard to hydrate. */
+export async function signInAdmin(browser, world) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = watchErrors(page, world.fanout);
+  await page.goto(`${world.fanout}/admin/login`);
+  await page.fill('input[name="name"]', world.admin.name);
+  await page.fill('input[name="password"]', world.admin.password);
+  await page.click('#sign-in');
+  await page.waitForURL(`${world.fanout}/admin`);
+  await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20_000 });
+  return { page, errors };
+}
+
+/** The destinations table's row of `name`. */
+export function destinationRow(page, name) {
+  return page.locator('#destinations tbody tr', { hasText: name });
+}

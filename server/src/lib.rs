@@ -28,4 +28,5 @@ pub mod signup;
 pub mod standalone;
 pub mod state;
 pub mod telemetry;
+pub mod tls;
 pub mod youtube;

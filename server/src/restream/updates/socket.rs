@@ -128,21 +128,7 @@ pub(super) type Socket = WebSocketStream<Transport>;
 
 fn tls_config() -> Arc<rustls::ClientConfig> {
     static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let mut config = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .map(|builder| builder.with_root_certificates(roots).with_no_client_auth())
-                .unwrap_or_else(|_| {
-                    // The ring provider supports the default versions; this branch is unreachable in practice.
-                    rustls::ClientConfig::builder().with_root_certificates(rustls::RootCertStore::empty()).with_no_client_auth()
-                });
-            config.alpn_protocols = vec![b"http/1.1".to_vec()];
-            Arc::new(config)
-        })
-        .clone()
+    CONFIG.get_or_init(|| crate::tls::client_config(&[b"http/1.1"])).clone()
 }
 
 /// The address to open: `base` with `accessToken=<token>` in its query (percent-encoded), as a
