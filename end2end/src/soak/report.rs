@@ -33,7 +33,7 @@ pub struct Measurements {
     streaming: HashMap<String, bool>,
     waiting: HashMap<String, Instant>,
     recoveries: Vec<Duration>,
-    samples: Vec<(Duration, u64, usize)>,
+    samples: Vec<(Duration, u64, usize, bool)>,
     last_sample: Option<Instant>,
     idle_opened: usize,
     idle_closed: usize,
@@ -77,7 +77,8 @@ impl Measurements {
             && let Some(pid) = self.pid
         {
             let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map(Iterator::count).unwrap_or(0);
-            self.samples.push((self.started.elapsed(), resident_kib(pid).unwrap_or(0), fds));
+            let streaming = self.all_streaming();
+            self.samples.push((self.started.elapsed(), resident_kib(pid).unwrap_or(0), fds, streaming));
             self.last_sample = Some(now);
         }
     }
@@ -180,8 +181,9 @@ pub struct Report {
     pub panics: usize,
     /// How long each dropped destination took to stream again after its sink returned, sorted.
     pub recoveries: Vec<Duration>,
-    /// (time, resident KiB, open files) of Fanout, every few seconds.
-    pub samples: Vec<(Duration, u64, usize)>,
+    /// (time, resident KiB, open files, whether every destination streamed) of Fanout, every
+    /// few seconds.
+    pub samples: Vec<(Duration, u64, usize, bool)>,
     /// Events in the store at the end.
     pub events: i64,
     /// Lives the channel showed.
@@ -221,14 +223,23 @@ fn median(mut values: Vec<f64>) -> f64 {
 impl Report {
     /// Medians of the first and the last third of the samples after the warm-up (the first five
     /// minutes, a full cycle of faults; half of a shorter run): (memory KiB, open files) each.
+    /// Open files are compared between samples taken while every destination streamed: a live
+    /// holds sockets (destinations, Restream's streaming updates) that an idle Fanout does not,
+    /// so a live early against no live late would be no sign of a leak, nor the other way round.
     pub fn trend(&self) -> ((f64, f64), (f64, f64)) {
         let warm = if self.duration > Duration::from_secs(600) { Duration::from_secs(300) } else { self.duration / 2 };
-        let after: Vec<_> = self.samples.iter().filter(|(at, _, _)| *at >= warm).collect();
-        let third = (after.len() / 3).max(1);
-        let (first, last) = (&after[..third.min(after.len())], &after[after.len().saturating_sub(third)..]);
-        let memory = |part: &[&(Duration, u64, usize)]| median(part.iter().map(|s| s.1 as f64).collect());
-        let files = |part: &[&(Duration, u64, usize)]| median(part.iter().map(|s| s.2 as f64).collect());
-        ((memory(first), memory(last)), (files(first), files(last)))
+        let after: Vec<_> = self.samples.iter().filter(|s| s.0 >= warm).collect();
+        type Sample = (Duration, u64, usize, bool);
+        fn thirds<'a>(part: &[&'a Sample]) -> (Vec<&'a Sample>, Vec<&'a Sample>) {
+            let third = (part.len() / 3).max(1);
+            (part[..third.min(part.len())].to_vec(), part[part.len().saturating_sub(third)..].to_vec())
+        }
+        let memory = |part: &[&(Duration, u64, usize, bool)]| median(part.iter().map(|s| s.1 as f64).collect());
+        let files = |part: &[&(Duration, u64, usize, bool)]| median(part.iter().map(|s| s.2 as f64).collect());
+        let (first, last) = thirds(&after);
+        let live: Vec<_> = self.samples.iter().filter(|s| s.3).collect();
+        let (live_first, live_last) = if live.len() >= 2 { thirds(&live) } else { (first.clone(), last.clone()) };
+        ((memory(&first), memory(&last)), (files(&live_first), files(&live_last)))
     }
 
     /// What the soak must show, each with whether it holds.
@@ -296,7 +307,15 @@ impl fmt::Display for Report {
             max.as_secs_f64(),
             self.recoveries.len()
         )?;
-        writeln!(f, "  resident memory after warm-up: {:.1} MiB → {:.1} MiB; open files {f0:.0} → {f1:.0}", m0 / 1024.0, m1 / 1024.0)?;
+        writeln!(
+            f,
+            "  resident memory after warm-up: {:.1} MiB → {:.1} MiB; open files while streaming {f0:.0} → {f1:.0}",
+            m0 / 1024.0,
+            m1 / 1024.0
+        )?;
+        let timeline: Vec<String> =
+            self.samples.iter().map(|(at, _, files, live)| format!("{}s:{files}{}", at.as_secs(), if *live { "" } else { "·" })).collect();
+        writeln!(f, "  open files over time (· not every destination streaming): {}", timeline.join(" "))?;
         writeln!(f, "  events in the store: {}", self.events)?;
         writeln!(
             f,

@@ -21,9 +21,10 @@ use super::hub::SharedHub;
 use super::input::{FeedError, Input};
 use super::media::MediaKind;
 
-/// How long no source may send before the slate goes on (the pull reads in real time, so a
-/// second of nothing is a stall, not jitter).
-pub const SLATE_AFTER: Duration = Duration::from_secs(1);
+/// How long no source may send before the slate goes on: the pull reads in real time (a frame
+/// every 33 ms or so), so 600 ms of nothing is a stall, not jitter — and the destinations see
+/// the slate within a second of the source's last frame.
+pub const SLATE_AFTER: Duration = Duration::from_millis(600);
 /// The length of the slate's loop: one group of pictures.
 const LOOP: Duration = Duration::from_secs(2);
 /// The largest slate accepted from ffmpeg.
