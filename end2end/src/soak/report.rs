@@ -341,12 +341,19 @@ impl fmt::Display for Report {
 mod tests {
     use super::*;
 
-    /// A passing two-minute report whose open files go from `from` to `to` after the warm-up.
+    /// A passing two-minute report whose open files go from `from` to `to` after the warm-up,
+    /// every destination streaming throughout.
     fn with_files(from: usize, to: usize) -> Report {
+        with_samples(|at| (if at < Duration::from_secs(90) { from } else { to }, true))
+    }
+
+    /// A passing two-minute report whose samples are `sample(at)`: (open files, all streaming).
+    fn with_samples(sample: impl Fn(Duration) -> (usize, bool)) -> Report {
         let samples = (0..24u64)
             .map(|i| {
                 let at = Duration::from_secs(i * 5);
-                (at, 100_000, if at < Duration::from_secs(90) { from } else { to })
+                let (files, streaming) = sample(at);
+                (at, 100_000, files, streaming)
             })
             .collect();
         Report {
@@ -375,5 +382,19 @@ mod tests {
         assert!(with_files(85, 59).passed(), "a live ending closes its sockets: no leak");
         assert!(with_files(85, 100).passed(), "within one batch of idle connections");
         assert!(!with_files(85, 140).passed(), "growth past a batch is a leak");
+    }
+
+    #[test]
+    fn open_files_are_compared_between_moments_a_live_streams() {
+        // No live from 60 to 95 s (36 files), a live before and after (100): not a leak.
+        let between_lives = with_samples(|at| if (60..95).contains(&at.as_secs()) { (36, false) } else { (100, true) });
+        assert!(between_lives.passed(), "{:?}", between_lives.trend());
+        // The second live holds far more than the first: a leak, whatever the idle moments say.
+        let leaking = with_samples(|at| match at.as_secs() {
+            60..95 => (36, false),
+            0..60 => (100, true),
+            _ => (190, true),
+        });
+        assert!(!leaking.passed(), "{:?}", leaking.trend());
     }
 }
