@@ -55,8 +55,9 @@ impl InputWatch {
             self.changed_at = now;
             self.flowing_since.get_or_insert(now);
         }
-        // The slate's media is not the source's.
-        let fresh = input.publishing && !input.slate && now.saturating_duration_since(self.changed_at) < INPUT_STALL;
+        // The slate's media is not counted in `messages`: while it plays, the source counts as
+        // lost once it has sent nothing for the stall time, as before there was a slate.
+        let fresh = input.publishing && now.saturating_duration_since(self.changed_at) < INPUT_STALL;
         if !fresh {
             self.flowing_since = None;
             return false;

@@ -48,7 +48,7 @@ pub struct InputStatus {
     pub bitrate_bps: u64,
     /// Bytes received since the relay started.
     pub bytes_received: u64,
-    /// Media messages received.
+    /// Media messages received from a source (the slate's are not counted).
     pub messages: u64,
     /// Whether the slate holds the input (no source sends).
     pub slate: bool,
