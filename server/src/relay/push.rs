@@ -120,9 +120,15 @@ impl PushFeed {
     /// The feed on the running live's input, joining it (standing by, headers first) if it is
     /// not on it yet.
     fn feed(&mut self) -> Option<&mut Feed> {
-        let current = self.point.input().clone();
-        let on_current = matches!((&self.joined, &current), (Some((joined, _)), Some(current)) if Arc::ptr_eq(joined, current));
-        if !on_current {
+        // One lock per message and no clone while the live is the one joined (the usual case).
+        let changed = {
+            let current = self.point.input();
+            match (&self.joined, current.as_ref()) {
+                (Some((joined, _)), Some(current)) if Arc::ptr_eq(joined, current) => None,
+                (_, current) => Some(current.cloned()),
+            }
+        };
+        if let Some(current) = changed {
             self.joined = None;
             let input = current?;
             let mut feed = input.standby(Takeover::WhenStalled(self.point.takes_over_after))?;
