@@ -26,7 +26,7 @@ pub mod secrets;
 pub mod store;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
@@ -79,6 +79,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
+                <HashedStylesheet options=options.clone() id="fanout-css" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -95,7 +96,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="fanout-css" href="/pkg/fanout.css" />
         <Title formatter=|page: String| {
             if page.is_empty() { "Fanout".to_string() } else { format!("{page} · Fanout") }
         } />

@@ -26,29 +26,42 @@ pub struct SinkStream {
     pub publishing: bool,
 }
 
-/// Decides, for nginx's `on_publish`, which streams may publish (a "down" destination may not).
+/// What nginx's `on_publish` asked about: which streams may publish (a "down" destination may
+/// not), and how many publishes each stream has seen — nginx's own count, not Fanout's.
+#[derive(Debug, Default)]
+struct Publishes {
+    blocked: std::collections::HashSet<String>,
+    seen: std::collections::HashMap<String, u32>,
+}
+
+/// Decides, for nginx's `on_publish`, which streams may publish, and counts the publishes.
 #[derive(Debug)]
 struct Gate {
     server: crate::loopback::LoopbackServer,
-    blocked: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    publishes: std::sync::Arc<std::sync::Mutex<Publishes>>,
 }
 
 impl Gate {
     async fn start() -> Result<Self, WorldError> {
         use axum::extract::{Form, State};
-        type Blocked = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>;
+        type Shared = std::sync::Arc<std::sync::Mutex<Publishes>>;
         async fn decide(
-            State(blocked): State<Blocked>,
+            State(publishes): State<Shared>,
             Form(form): Form<std::collections::HashMap<String, String>>,
         ) -> axum::http::StatusCode {
             let name = form.get("name").cloned().unwrap_or_default();
-            let refused = blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&name);
-            if refused { axum::http::StatusCode::FORBIDDEN } else { axum::http::StatusCode::OK }
+            let mut publishes = publishes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            *publishes.seen.entry(name.clone()).or_default() += 1;
+            if publishes.blocked.contains(&name) { axum::http::StatusCode::FORBIDDEN } else { axum::http::StatusCode::OK }
         }
-        let blocked: Blocked = Default::default();
-        let app = axum::Router::new().route("/on_publish", axum::routing::post(decide)).with_state(blocked.clone());
+        let publishes: Shared = Default::default();
+        let app = axum::Router::new().route("/on_publish", axum::routing::post(decide)).with_state(publishes.clone());
         let server = crate::loopback::LoopbackServer::serve(app, "the nginx gate").await?;
-        Ok(Self { server, blocked })
+        Ok(Self { server, publishes })
+    }
+
+    fn publishes(&self) -> std::sync::MutexGuard<'_, Publishes> {
+        self.publishes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -174,14 +187,20 @@ http {{
     /// Takes stream `key` down: its publisher is dropped and new publishes are refused, as if
     /// that destination's server were gone; the sink's other streams go on.
     pub async fn block(&self, key: &str) {
-        self.gate.blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key.to_string());
+        self.gate.publishes().blocked.insert(key.to_string());
         let url = format!("http://127.0.0.1:{}/control/drop/publisher?app=live&name={key}", self.http_port);
         let _ = reqwest::get(&url).await;
     }
 
     /// Brings stream `key` back: publishes are accepted again.
     pub fn unblock(&self, key: &str) {
-        self.gate.blocked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
+        self.gate.publishes().blocked.remove(key);
+    }
+
+    /// How many times a publisher has started publishing stream `key` on this sink (refused
+    /// attempts included), as nginx's `on_publish` reported them.
+    pub fn publishes(&self, key: &str) -> u32 {
+        self.gate.publishes().seen.get(key).copied().unwrap_or(0)
     }
 
     /// Kills the sink (SIGKILL, by pid): every connection to it drops.

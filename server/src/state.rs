@@ -140,10 +140,13 @@ impl AppState {
         };
         let authorize = restream_oauth.clone().map(|oauth| Arc::new(oauth) as Arc<dyn AuthorizeUrl>);
 
+        let site = crate::http::site::SiteFiles::read(&settings.site_root);
         let leptos = LeptosOptions::builder()
             .output_name("fanout")
             .site_root(settings.site_root.display().to_string())
-            .site_pkg_dir("pkg")
+            .site_pkg_dir(crate::http::site::PKG_DIR)
+            .hash_files(site.hashed)
+            .hash_file(crate::http::site::SiteFiles::hash_file(&settings.site_root).display().to_string().into())
             .site_addr(listening)
             .env(Env::PROD)
             .build();

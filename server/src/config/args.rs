@@ -54,8 +54,9 @@ pub struct ConfigArgs {
     #[arg(long, env = "RESTREAM_API_URL", default_value = "https://api.restream.io", global = true)]
     pub restream_api_url: String,
 
-    /// Directory holding the built site (`pkg/fanout.js`, `.wasm`, `.css` and public assets),
-    /// as written by `cargo leptos build`.
+    /// Directory holding the built site (`pkg/fanout[.<hash>].js`, `.wasm`, `.css`, their
+    /// precompressed twins, `hash.txt` and public assets), as `scripts/lib.sh`'s `build_site`
+    /// writes it with `cargo leptos build`.
     #[arg(long, env = "FANOUT_SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: PathBuf,
 

@@ -296,11 +296,9 @@ pub(super) fn check_key(configured: Option<&Secret>, data_dir: &Path, findings: 
     }
 }
 
-/// The files `cargo leptos build` writes that the pages load.
-pub const SITE_FILES: &[&str] = &["pkg/fanout.js", "pkg/fanout.wasm", "pkg/fanout.css"];
-
 pub(super) fn check_site_root(root: &Path, findings: &mut Findings) {
-    let missing: Vec<&str> = SITE_FILES.iter().copied().filter(|f| !root.join(f).is_file()).collect();
+    let site = crate::http::site::SiteFiles::read(root);
+    let missing: Vec<&str> = site.files.iter().map(String::as_str).filter(|f| !root.join(f).is_file()).collect();
     if missing.is_empty() {
         findings.push(Level::Ok, "FANOUT_SITE_ROOT", root.display().to_string());
     } else {

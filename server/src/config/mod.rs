@@ -20,7 +20,6 @@ pub mod slate;
 pub mod source;
 
 pub use args::{BackendKind, ConfigArgs, LogFormat};
-pub use checks::SITE_FILES;
 use checks::*;
 pub use nimble::{BackendSettings, NimbleSettings, nimble_settings};
 

@@ -1,17 +1,20 @@
 //! The HTTP face: the router (health endpoints, the sign-up's form post and OAuth callback,
 //! manage actions, Leptos pages and server functions, static files), the layers every request
 //! passes — first of all [`canonical`], which refuses paths that routers could read two ways —
-//! and [`listen`], the server under it all.
+//! the built [`site`]'s files, and [`listen`], the server under it all.
 
 pub mod canonical;
 pub mod listen;
+pub mod site;
 
 use std::time::Duration;
 
 use app::abuse::TrustForwardedFor;
 use app::{App, shell};
 use axum::extract::MatchedPath;
+use axum::handler::Handler;
 use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Extension, Router, middleware};
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
@@ -42,6 +45,12 @@ pub fn router(state: AppState) -> Router {
         let options = state.leptos.clone();
         move || shell(options.clone())
     };
+    // The site's files; a path that names none gets the pages' 404.
+    let not_found = file_and_error_handler_with_context::<AppState, _>(context.clone(), shell).with_state(state.clone());
+    let files = tower::ServiceBuilder::new()
+        .layer(middleware::from_fn(site::caching))
+        .map_response(IntoResponse::into_response)
+        .service(site::files(&state.settings.site_root, not_found));
     let public_actions = Router::new()
         .route("/", post(signup::submit_form))
         .route(signup::CALLBACK_PATH, get(signup::callback))
@@ -65,8 +74,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::render))
         .merge(public_actions)
         .merge(admin_actions)
-        .leptos_routes_with_context(&state, routes, context.clone(), app)
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .leptos_routes_with_context(&state, routes, context, app)
+        .fallback_service(files)
         .layer(middleware::from_fn_with_state(state.clone(), admin::gate))
         .layer(middleware::from_fn_with_state(state.clone(), guard::same_origin))
         .layer(Extension(TrustForwardedFor(state.settings.trust_forwarded_for)))
@@ -83,6 +92,9 @@ pub fn router(state: AppState) -> Router {
         // Pages set their own policy with a per-response nonce; everything else (files,
         // redirects, JSON) gets one that allows nothing inline and no framing.
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(STATIC_POLICY)))
+        // Pages (manage links and the dashboard among them), JSON and redirects are never
+        // stored; the site's files say how they may be (`site::caching`).
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             // The route's pattern only: paths and queries carry manage links and OAuth codes.
             let route = request.extensions().get::<MatchedPath>().map_or("(static or unknown)", MatchedPath::as_str);

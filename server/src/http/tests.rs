@@ -38,6 +38,7 @@ struct Answer {
     status: StatusCode,
     headers: HeaderMap,
     body: String,
+    bytes: axum::body::Bytes,
 }
 
 impl Answer {
@@ -73,7 +74,7 @@ impl Face {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.unwrap_or_else(|e| panic!("{e}"));
-        Answer { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Answer { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), bytes }
     }
 
     async fn send(&self, request: Request<Body>) -> Answer {
@@ -309,4 +310,100 @@ async fn answers_carry_the_security_headers() {
         let policy = answer.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
         assert!(policy.contains("frame-ancestors 'none'") || policy.contains("default-src"), "{path}: {policy}");
     }
+}
+
+/// Runs `program` with `args` on `input` (the real tools: `gzip`, `brotli`); its output.
+fn pipe(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program} (scripts/setup installs it): {e}"));
+    child.stdin.take().map(|mut stdin| stdin.write_all(input)).transpose().unwrap_or_else(|e| panic!("{e}"));
+    let output = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success(), "{program} {args:?}");
+    output.stdout
+}
+
+/// A built site in miniature, as a release build leaves it: the pages' files under hashed names
+/// with `hash.txt`, each beside its `.br` and `.gz` twins, and a plain public file.
+fn release_site(root: &std::path::Path) -> Vec<u8> {
+    let pkg = root.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap_or_else(|e| panic!("{e}"));
+    let wasm: Vec<u8> = (0..40_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+    let write = |path: std::path::PathBuf, bytes: &[u8]| std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{e}"));
+    for (kind, hash) in [("js", "AAAAAAAAAAAAAAAAAAAAAA"), ("wasm", "BBBBBBBBBBBBBBBBBBBBBB"), ("css", "CCCCCCCCCCCCCCCCCCCCCC")] {
+        let name = pkg.join(format!("fanout.{hash}.{kind}"));
+        write(name.with_extension(format!("{kind}.gz")), &pipe("gzip", &["-9", "-c"], &wasm));
+        write(name.with_extension(format!("{kind}.br")), &pipe("brotli", &["-c"], &wasm));
+        write(name, &wasm);
+    }
+    write(root.join("hash.txt"), b"js: AAAAAAAAAAAAAAAAAAAAAA\nwasm: BBBBBBBBBBBBBBBBBBBBBB\ncss: CCCCCCCCCCCCCCCCCCCCCC\n");
+    write(root.join("favicon.svg"), b"<svg xmlns='http://www.w3.org/2000/svg'/>");
+    wasm
+}
+
+#[tokio::test]
+async fn the_sites_files_come_precompressed_as_asked_and_hashed_ones_are_cached_for_good() {
+    let site = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let original = release_site(site.path());
+    let root = site.path().to_path_buf();
+    let face = Face::new(move |args| args.site_root = root).await;
+    let wasm = "/pkg/fanout.BBBBBBBBBBBBBBBBBBBBBB.wasm";
+
+    for (accept, encoding) in [
+        (Some("br"), "br"),
+        (Some("gzip"), "gzip"),
+        (Some("gzip, deflate, br"), "br"),
+        (Some("br;q=0.5, gzip"), "gzip"),
+        (None, "identity"),
+        (Some("identity"), "identity"),
+    ] {
+        let request = match accept {
+            Some(accept) => with_header(get(wasm), "accept-encoding", accept),
+            None => get(wasm),
+        };
+        let answer = face.send(request).await;
+        assert_eq!(answer.status, StatusCode::OK, "{accept:?}");
+        let header = |name| answer.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("identity").to_string();
+        assert_eq!(header(header::CONTENT_ENCODING), encoding, "Accept-Encoding {accept:?}");
+        assert_eq!(header(header::CONTENT_TYPE), "application/wasm", "the type of the file, not of its twin");
+        assert_eq!(header(header::VARY), "accept-encoding");
+        assert_eq!(header(header::CACHE_CONTROL), "public, max-age=31536000, immutable", "a hashed name is kept for good");
+        let body = match encoding {
+            "br" => pipe("brotli", &["-d", "-c"], &answer.bytes),
+            "gzip" => pipe("gzip", &["-d", "-c"], &answer.bytes),
+            _ => answer.bytes.to_vec(),
+        };
+        assert!(encoding == "identity" || answer.bytes.len() < original.len() / 2, "{encoding}: the compressed twin was sent");
+        assert!(body == original, "{accept:?}: the same bytes once decompressed");
+    }
+
+    // The pages' files under plain names are revalidated, other public files kept a day; pages
+    // are never stored.
+    std::fs::copy(site.path().join("pkg/fanout.AAAAAAAAAAAAAAAAAAAAAA.js"), site.path().join("pkg/fanout.js"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (path, policy) in [("/pkg/fanout.js", "no-cache"), ("/favicon.svg", "public, max-age=86400")] {
+        let answer = face.send(with_header(get(path), "accept-encoding", "br")).await;
+        assert_eq!(
+            (answer.status, answer.headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok())),
+            (StatusCode::OK, Some(policy))
+        );
+        assert!(!answer.headers.contains_key(header::CONTENT_ENCODING), "{path}: no twin, no encoding");
+    }
+    for page in ["/", "/admin/login", "/pkg/fanout.DDDDDDDDDDDDDDDDDDDDDD.wasm"] {
+        let answer = face.send(with_header(get(page), "accept-encoding", "br")).await;
+        assert_eq!(answer.headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()), Some("no-store"), "{page}");
+    }
+    // The page links the hashed files, and its policy stays as strict.
+    let page = face.send(get("/")).await;
+    for file in
+        ["/pkg/fanout.AAAAAAAAAAAAAAAAAAAAAA.js", "/pkg/fanout.BBBBBBBBBBBBBBBBBBBBBB.wasm", "/pkg/fanout.CCCCCCCCCCCCCCCCCCCCCC.css"]
+    {
+        assert!(page.body.contains(file), "the page links {file}:\n{}", page.body);
+    }
+    let policy = page.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(policy.contains("script-src 'self' 'nonce-") && !policy.contains("unsafe-inline"), "{policy}");
 }

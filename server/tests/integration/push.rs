@@ -193,5 +193,6 @@ async fn with_both_sources_each_takes_over_when_the_other_stops_and_the_sink_nev
     assert!(to_push < Duration::from_secs(30) && to_pull < Duration::from_secs(30), "within the grace");
     let live_record = store.live(&VideoId(VIDEO.into())).await.unwrap_or_default().unwrap_or_else(|| panic!("the live"));
     assert_ne!(live_record.state, LiveState::Ended, "one live throughout");
+    assert_eq!(live.sink.publishes(&ana.stream_key), 1, "nginx saw one publish through both failovers");
     assert_eq!(probe_codecs(&live.sink.url(&ana.stream_key)).await.unwrap_or_default(), ["aac", "h264"], "still playable");
 }

@@ -24,7 +24,10 @@ async fn starts_with_no_configuration_and_says_what_is_missing() {
     assert_eq!(status, 200);
     assert!(page.contains("Fanout is not fully configured yet"), "the page says so:\n{page}");
     assert!(page.contains("RESTREAM_CLIENT_ID") && page.contains("FANOUT_YOUTUBE_CHANNEL"));
-    assert!(page.contains("/pkg/fanout.js") && page.contains("/pkg/fanout.css"), "hydration scripts and styles are linked");
+    let site = server::http::site::SiteFiles::read(&fanout_testworld::site_root());
+    for file in &site.files {
+        assert!(page.contains(&format!("/{file}")), "the page links the site's {file} (hydration scripts, styles)");
+    }
 
     let log = fanout.log();
     assert!(log.contains("FANOUT_YOUTUBE_CHANNEL") && log.contains("RESTREAM_CLIENT_ID"), "the log says so:\n{log}");
