@@ -12,13 +12,18 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 note() { printf '[fanout] %s\n' "$*" >&2; }
 
 # Builds the site into target/site with cargo-leptos (arguments passed on: `--release`,
-# `--frontend-only`, `--precompress`…) and puts the names of its hashed files into it: cargo-leptos
-# writes `hash.txt` beside the server binary, and Fanout reads it from the site, which then stands
-# on its own wherever it is copied.
+# `--frontend-only`…), always split into WASM chunks (`--split`: the pages behind lazy routes
+# need it, even in a debug build) and, in release, with precompressed twins; then puts the names
+# of its hashed files into it: cargo-leptos writes `hash.txt` beside the server binary, and Fanout
+# reads it from the site, which then stands on its own wherever it is copied.
 build_site() {
-  cargo leptos build "$@"
   local profile=debug argument
   for argument in "$@"; do [ "$argument" = --release ] && profile=release; done
+  if [ "$profile" = release ]; then
+    cargo leptos build --split --precompress "$@"
+  else
+    cargo leptos build --split "$@"
+  fi
   cp "$CARGO_TARGET_DIR/$profile/hash.txt" "$root/target/site/hash.txt"
   # cargo-leptos's gzip twins are ~15 % larger than gzip -9's (its brotli ones are as small as
   # the brotli tool's): the gzip that browsers on plain HTTP take is made again, smaller.

@@ -28,15 +28,13 @@ pub mod store;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, SsrMode, StaticSegment,
+    Lazy, ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{
-    admin::AdminPage, admin_login::AdminLoginPage, manage::ManagePage, not_found::NotFound, signup::SignupPage,
-    signup_problem::SignupProblemPage,
-};
+use crate::pages::lazy::{AdminLoginRoute, AdminRoute, ManageRoute, SignupProblemRoute};
+use crate::pages::{not_found::NotFound, signup::SignupPage};
 
 /// What the server provided for this request (the store, the signer, the settings…), or a
 /// server-function error naming what is missing: the one way server functions reach it.
@@ -105,10 +103,12 @@ pub fn App() -> impl IntoView {
                 // (and its forms work) without JavaScript, and a resource can set the status code.
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=SignupPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("admin"), StaticSegment("login")) view=AdminLoginPage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("manage"), ParamSegment("token")) view=ManagePage ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("signup"), StaticSegment("problem")) view=SignupProblemPage ssr=SsrMode::Async />
+                    // The volunteer's form is in the first bundle; every other page is loaded
+                    // when it is shown (`pages::lazy`).
+                    <Route path=StaticSegment("admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("login")) view={Lazy::<AdminLoginRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("manage"), ParamSegment("token")) view={Lazy::<ManageRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("signup"), StaticSegment("problem")) view={Lazy::<SignupProblemRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>
