@@ -27,6 +27,10 @@ use crate::youtube::page::{LiveNow, watch_url};
 use crate::youtube::resolve::{LiveStream, Resolver};
 
 use super::input_watch::{INPUT_RESTART_EVERY, InputWatch, Restarts};
+/// The longest a live's fan-out waits for the source's checks before its first connections
+/// (the source may not come at all; then there is nothing to wait for).
+const HOLD_AT_MOST: Duration = Duration::from_secs(20);
+
 /// How the live is pulled: the ingest, and where its stream is resolved again.
 #[derive(Debug, Clone)]
 pub struct SourceSetup {
@@ -196,6 +200,14 @@ pub async fn run(
         health: super::health::RestreamHealth::new(parts.updates.clone(), stop.child_token()),
         health_events: Vec::new(),
     };
+    // A pulled source that may get silent audio added: no destination connects before the
+    // checks know whether it will (so none starts on a stream whose audio comes later), for
+    // `HOLD_AT_MOST` at most.
+    let silence_may_come = pulled && parts.source.add_silent_audio;
+    let hold_until = silence_may_come.then(|| {
+        task.backend.hold();
+        Instant::now() + HOLD_AT_MOST
+    });
     task.event(kind, message).await;
     task.happen(Happening::PreparationStarted).await;
     task.reconcile().await;
@@ -245,6 +257,10 @@ pub async fn run(
                 }
                 if task.happen(Happening::Tick).await == Effect::End { break LiveEnd::Ended; }
                 let found = preflight.check(&task.backend.headers(), &input.borrow(), alive, Instant::now());
+                if task.backend.is_held() && (found.settled || hold_until.is_some_and(|until| Instant::now() >= until)) {
+                    tracing::info!(settled = found.settled, "the source's checks are done: the destinations connect");
+                    task.backend.open();
+                }
                 task.preflight(found, ingest.as_ref()).await;
                 task.source_warnings = preflight.warnings().to_vec();
                 task.publish(&status, ingest.as_ref(), push_point.as_deref());

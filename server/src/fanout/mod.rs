@@ -132,6 +132,22 @@ impl Backend {
         self.relay().input()
     }
 
+    /// Holds the fan-out before its first connections, until [`Backend::open`] (the relay's
+    /// destinations; with Nimble, the relay's push to Nimble and so every rule's stream).
+    pub fn hold(&self) {
+        self.relay().hold();
+    }
+
+    /// Lets the held fan-out connect.
+    pub fn open(&self) {
+        self.relay().open();
+    }
+
+    /// Whether the fan-out is held.
+    pub fn is_held(&self) -> bool {
+        !self.relay().is_open()
+    }
+
     /// The stream's headers as the relay has them (for the source's checks).
     pub fn headers(&self) -> crate::relay::media::StreamHeaders {
         self.relay().headers()

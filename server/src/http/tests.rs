@@ -407,3 +407,20 @@ async fn the_sites_files_come_precompressed_as_asked_and_hashed_ones_are_cached_
     let policy = page.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert!(policy.contains("script-src 'self' 'nonce-") && !policy.contains("unsafe-inline"), "{policy}");
 }
+
+#[tokio::test]
+async fn pages_are_compressed_as_they_are_sent_and_nothing_else_is() {
+    let face = Face::new(|_| {}).await;
+    let plain = face.send(get("/")).await;
+    assert!(!plain.headers.contains_key(header::CONTENT_ENCODING), "no encoding for a client that asks for none");
+    for (encoding, decompress) in [("br", "brotli"), ("gzip", "gzip")] {
+        let answer = face.send(with_header(get("/"), "accept-encoding", encoding)).await;
+        assert_eq!(answer.headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()), Some(encoding));
+        let page = pipe(decompress, &["-d", "-c"], &answer.bytes);
+        assert!(answer.bytes.len() * 2 < page.len(), "{encoding}: {} bytes for a page of {}", answer.bytes.len(), page.len());
+        // The same page but for its nonce (as long as any other).
+        assert!(page.starts_with(b"<!DOCTYPE html>") && page.len() == plain.bytes.len(), "{encoding}: the page whole");
+    }
+    let health = face.send(with_header(get("/healthz"), "accept-encoding", "br")).await;
+    assert!(!health.headers.contains_key(header::CONTENT_ENCODING), "JSON goes as it is");
+}

@@ -85,6 +85,11 @@ pub async fn run(
 ) {
     let mut attempt = 0u32;
     let mut outage: Option<Instant> = None;
+    // A held gate (the source is being checked) delays the first connection only.
+    tokio::select! {
+        () = stop.cancelled() => {}
+        () = hub.opened() => {}
+    }
     loop {
         let connected = tokio::select! {
             () = stop.cancelled() => break,

@@ -1,7 +1,8 @@
 //! The relay's centre: media from the ingest goes into one bounded ring that every destination
 //! reads at its own pace (a `broadcast` channel of shared messages: one send per message, not
 //! one per destination), with the latest stream headers beside it for (re)connecting
-//! destinations.
+//! destinations, and the gate destinations wait at before their first connection while the
+//! live's source is checked (open unless held).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -18,6 +19,7 @@ pub struct Hub {
     headers: watch::Sender<StreamHeaders>,
     input: watch::Sender<InputStatus>,
     newest: AtomicU32,
+    open: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -35,7 +37,30 @@ impl Hub {
             headers: watch::Sender::new(StreamHeaders::default()),
             input: watch::Sender::new(InputStatus::default()),
             newest: AtomicU32::new(0),
+            open: watch::Sender::new(true),
         }
+    }
+
+    /// Holds destinations that have not connected yet at the gate, until [`Hub::open`].
+    pub fn hold(&self) {
+        self.open.send_replace(false);
+    }
+
+    /// Opens the gate: held destinations connect, and later ones do not wait.
+    pub fn open(&self) {
+        self.open.send_replace(true);
+    }
+
+    /// Whether the gate is open.
+    pub fn is_open(&self) -> bool {
+        *self.open.borrow()
+    }
+
+    /// Waits until the gate is open.
+    pub async fn opened(&self) {
+        let mut open = self.open.subscribe();
+        // The sender lives as long as the hub, which outlives this wait.
+        let _ = open.wait_for(|open| *open).await;
     }
 
     /// Publishes a batch to every destination (and keeps its sequence headers).

@@ -122,6 +122,22 @@ impl Relay {
         Arc::clone(&self.input)
     }
 
+    /// Holds the destinations that have not connected yet until [`Relay::open`] (while the
+    /// source is checked, so the first media they get has the shape it will keep).
+    pub fn hold(&self) {
+        self.hub.hold();
+    }
+
+    /// Lets held destinations connect; later ones do not wait.
+    pub fn open(&self) {
+        self.hub.open();
+    }
+
+    /// Whether destinations connect as they are added (nothing holds them).
+    pub fn is_open(&self) -> bool {
+        self.hub.is_open()
+    }
+
     fn destinations(&self) -> MutexGuard<'_, BTreeMap<String, DestinationHandle>> {
         self.destinations.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -142,6 +142,17 @@ async fn a_source_without_audio_is_warned_about_and_given_silent_audio_when_aske
     let live = LiveWorld::start_without_audio(30, &[("FANOUT_ADD_SILENT_AUDIO", "true")]).await;
     let (ana, _) = live.volunteer(9991, "Ana").await;
     let cookie = live.admin_cookie().await;
+    // A viewer waits at the sink before the live starts: it records what the destination sent
+    // from its first byte, and keeps the tracks it finds in its first seconds.
+    let dir = temp_dir();
+    let first = dir.path().join("first.flv");
+    let mut recorder = tokio::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i", &live.sink.url(&ana.stream_key), "-c", "copy", "-t", "6", "-f", "flv"])
+        .arg(&first)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("ffmpeg recorder: {e}"));
     live.go_live();
     eventually(90, "the dashboard warns of the missing audio", || async {
         live.dashboard(&cookie).await.source_warnings.iter().any(|w| w.starts_with("No audio track"))
@@ -158,4 +169,10 @@ async fn a_source_without_audio_is_warned_about_and_given_silent_audio_when_aske
     })
     .await;
     eventually(30, "the warning goes once audio arrives", || async { live.dashboard(&cookie).await.source_warnings.is_empty() }).await;
+    // The fan-out waited for the checks: the destination's stream had its audio from the start.
+    let recorded = tokio::time::timeout(Duration::from_secs(60), recorder.wait()).await;
+    assert!(recorded.is_ok_and(|status| status.is_ok_and(|s| s.success())), "the viewer recorded the first seconds");
+    let tracks = fanout_testworld::source::probe_codecs(&first.display().to_string()).await.unwrap_or_default();
+    assert_eq!(tracks, ["aac", "h264"], "the first media the destination sent had the silent audio track");
+    assert_eq!(live.sink.publishes(&ana.stream_key), 1, "one publish");
 }
