@@ -19,6 +19,7 @@ pub mod restream;
 pub mod soak;
 pub mod source;
 pub mod stall;
+pub mod tls_front;
 pub mod usage;
 pub mod volunteer;
 pub mod youtube;

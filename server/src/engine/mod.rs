@@ -175,6 +175,7 @@ impl Engine {
                 streaming_url: engine.restream_updates.streaming.clone(),
                 chat_url: engine.restream_updates.chat.clone(),
                 limits: crate::restream::updates::Limits::default(),
+                tls: crate::restream::updates::socket::tls_config(),
             })
         });
         let push = match engine.push.source.accepts_push() {

@@ -217,7 +217,9 @@ async fn stand_in_sockets(http: &reqwest::Client, base: &str) -> serde_json::Val
 
 /// The connection count and memory of Fanout's listeners for many accounts, against the
 /// Restream stand-in in a process of its own (so this process holds only the client side).
-/// `FANOUT_BENCH_ACCOUNTS` (500) accounts; `FANOUT_BENCH_CHAT=0` leaves the chat sockets out.
+/// `FANOUT_BENCH_ACCOUNTS` (500) accounts; `FANOUT_BENCH_CHAT=0` leaves the chat sockets out;
+/// `FANOUT_BENCH_TLS=1` puts a TLS front (nginx) before the stand-in, so every socket is
+/// `wss://` as Restream's are, Fanout's rustls trusting the front's CA alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement (prints figures): build the stand-in first, `cargo build -p fanout-testworld --bin testworld`"]
 async fn many_accounts_each_get_one_task_and_socket_and_what_it_costs() {
@@ -253,11 +255,40 @@ async fn many_accounts_each_get_one_task_and_socket_and_what_it_costs() {
             (account, app::secrets::Secret::new(u["token"].as_str().unwrap_or_default()))
         })
         .collect();
+    let dir = temp_dir();
+    let front = match std::env::var("FANOUT_BENCH_TLS").is_ok_and(|v| v == "1") {
+        true => {
+            let behind = url::Url::parse(&text("updates")).ok().and_then(|u| u.socket_addrs(|| None).ok()).and_then(|a| a.first().copied());
+            let behind = behind.unwrap_or_else(|| panic!("the stand-in's address"));
+            Some(fanout_testworld::tls_front::TlsFront::start(dir.path(), behind).await.unwrap_or_else(|e| panic!("{e}")))
+        }
+        false => None,
+    };
+    let (feed_url, tls) = match &front {
+        Some(front) => {
+            use rustls::pki_types::{CertificateDer, pem::PemObject};
+            let pem = front.ca_pem().unwrap_or_else(|e| panic!("{e}"));
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                roots.add(cert.unwrap_or_else(|e| panic!("{e}"))).unwrap_or_else(|e| panic!("{e}"));
+            }
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let mut config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap_or_else(|e| panic!("{e}"))
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            (Box::new(|key: &str| front.front_url(&text(key))) as Box<dyn Fn(&str) -> String>, Arc::new(config))
+        }
+        None => (Box::new(|key: &str| text(key)) as Box<dyn Fn(&str) -> String>, server::restream::updates::socket::tls_config()),
+    };
     let setup = UpdatesSetup {
         tokens: Arc::new(MintedTokens(tokens.clone())),
-        streaming_url: url::Url::parse(&text("updates")).unwrap_or_else(|e| panic!("{e}")),
-        chat_url: with_chat.then(|| url::Url::parse(&text("chat")).unwrap_or_else(|e| panic!("{e}"))),
+        streaming_url: url::Url::parse(&feed_url("updates")).unwrap_or_else(|e| panic!("{e}")),
+        chat_url: with_chat.then(|| url::Url::parse(&feed_url("chat")).unwrap_or_else(|e| panic!("{e}"))),
         limits: Limits::default(),
+        tls,
     };
     let expected = accounts * if with_chat { 2 } else { 1 };
     let http = reqwest::Client::new();
@@ -285,10 +316,11 @@ async fn many_accounts_each_get_one_task_and_socket_and_what_it_costs() {
     assert_eq!(sockets["refused"].as_u64(), Some(0));
     let delta = rss_rest.saturating_sub(rss_before);
     eprintln!(
-        "{accounts} accounts, {} feed(s): {expected} sockets open in {:.2} s ({} at once); Fanout's side: RSS {rss_before} → {rss_open} KiB \
+        "{accounts} accounts, {} feed(s){}: {expected} sockets open in {:.2} s ({} at once); Fanout's side: RSS {rss_before} → {rss_open} KiB \
          open → {rss_rest} KiB after {} s at rest (+{delta} KiB, {:.1} KiB per account, {:.1} KiB per socket), CPU {:.2} % at rest; \
          the stand-in's process: {stand_in_before} → {stand_in_open} KiB",
         if with_chat { 2 } else { 1 },
+        if front.is_some() { " over wss:// (TLS)" } else { " over ws://" },
         opened.as_secs_f64(),
         Limits::default().connects_at_once,
         window.as_secs(),

@@ -172,7 +172,7 @@ async fn follow(
             };
             tokio::select! {
                 () = stop.cancelled() => return,
-                opened = socket::open(url, &token, limits.connect_deadline) => opened,
+                opened = socket::open(url, &token, &setup.tls, limits.connect_deadline) => opened,
             }
         };
         let mut socket = match opened {

@@ -29,7 +29,7 @@
 pub mod health;
 mod listener;
 pub mod messages;
-mod socket;
+pub mod socket;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -110,6 +110,8 @@ pub struct UpdatesSetup {
     pub chat_url: Option<Url>,
     /// The bounds.
     pub limits: Limits,
+    /// The TLS of `wss://` sockets ([`socket::tls_config`]: the public roots).
+    pub tls: Arc<rustls::ClientConfig>,
 }
 
 impl std::fmt::Debug for UpdatesSetup {

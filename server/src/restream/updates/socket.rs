@@ -126,7 +126,8 @@ impl AsyncWrite for Transport {
 /// An open WebSocket to Restream.
 pub(super) type Socket = WebSocketStream<Transport>;
 
-fn tls_config() -> Arc<rustls::ClientConfig> {
+/// The TLS configuration of `wss://` sockets: the public roots, HTTP/1.1 for the upgrade.
+pub fn tls_config() -> Arc<rustls::ClientConfig> {
     static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
     CONFIG.get_or_init(|| crate::tls::client_config(&[b"http/1.1"])).clone()
 }
@@ -139,12 +140,13 @@ pub(super) fn address_with_token(base: &Url, token: &Secret) -> Secret {
     Secret::new(url.as_str())
 }
 
-/// Opens the WebSocket at `base` with `token`, all of it within `deadline`.
-pub(super) async fn open(base: &Url, token: &Secret, deadline: Duration) -> Result<Socket, SocketError> {
-    tokio::time::timeout(deadline, open_inner(base, token)).await.map_err(|_| SocketError::Timeout(deadline.as_secs()))?
+/// Opens the WebSocket at `base` with `token` (TLS as `tls` says, for `wss://`), all of it within
+/// `deadline`.
+pub(super) async fn open(base: &Url, token: &Secret, tls: &Arc<rustls::ClientConfig>, deadline: Duration) -> Result<Socket, SocketError> {
+    tokio::time::timeout(deadline, open_inner(base, token, tls)).await.map_err(|_| SocketError::Timeout(deadline.as_secs()))?
 }
 
-async fn open_inner(base: &Url, token: &Secret) -> Result<Socket, SocketError> {
+async fn open_inner(base: &Url, token: &Secret, tls_config: &Arc<rustls::ClientConfig>) -> Result<Socket, SocketError> {
     let tls = match base.scheme() {
         "wss" => true,
         "ws" => false,
@@ -168,8 +170,10 @@ async fn open_inner(base: &Url, token: &Secret) -> Result<Socket, SocketError> {
     tcp.set_nodelay(true).map_err(|e| SocketError::Network(e.kind()))?;
     let transport = if tls {
         let name = rustls::pki_types::ServerName::try_from(host).map_err(|e| SocketError::Tls(e.to_string()))?;
-        let stream =
-            tokio_rustls::TlsConnector::from(tls_config()).connect(name, tcp).await.map_err(|e| SocketError::Tls(e.kind().to_string()))?;
+        let stream = tokio_rustls::TlsConnector::from(Arc::clone(tls_config))
+            .connect(name, tcp)
+            .await
+            .map_err(|e| SocketError::Tls(e.kind().to_string()))?;
         Transport::Tls(Box::new(stream))
     } else {
         Transport::Plain(tcp)
@@ -209,9 +213,9 @@ mod tests {
     async fn errors_name_what_failed_never_the_address() {
         // Nothing listens on port 9 of loopback (discard): the connection is refused.
         let base = Url::parse("ws://127.0.0.1:9/ws").unwrap_or_else(|e| panic!("{e}"));
-        let error = open(&base, &Secret::new("sekrit-token"), Duration::from_secs(5)).await.err().map(|e| e.to_string());
+        let error = open(&base, &Secret::new("sekrit-token"), &tls_config(), Duration::from_secs(5)).await.err().map(|e| e.to_string());
         assert!(error.as_deref().is_some_and(|e| !e.contains("sekrit") && !e.contains("127.0.0.1")), "{error:?}");
         let ftp = Url::parse("ftp://example.org/ws").unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(open(&ftp, &Secret::new("t"), Duration::from_secs(1)).await, Err(SocketError::Address)));
+        assert!(matches!(open(&ftp, &Secret::new("t"), &tls_config(), Duration::from_secs(1)).await, Err(SocketError::Address)));
     }
 }
