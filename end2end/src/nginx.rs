@@ -89,15 +89,9 @@ impl NginxSink {
     }
 
     fn write_config(&self) -> Result<(), WorldError> {
-        let dir = self.dir.display();
         let config = format!(
             r#"load_module {RTMP_MODULE};
-daemon off;
-master_process off;
-worker_processes 1;
-error_log {dir}/logs/error.log warn;
-pid {dir}/nginx.pid;
-events {{ worker_connections 4096; }}
+{main}
 rtmp {{
     server {{
         listen 127.0.0.1:{rtmp};
@@ -114,11 +108,7 @@ rtmp {{
 }}
 http {{
     access_log off;
-    client_body_temp_path {dir}/client_body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
+{temp}
     server {{
         listen 127.0.0.1:{http};
         location /stat {{ rtmp_stat all; }}
@@ -129,6 +119,8 @@ http {{
             rtmp = self.rtmp_port,
             http = self.http_port,
             gate = self.gate.server.address().port(),
+            temp = temp_paths(&self.dir),
+            main = main_context(&self.dir, 4096),
         );
         std::fs::write(self.dir.join("nginx.conf"), config).map_err(|source| WorldError::Io { what: "write nginx.conf".into(), source })
     }
@@ -216,6 +208,22 @@ http {{
         self.kill().await;
         self.launch().await
     }
+}
+
+/// The main context of an nginx of the world's, run in the foreground as one process with its
+/// files under `dir`, accepting `connections`.
+pub(crate) fn main_context(dir: &Path, connections: u32) -> String {
+    let dir = dir.display();
+    format!(
+        "daemon off;\nmaster_process off;\nworker_processes 1;\nerror_log {dir}/logs/error.log warn;\npid {dir}/nginx.pid;\n\
+         events {{ worker_connections {connections}; }}"
+    )
+}
+
+/// The `http` block's temporary paths, under `dir` (nginx's defaults are not writable here).
+pub(crate) fn temp_paths(dir: &Path) -> String {
+    let dir = dir.display();
+    ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map(|kind| format!("    {kind}_temp_path {dir}/{kind};")).join("\n")
 }
 
 /// Reads the streams of an `rtmp_stat` XML page (its shape is fixed; no XML crate needed).

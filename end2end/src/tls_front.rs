@@ -74,19 +74,10 @@ impl TlsFront {
         let port = free_port()?;
         let d = dir.display();
         let config = format!(
-            r#"daemon off;
-master_process off;
-worker_processes 1;
-error_log {d}/logs/error.log warn;
-pid {d}/nginx.pid;
-events {{ worker_connections 8192; }}
+            r#"{main}
 http {{
     access_log off;
-    client_body_temp_path {d}/client_body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
+{temp}
     server {{
         listen 127.0.0.1:{port} ssl;
         ssl_certificate {d}/leaf.pem;
@@ -100,7 +91,9 @@ http {{
         }}
     }}
 }}
-"#
+"#,
+            temp = crate::nginx::temp_paths(&dir),
+            main = crate::nginx::main_context(&dir, 8192),
         );
         std::fs::write(dir.join("nginx.conf"), config).map_err(io("write the front's nginx.conf"))?;
         let mut command = Command::new("nginx");
