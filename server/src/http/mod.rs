@@ -97,6 +97,8 @@ pub fn router(state: AppState) -> Router {
         // Pages set their own policy with a per-response nonce; everything else (files,
         // redirects, JSON) gets one that allows nothing inline and no framing.
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(STATIC_POLICY)))
+        // Inside the compression, so the mark is on the response when it is judged.
+        .layer(middleware::from_fn(uncompressed_dashboard))
         .layer(page_compression())
         // Pages (manage links and the dashboard among them), JSON and redirects are never
         // stored; the site's files say how they may be (`site::caching`).
@@ -109,12 +111,29 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Compresses pages (HTML) for clients that take brotli or gzip; anything else passes as it is:
-/// the site's files come with their precompressed twins, and the dashboard's event stream must
-/// not wait on a compressor's buffer.
+/// Marks a response that must not be compressed.
+#[derive(Debug, Clone, Copy)]
+struct Uncompressed;
+
+/// Marks the dashboard's pages uncompressed: each carries the session's CSRF token beside text
+/// its address chooses (the event log's filters), and a compressed length would then tell an
+/// eavesdropper, guess by guess, how much of the token an attacker's text repeats (BREACH).
+async fn uncompressed_dashboard(request: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+    let admin = request.uri().path() == "/admin" || request.uri().path().starts_with("/admin/");
+    let mut response = next.run(request).await;
+    if admin {
+        response.extensions_mut().insert(Uncompressed);
+    }
+    response
+}
+
+/// Compresses pages (HTML) for clients that take brotli or gzip, but the dashboard's
+/// ([`uncompressed_dashboard`]); anything else passes as it is: the site's files come with their
+/// precompressed twins, and the dashboard's event stream must not wait on a compressor's buffer.
 fn page_compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
-    let html = |_: StatusCode, _: axum::http::Version, headers: &axum::http::HeaderMap, _: &axum::http::Extensions| {
+    let html = |_: StatusCode, _: axum::http::Version, headers: &axum::http::HeaderMap, extensions: &axum::http::Extensions| {
         headers.get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"text/html"))
+            && extensions.get::<Uncompressed>().is_none()
     };
     tower_http::compression::CompressionLayer::new()
         .no_deflate()

@@ -423,4 +423,11 @@ async fn pages_are_compressed_as_they_are_sent_and_nothing_else_is() {
     }
     let health = face.send(with_header(get("/healthz"), "accept-encoding", "br")).await;
     assert!(!health.headers.contains_key(header::CONTENT_ENCODING), "JSON goes as it is");
+    // The dashboard carries the CSRF token beside text its address chooses: never compressed.
+    let (cookie, _) = face.sign_in().await;
+    for path in ["/admin", "/admin/login", "/admin?kind=AdminAction"] {
+        let answer = face.send(with_header(with_header(get(path), "cookie", &cookie), "accept-encoding", "br, gzip")).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert!(!answer.headers.contains_key(header::CONTENT_ENCODING), "{path} goes uncompressed");
+    }
 }
