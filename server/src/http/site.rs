@@ -93,7 +93,7 @@ pub async fn caching(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let policy = if is_hashed_name(path) {
         IMMUTABLE
-    } else if path.starts_with(&format!("/{PKG_DIR}/")) {
+    } else if path.strip_prefix('/').and_then(|p| p.strip_prefix(PKG_DIR)).is_some_and(|rest| rest.starts_with('/')) {
         REVALIDATE
     } else {
         PUBLIC
