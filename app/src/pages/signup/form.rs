@@ -1,6 +1,6 @@
-//! The sign-up form. It is a plain HTML form posting to `/` (so it works without JavaScript);
-//! once hydrated it checks each field as the volunteer leaves or retypes it, with the same
-//! rules the server applies, and submits through the `start_signup` server function.
+//! The sign-up form, an island. It is a plain HTML form posting to `/` (so it works without
+//! JavaScript); once hydrated it checks each field as the volunteer leaves or retypes it, with
+//! the same rules the server applies, and submits through the `start_signup` server function.
 
 use std::collections::BTreeSet;
 
@@ -34,8 +34,9 @@ impl FormState {
     }
 }
 
-/// The form, filled with a corrected attempt's values when the server re-renders one.
-#[component]
+/// The form, filled with a corrected attempt's values when the server re-renders one (its
+/// props travel to the browser serialised in the page).
+#[island]
 pub fn SignupFormView(
     /// A submission being re-rendered with its messages, if any.
     attempt: Option<SignupAttempt>,
@@ -51,6 +52,7 @@ pub fn SignupFormView(
     let problem = RwSignal::new(attempt.problem.clone());
     let sending = RwSignal::new(false);
     let lives_of = watched_channel.unwrap_or_else(|| "our channel".to_string());
+    crate::island_hydrated();
 
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
