@@ -83,11 +83,14 @@ pub fn AdminPage() -> impl IntoView {
                     (Some(Ok(who)), Some(first)) => vec![
                         view! { <Header user=who.user.clone() csrf=who.csrf.clone() /> }.into_any(),
                         view! { <Flash flash=who.flash.clone() /> }.into_any(),
-                        view! {
-                            <LiveStatus status=first.unwrap_or_default() csrf=who.csrf.clone()>
-                                <controls::ProfileForm csrf=who.csrf.clone() />
-                            </LiveStatus>
-                        }.into_any(),
+                        {
+                            let csrf = who.csrf.clone();
+                            view! {
+                                <LiveStatus status=first.unwrap_or_default() csrf=who.csrf.clone()>
+                                    <controls::ProfileForm csrf=csrf.clone() />
+                                </LiveStatus>
+                            }.into_any()
+                        },
                         view! { <accounts::Accounts csrf=who.csrf.clone() /> }.into_any(),
                         view! { <direct::Direct csrf=who.csrf.clone() /> }.into_any(),
                         view! { <history::History /> }.into_any(),
@@ -156,11 +159,12 @@ fn LiveStatus(status: DashboardStatus, csrf: String, children: Children) -> impl
     crate::island_hydrated();
     let status = Signal::from(live);
     view! {
+        // Each section erased to `AnyView`, as the page's are.
         <div class="space-y-6">
-            <now::Now status />
-            <now::Capacity status />
-            <controls::Controls status csrf=csrf.clone()>{children()}</controls::Controls>
-            <destinations::Destinations status bitrates csrf />
+            {view! { <now::Now status /> }.into_any()}
+            {view! { <now::Capacity status /> }.into_any()}
+            {view! { <controls::Controls status csrf=csrf.clone()>{children()}</controls::Controls> }.into_any()}
+            {view! { <destinations::Destinations status bitrates csrf /> }.into_any()}
         </div>
     }
 }

@@ -37,7 +37,7 @@ impl FormState {
 /// The form, filled with a corrected attempt's values when the server re-renders one (its
 /// props travel to the browser serialised in the page).
 #[island]
-pub fn SignupFormView(
+pub(crate) fn SignupFormView(
     /// A submission being re-rendered with its messages, if any.
     attempt: Option<SignupAttempt>,
     /// The watched channel's URL, for the consent text.
