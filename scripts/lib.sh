@@ -12,16 +12,17 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 note() { printf '[fanout] %s\n' "$*" >&2; }
 
 # Builds the site into target/site with cargo-leptos (arguments passed on: `--release`,
-# `--frontend-only`…), in release with precompressed twins; then puts the names
+# `--frontend-only`…), always split into WASM chunks (`--split`: the dashboard's lazy islands
+# need it, even in a debug build) and, in release, with precompressed twins; then puts the names
 # of its hashed files into it: cargo-leptos writes `hash.txt` beside the server binary, and Fanout
 # reads it from the site, which then stands on its own wherever it is copied.
 build_site() {
   local profile=debug argument
   for argument in "$@"; do [ "$argument" = --release ] && profile=release; done
   if [ "$profile" = release ]; then
-    cargo leptos build --precompress "$@"
+    cargo leptos build --split --precompress "$@"
   else
-    cargo leptos build "$@"
+    cargo leptos build --split "$@"
   fi
   cp "$CARGO_TARGET_DIR/$profile/hash.txt" "$root/target/site/hash.txt"
   # cargo-leptos's gzip twins are ~15 % larger than gzip -9's (its brotli ones are as small as

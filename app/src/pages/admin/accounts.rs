@@ -19,8 +19,9 @@ pub(super) fn Accounts(csrf: String) -> impl IntoView {
 }
 
 /// The section's heading, search box and list, an island: the search filters the rows as it
-/// is typed (without scripting, there is no box and every row shows).
-#[island]
+/// is typed (without scripting, there is no box and every row shows). Lazy, as the dashboard's
+/// other island.
+#[island(lazy)]
 fn AccountList(rows: Vec<AccountRow>, csrf: String) -> impl IntoView {
     let (search, set_search) = signal(String::new());
     crate::island_hydrated();

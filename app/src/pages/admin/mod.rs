@@ -145,8 +145,9 @@ fn Flash(flash: Option<Flash>) -> impl IntoView {
 
 /// The sections that follow the engine, an island: `status` is the state the page was
 /// rendered with, then each state the stream sends; `children` is the profile form (rendered by
-/// the server, inside Controls).
-#[island]
+/// the server, inside Controls). Lazy: its code is a WASM chunk of its own, fetched by the
+/// dashboard only (`cargo leptos build --split`).
+#[island(lazy)]
 fn LiveStatus(status: DashboardStatus, csrf: String, children: Children) -> impl IntoView {
     let live = RwSignal::new(status);
     let bitrates: Bitrates = RwSignal::new(HashMap::new());
