@@ -19,6 +19,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router, middleware};
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -33,6 +34,37 @@ const BODY_LIMIT: usize = 64 * 1024;
 const STATIC_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 /// How long a request may take before it is answered 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether the page at `path` holds a secret of the session that asks for it (the dashboard's
+/// CSRF token) beside text the address can choose (its filters): such a page is never
+/// compressed on the fly, as compressed sizes would tell the secret apart (BREACH). The public
+/// pages hold none the request's sender could not read already (a manage page's link is its
+/// own address, and it echoes nothing else the address says).
+fn holds_session_secret(path: &str) -> bool {
+    path.starts_with("/admin") && path != admin::LOGIN_PATH
+}
+
+/// Pages (HTML) are compressed as they are rendered, brotli or gzip as the browser accepts —
+/// but for those holding a session's secret ([`holds_session_secret`]), whose requests reach
+/// the compression as if the browser accepted no encoding. (The site's files come
+/// precompressed; JSON, events and redirects are left as they are.)
+fn compress_pages() -> CompressionLayer<impl tower_http::compression::Predicate> {
+    // Pages are small: the best compression costs a millisecond or two.
+    CompressionLayer::new().quality(tower_http::CompressionLevel::Best).compress_when(
+        |_, _, headers: &axum::http::HeaderMap, _: &axum::http::Extensions| {
+            headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|kind| kind.starts_with("text/html"))
+        },
+    )
+}
+
+/// Takes `Accept-Encoding` off the requests of pages holding a session's secret, before
+/// [`compress_pages`] reads it.
+async fn uncompressed_secrets(mut request: Request<axum::body::Body>, next: middleware::Next) -> axum::response::Response {
+    if holds_session_secret(request.uri().path()) {
+        request.headers_mut().remove(header::ACCEPT_ENCODING);
+    }
+    next.run(request).await
+}
 
 /// Builds the whole router around `state`.
 pub fn router(state: AppState) -> Router {
@@ -82,6 +114,8 @@ pub fn router(state: AppState) -> Router {
         // Before the gate, the guards and every route: one reading of the path for all of them.
         .layer(middleware::from_fn(canonical::refuse_non_canonical))
         .layer(CatchPanicLayer::new())
+        .layer(compress_pages())
+        .layer(middleware::from_fn(uncompressed_secrets))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), signup::form_too_large))

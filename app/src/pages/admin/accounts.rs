@@ -34,7 +34,7 @@ fn AccountList(rows: Vec<AccountRow>, csrf: String) -> impl IntoView {
         view! {
             <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
                 {rows.into_iter().map(|row| {
-                    let haystack = format!("{} {} {}", row.name, row.email, row.restream_user).to_lowercase();
+                    let haystack = super::lowercase(&format!("{} {} {}", row.name, row.email, row.restream_user));
                     let hidden = move || { let q = search.get(); !q.is_empty() && !haystack.contains(&q) };
                     view! { <li class:hidden=hidden><AccountItem row csrf=csrf.clone() /></li> }
                 }).collect_view()}
@@ -48,7 +48,7 @@ fn AccountList(rows: Vec<AccountRow>, csrf: String) -> impl IntoView {
                 <h2 id="accounts-title" class="text-lg font-semibold">"Accounts"</h2>
                 <input type="search" placeholder="Search name or e-mail" aria-label="Search accounts"
                     class="rounded-md border border-slate-300 px-3 py-1 text-sm noscript:hidden"
-                    on:input=move |ev| set_search.set(event_target_value(&ev).to_lowercase()) />
+                    on:input=move |ev| set_search.set(super::lowercase(&event_target_value(&ev))) />
             </div>
             {list}
         </div>

@@ -41,7 +41,7 @@ fn arranged(mut rows: Vec<DestinationRow>, filter: Option<DestinationState>, sor
     rows.retain(|r| filter.is_none_or(|state| r.state == state));
     match sort {
         SortBy::State => rows.sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.name.cmp(&b.name))),
-        SortBy::Name => rows.sort_by_key(|r| r.name.to_lowercase()),
+        SortBy::Name => rows.sort_by_key(|r| super::lowercase(&r.name)),
         SortBy::Bitrate => rows.sort_by(|a, b| b.bitrate_bps.cmp(&a.bitrate_bps).then_with(|| a.name.cmp(&b.name))),
     }
     rows

@@ -205,8 +205,8 @@ fn Csrf(token: String) -> impl IntoView {
 /// they are.
 #[cfg(feature = "hydrate")]
 fn confirm_before_posting() {
-    use wasm_bindgen::JsCast;
     use gloo::events::{EventListener, EventListenerOptions};
+    use wasm_bindgen::JsCast;
     let options = EventListenerOptions::enable_prevent_default();
     let listener = EventListener::new_with_options(&gloo::utils::document(), "submit", options, |event| {
         let question = event
@@ -221,6 +221,20 @@ fn confirm_before_posting() {
     });
     // The dashboard lives as long as the page; the listener goes with it.
     listener.forget();
+}
+
+/// `text` in lower case, to compare names and searches. In the browser it asks JavaScript's
+/// `toLowerCase`: Rust's own needs Unicode's case tables, which would sit in the first WASM file
+/// every page loads (a lazy island's code is split out, its data is not).
+fn lowercase(text: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::js_sys::JsString::from(text).to_lower_case().into()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        text.to_lowercase()
+    }
 }
 
 fn format_duration(secs: u64) -> String {
