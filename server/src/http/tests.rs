@@ -407,3 +407,28 @@ async fn the_sites_files_come_precompressed_as_asked_and_hashed_ones_are_cached_
     let policy = page.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert!(policy.contains("script-src 'self' 'nonce-") && !policy.contains("unsafe-inline"), "{policy}");
 }
+
+#[tokio::test]
+async fn pages_are_compressed_as_they_render_but_never_the_dashboard() {
+    let face = Face::new(|_| {}).await;
+    let encoding =
+        |answer: &Answer| answer.headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity").to_string();
+    for (path, accept, expected) in
+        [("/", "br", "br"), ("/", "gzip, deflate", "gzip"), ("/", "identity", "identity"), ("/admin/login", "gzip, br", "br")]
+    {
+        let answer = face.send(with_header(get(path), "accept-encoding", accept)).await;
+        assert_eq!((answer.status, encoding(&answer)), (StatusCode::OK, expected.to_string()), "{path}, Accept-Encoding {accept}");
+    }
+    let page = face.send(with_header(get("/"), "accept-encoding", "br")).await;
+    let html = String::from_utf8_lossy(&pipe("brotli", &["-d", "-c"], &page.bytes)).into_owned();
+    assert!(html.contains("Carry our lives to your channels"), "the page once decompressed:\n{html}");
+
+    // The dashboard holds the session's CSRF token beside text its address chooses: compressed,
+    // its size would tell the token apart (BREACH). JSON is never compressed either.
+    let (cookie, csrf) = face.sign_in().await;
+    for path in ["/admin", "/admin?kind=admin_action", "/api/admin_identity"] {
+        let answer = face.send(with_header(with_header(get(path), "cookie", &cookie), "accept-encoding", "br, gzip")).await;
+        assert_eq!((answer.status, encoding(&answer)), (StatusCode::OK, "identity".to_string()), "{path}");
+        assert!(answer.body.contains(&csrf), "{path} holds the token");
+    }
+}

@@ -10,8 +10,9 @@
 //! search is an island of its own; the rest is plain HTML. Every action is a plain form post
 //! carrying the session's CSRF token, so the page also works without JavaScript.
 
-// `#[component]` makes each section's props struct `pub`, which `unreachable_pub` flags.
-#![allow(unreachable_pub)]
+// `#[component]` makes each section's props struct `pub`, which `unreachable_pub` flags; a lazy
+// `#[island]` adds a public hydrate function without docs.
+#![allow(unreachable_pub, missing_docs)]
 
 mod accounts;
 mod controls;
