@@ -42,8 +42,10 @@ test('the shell hydrates: its controls work, its links load the pages, and the c
   assert.equal(await page.textContent('h1'), 'Admin sign-in');
   assert.equal(await page.title(), 'Admin sign-in · Fanout');
 
-  // Back to /: a link loads the page the server renders (islands: no client-side router; the
-  // site's files are cached by name, so the move costs the page's HTML), hydrated again.
+  // Back to /: a link loads the page the server renders, hydrated again. (Islands mode has no
+  // client-side router; Leptos' islands router would fetch and diff pages but skips islands,
+  // so the dashboard's would keep stale rows after a post. The site's files are cached by name,
+  // so a load costs the page's compressed HTML, a few KiB.)
   await page.click('#menu-button');
   await page.click('#site-nav >> text=Sign up');
   await page.waitForURL(`${shared.world.fanout}/`);
