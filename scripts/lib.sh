@@ -12,7 +12,7 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 note() { printf '[fanout] %s\n' "$*" >&2; }
 
 # Builds the site into target/site with cargo-leptos (arguments passed on: `--release`,
-# `--frontend-only`…), always split into WASM chunks (`--split`: the pages behind lazy routes
+# `--frontend-only`…), always split into WASM chunks (`--split`: the dashboard's lazy islands
 # need it, even in a debug build) and, in release, with precompressed twins; then puts the names
 # of its hashed files into it: cargo-leptos writes `hash.txt` beside the server binary, and Fanout
 # reads it from the site, which then stands on its own wherever it is copied.

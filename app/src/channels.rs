@@ -5,7 +5,8 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use url::Url;
+
+use crate::weburl::WebUrl;
 
 /// Why a text is not a YouTube channel reference.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,15 +68,15 @@ impl YoutubeChannel {
             return Ok(Self::Id(text.to_string()));
         }
         let with_scheme = if text.contains("://") { text.to_string() } else { format!("https://{text}") };
-        let url = Url::parse(&with_scheme).map_err(|_| not_a_channel())?;
+        let url = WebUrl::parse(&with_scheme).ok_or_else(not_a_channel)?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(not_a_channel());
         }
-        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let host = url.host().to_ascii_lowercase();
         if !YOUTUBE_HOSTS.contains(&host.as_str()) {
             return Err(if host.contains('.') { ChannelError::NotYoutube(text.to_string()) } else { not_a_channel() });
         }
-        let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
+        let segments = url.segments();
         // A trailing tab of the channel page (`/videos`, `/live`, `/featured`…) still names the channel.
         match segments.as_slice() {
             [first, ..] if first.starts_with('@') && is_handle(&first[1..]) => Ok(Self::Handle(first[1..].to_string())),

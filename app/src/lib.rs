@@ -1,5 +1,8 @@
 //! Fanout's web face: the page shell, routes, components and server functions, shared by the
-//! server (feature `ssr`) and the browser (feature `hydrate`).
+//! server (feature `ssr`) and the browser (feature `hydrate`). It runs in Leptos' islands mode:
+//! the server renders every page whole, and the browser makes only the islands interactive (the
+//! header's menu, the sign-up form, the dashboard's live part), each hydrated from the props the
+//! server serialised into it; the rest of the page is plain HTML that never loads code.
 //!
 //! With `ssr` it also owns what those server functions stand on: the [`store`] (SQLite or
 //! MongoDB) and the [`secrets`] that seal tokens at rest.
@@ -17,6 +20,7 @@ pub mod pages;
 pub mod received;
 pub mod setup;
 pub mod signup;
+pub mod weburl;
 
 #[cfg(feature = "ssr")]
 pub mod abuse;
@@ -28,13 +32,15 @@ pub mod store;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, ParamSegment, SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
 use crate::components::layout::Layout;
-use crate::pages::lazy::{AdminLoginRoute, AdminRoute, ManageRoute, SignupProblemRoute};
-use crate::pages::{not_found::NotFound, signup::SignupPage};
+use crate::pages::{
+    admin::AdminPage, admin_login::AdminLoginPage, manage::ManagePage, not_found::NotFound, signup::SignupPage,
+    signup_problem::SignupProblemPage,
+};
 
 /// What the server provided for this request (the store, the signer, the settings…), or a
 /// server-function error naming what is missing: the one way server functions reach it.
@@ -78,7 +84,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HashedStylesheet options=options.clone() id="fanout-css" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body class="h-full text-slate-900 antialiased">
@@ -88,7 +94,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: the layout around the routed pages.
+/// The application: the layout around the routed pages. It runs on the server only (routing
+/// included: following a link loads the page the server renders); the browser runs its islands.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -103,22 +110,36 @@ pub fn App() -> impl IntoView {
                 // (and its forms work) without JavaScript, and a resource can set the status code.
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=SignupPage ssr=SsrMode::Async />
-                    // The volunteer's form is in the first bundle; every other page is loaded
-                    // when it is shown (`pages::lazy`).
-                    <Route path=StaticSegment("admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("admin"), StaticSegment("login")) view={Lazy::<AdminLoginRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("manage"), ParamSegment("token")) view={Lazy::<ManageRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=(StaticSegment("signup"), StaticSegment("problem")) view={Lazy::<SignupProblemRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("login")) view=AdminLoginPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("manage"), ParamSegment("token")) view=ManagePage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("signup"), StaticSegment("problem")) view=SignupProblemPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>
     }
 }
 
-/// Marks the document as hydrated (`<html data-hydrated="true">`), so tools and tests can tell
-/// a live page from server-rendered HTML.
-#[cfg(feature = "hydrate")]
-pub fn mark_hydrated() {
-    // Only fails when the document has no root element, which a rendered page always has.
-    let _ = gloo::utils::document_element().set_attribute("data-hydrated", "true");
+/// Called by every island as it is made. Once each island on the page has hydrated, marks the
+/// document hydrated (`<html data-hydrated="true">`), so tools and tests can tell a live page
+/// from server-rendered HTML. (The islands are hydrated one by one by Leptos' loader, after the
+/// `hydrate` entry returns, so the entry cannot say when they are done; each island's first
+/// effect runs once its own view is hydrated.)
+pub fn island_hydrated() {
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        thread_local! {
+            static HYDRATED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+        }
+        let hydrated = HYDRATED.with(|count| {
+            count.set(count.get() + 1);
+            count.get()
+        });
+        let document = gloo::utils::document();
+        let islands = document.query_selector_all("leptos-island").map(|all| all.length()).unwrap_or(0);
+        if hydrated >= islands {
+            // Only fails when the document has no root element, which a rendered page always has.
+            let _ = gloo::utils::document_element().set_attribute("data-hydrated", "true");
+        }
+    });
 }

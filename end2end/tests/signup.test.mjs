@@ -157,3 +157,48 @@ test('declining on Restream.io shows its own page with a way to try again', asyn
   await page.waitForURL(`${shared.world.fanout}/`);
   await page.close();
 });
+
+test('the browser reads the addresses people type as the server does', async () => {
+  // The browser parses URLs with its own `URL` (no second URL parser in the WASM), the server
+  // with the `url` crate: both follow the WHATWG URL Standard. Each round puts one address in
+  // each field; the browser's message as the volunteer leaves the field must be the server's
+  // when the form is sent without JavaScript.
+  const rounds = [
+    { youtube: 'WWW.YOUTUBE.COM/@Ana/videos', twitch: 'twitch.tv/Ana_V', x: 'https://mobile.twitter.com/jack', facebook: 'https://www.facebook.com/profile.php?id=123456' },
+    { youtube: 'https://www.yоutube.com/@ana', twitch: 'https://www.twitch.tv/ana/videos', x: 'x.com/home', facebook: 'https://facebook.com/profile.php?id=12%33' },
+    { youtube: 'https://youtube.com:443/channel/UCabcdefghijklmnopqrstuv', twitch: 'https://twitch.tv./anavolunteer', x: 'https://x.com/a b', facebook: 'https://fb.com/profile.php?x=1&id=abc' },
+    { youtube: 'https://exa mple.com/@ana', twitch: 'ftp://twitch.tv/anavolunteer', x: 'https://X.COM/Jack_', facebook: 'https://m.facebook.com/pages/Some-Page/123' },
+  ];
+  const fields = Object.keys(rounds[0]);
+  const message = async (page, field) => (await page.$(`#signup-${field}-error`)) && (await page.textContent(`#signup-${field}-error`));
+
+  const browserSays = [];
+  const page = await shared.browser.newPage();
+  await openForm(page);
+  for (const round of rounds) {
+    const said = {};
+    for (const field of fields) {
+      await page.fill(`#signup-${field}`, round[field]);
+      await page.press(`#signup-${field}`, 'Tab');
+      said[field] = await message(page, field);
+    }
+    browserSays.push(said);
+  }
+  await page.close();
+
+  const context = await shared.browser.newContext({ javaScriptEnabled: false });
+  const plain = await context.newPage();
+  for (const [index, round] of rounds.entries()) {
+    await plain.goto(`${shared.world.fanout}/`);
+    for (const field of fields) await plain.fill(`#signup-${field}`, round[field]);
+    // No name and no consent: the server answers with the form and its messages.
+    await plain.click('#signup-submit');
+    await plain.waitForSelector('#signup-error-summary');
+    for (const field of fields) {
+      assert.equal(browserSays[index][field], await message(plain, field), `${field} ${JSON.stringify(round[field])}`);
+    }
+  }
+  await context.close();
+  const accepted = browserSays.flatMap((said) => fields.filter((field) => said[field] === null)).length;
+  assert.ok(accepted >= 4 && accepted <= 12, `some addresses accepted and some refused (${accepted} of 16 accepted)`);
+});

@@ -1,16 +1,15 @@
-//! The hydrate entry: the WASM half of Fanout's pages. The browser loads this and it takes over
-//! the server-rendered HTML; everything it renders lives in the `app` crate.
+//! The hydrate entry: the WASM half of Fanout's pages. The browser loads this and Leptos' islands
+//! loader hydrates each island of the server-rendered HTML (the island functions live in the
+//! `app` crate; this crate links them in).
 
-/// Called by the generated JS loader once the WASM module is instantiated. Hydration is
-/// asynchronous: a page behind a lazy route (`app::pages::lazy`) is hydrated once its WASM
-/// chunk has loaded, and only then is the document marked hydrated.
+// The islands' hydrate functions are exported from `app`; naming it keeps it linked.
+pub use app::island_hydrated;
+
+/// Called by Leptos' islands loader once the WASM module is instantiated, before it hydrates
+/// the page's islands one by one: sets up the reactive root they hydrate under. The document is
+/// marked hydrated by the islands themselves ([`app::island_hydrated`]).
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // `hydrate_from_async` starts Leptos' executor itself; this first future runs on the browser's.
-    wasm_bindgen_futures::spawn_local(async {
-        let mounted = leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), app::App).await;
-        mounted.forget();
-        app::mark_hydrated();
-    });
+    leptos::mount::hydrate_islands();
 }

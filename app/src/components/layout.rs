@@ -1,5 +1,5 @@
 //! The frame around every page: the header with its navigation (a menu button on narrow
-//! screens), the setup notice, and the footer.
+//! screens, the one island every page has), the setup notice, and the footer.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -24,63 +24,68 @@ pub fn Layout(children: Children) -> impl IntoView {
 }
 
 /// The site header. On narrow screens the navigation folds behind a menu button (Escape folds
-/// it again); without scripting it is always shown.
+/// it again); without scripting it is always shown. The links are plain links the server
+/// renders (following one loads the page); only the menu is an island.
 #[component]
 fn Header() -> impl IntoView {
-    let (menu_open, set_menu_open) = signal(false);
-    close_on_escape(set_menu_open);
-
     view! {
         <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-2 px-4 py-3 sm:px-6">
                 <A href="/" attr:class="text-xl font-bold tracking-tight text-indigo-700">
                     "Fanout"
                 </A>
-                <button
-                    type="button"
-                    id="menu-button"
-                    class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 sm:hidden noscript:hidden"
-                    aria-controls="site-nav"
-                    aria-expanded=move || menu_open.get().to_string()
-                    on:click=move |_| set_menu_open.update(|open| *open = !*open)
-                >
-                    {move || if menu_open.get() { "Close menu" } else { "Menu" }}
-                </button>
-                <nav
-                    id="site-nav"
-                    aria-label="Main"
-                    class=move || {
-                        let shown = if menu_open.get() { "flex" } else { "hidden" };
-                        // Without scripting the menu button cannot work, so the navigation always shows.
-                        format!("{shown} w-full flex-col gap-1 noscript:flex sm:flex sm:w-auto sm:flex-row sm:gap-4")
-                    }
-                >
-                    <NavLink href="/" label="Sign up" on_follow=set_menu_open />
-                    // A full page load: the server's admin gate decides (dashboard or sign-in).
-                    <NavLink href="/admin" label="Admin" on_follow=set_menu_open external=true />
-                </nav>
+                <SiteMenu>
+                    <NavLink href="/" label="Sign up" />
+                    // The server's admin gate decides (dashboard or sign-in).
+                    <NavLink href="/admin" label="Admin" />
+                </SiteMenu>
             </div>
         </header>
     }
 }
 
-/// One navigation entry; following it folds the narrow-screen menu.
+/// The menu button and the navigation it folds (`children`: the links, rendered by the server).
+#[island]
+fn SiteMenu(children: Children) -> impl IntoView {
+    let (menu_open, set_menu_open) = signal(false);
+    close_on_escape(set_menu_open);
+    crate::island_hydrated();
+
+    view! {
+        <button
+            type="button"
+            id="menu-button"
+            class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 sm:hidden noscript:hidden"
+            aria-controls="site-nav"
+            aria-expanded=move || menu_open.get().to_string()
+            on:click=move |_| set_menu_open.update(|open| *open = !*open)
+        >
+            {move || if menu_open.get() { "Close menu" } else { "Menu" }}
+        </button>
+        <nav
+            id="site-nav"
+            aria-label="Main"
+            class=move || {
+                let shown = if menu_open.get() { "flex" } else { "hidden" };
+                // Without scripting the menu button cannot work, so the navigation always shows.
+                format!("{shown} w-full flex-col gap-1 noscript:flex sm:flex sm:w-auto sm:flex-row sm:gap-4")
+            }
+            // Following a link folds the menu.
+            on:click=move |_| set_menu_open.set(false)
+        >
+            {children()}
+        </nav>
+    }
+}
+
+/// One navigation entry (marked as the current page where it leads there).
 #[component]
-fn NavLink(
-    href: &'static str,
-    label: &'static str,
-    on_follow: WriteSignal<bool>,
-    /// Leave the client-side router (the server answers the whole page).
-    #[prop(optional)]
-    external: bool,
-) -> impl IntoView {
+fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
     view! {
         <A
             href=href
             exact=true
-            attr:rel=external.then_some("external")
             attr:class="rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-700"
-            on:click=move |_| on_follow.set(false)
         >
             {label}
         </A>

@@ -2,7 +2,6 @@
 
 pub mod admin;
 pub mod admin_login;
-pub mod lazy;
 pub mod manage;
 pub mod not_found;
 pub mod signup;

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use url::Url;
 
 use crate::channels::{ChannelError, YoutubeChannel};
 use crate::model::VolunteerChannels;
+use crate::weburl::WebUrl;
 
 /// Longest display name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 80;
@@ -252,14 +252,14 @@ fn check_email(email: &str) -> Result<(), String> {
 }
 
 /// Parses `text` as a web URL on one of `hosts` (scheme optional); the path's non-empty segments.
-fn web_path(text: &str, hosts: &[&str]) -> Option<(Url, Vec<String>)> {
+fn web_path(text: &str, hosts: &[&str]) -> Option<(WebUrl, Vec<String>)> {
     let with_scheme = if text.contains("://") { text.to_string() } else { format!("https://{text}") };
-    let url = Url::parse(&with_scheme).ok()?;
-    let host = url.host_str()?.to_ascii_lowercase();
+    let url = WebUrl::parse(&with_scheme)?;
+    let host = url.host().to_ascii_lowercase();
     if !matches!(url.scheme(), "http" | "https") || !hosts.contains(&host.as_str()) {
         return None;
     }
-    let segments = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).map(String::from).collect()).unwrap_or_default();
+    let segments = url.segments().into_iter().map(String::from).collect();
     Some((url, segments))
 }
 
@@ -311,7 +311,7 @@ fn facebook_url(text: &str) -> Result<String, String> {
     let is_name = |s: &str| (2..=50).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
     match segments.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["profile.php"] => {
-            let id = url.query_pairs().find(|(k, _)| k == "id").map(|(_, v)| v.into_owned()).unwrap_or_default();
+            let id = url.query_value("id").unwrap_or_default();
             if !id.is_empty() && id.len() <= 20 && id.chars().all(|c| c.is_ascii_digit()) {
                 Ok(format!("https://www.facebook.com/profile.php?id={id}"))
             } else {

@@ -4,40 +4,54 @@
 
 use leptos::prelude::*;
 
-use super::{BUTTON, Csrf, confirm, loaded};
+use super::{BUTTON, Csrf, loaded};
 use crate::dashboard::AccountRow;
 
 /// Every connected volunteer, with pause / resume / disconnect (disconnect asks first).
 #[component]
 pub(super) fn Accounts(csrf: String) -> impl IntoView {
     let accounts = super::data().accounts;
-    let (search, set_search) = signal(String::new());
     view! {
         <section id="accounts" aria-labelledby="accounts-title" class="space-y-3">
+            {loaded(accounts, None, move |rows| view! { <AccountList rows csrf=csrf.clone() /> })}
+        </section>
+    }
+}
+
+/// The section's heading, search box and list, an island: the search filters the rows as it
+/// is typed (without scripting, there is no box and every row shows). Lazy, as the dashboard's
+/// other island.
+#[island(lazy)]
+fn AccountList(rows: Vec<AccountRow>, csrf: String) -> impl IntoView {
+    let (search, set_search) = signal(String::new());
+    crate::island_hydrated();
+    let list = if rows.is_empty() {
+        view! {
+            <p class="text-sm text-slate-600">"No volunteer has connected yet. Share the sign-up page: " <a href="/" class="underline">"/"</a></p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
+                {rows.into_iter().map(|row| {
+                    let haystack = super::lowercase(&format!("{} {} {}", row.name, row.email, row.restream_user));
+                    let hidden = move || { let q = search.get(); !q.is_empty() && !haystack.contains(&q) };
+                    view! { <li class:hidden=hidden><AccountItem row csrf=csrf.clone() /></li> }
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <div class="space-y-3">
             <div class="flex flex-wrap items-center justify-between gap-2">
                 <h2 id="accounts-title" class="text-lg font-semibold">"Accounts"</h2>
                 <input type="search" placeholder="Search name or e-mail" aria-label="Search accounts"
-                    class="rounded-md border border-slate-300 px-3 py-1 text-sm"
-                    on:input=move |ev| set_search.set(event_target_value(&ev).to_lowercase()) />
+                    class="rounded-md border border-slate-300 px-3 py-1 text-sm noscript:hidden"
+                    on:input=move |ev| set_search.set(super::lowercase(&event_target_value(&ev))) />
             </div>
-            {loaded(accounts, None, move |rows| match rows {
-                rows if rows.is_empty() => view! {
-                    <p class="text-sm text-slate-600">"No volunteer has connected yet. Share the sign-up page: " <a href="/" class="underline">"/"</a></p>
-                }.into_any(),
-                rows => {
-                    let csrf = csrf.clone();
-                    view! {
-                        <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
-                            {rows.into_iter().map(|row| {
-                                let haystack = format!("{} {} {}", row.name, row.email, row.restream_user).to_lowercase();
-                                let hidden = move || { let q = search.get(); !q.is_empty() && !haystack.contains(&q) };
-                                view! { <li class:hidden=hidden><AccountItem row csrf=csrf.clone() /></li> }
-                            }).collect_view()}
-                        </ul>
-                    }.into_any()
-                }
-            })}
-        </section>
+            {list}
+        </div>
     }
 }
 
@@ -64,7 +78,7 @@ fn AccountItem(row: AccountRow, csrf: String) -> impl IntoView {
                     <form method="post" action={action("resume")}><Csrf token=csrf.clone() /><button class=BUTTON>"Resume"</button></form>
                 })}
                 {(row.status != "disconnected").then(|| view! {
-                    <form method="post" action={action("disconnect")} on:submit=confirm("Disconnect this volunteer? Their Restream tokens are deleted.")>
+                    <form method="post" action={action("disconnect")} data-confirm="Disconnect this volunteer? Their Restream tokens are deleted.">
                         <Csrf token=csrf.clone() /><button class=BUTTON>"Disconnect…"</button>
                     </form>
                 })}

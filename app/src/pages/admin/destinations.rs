@@ -8,7 +8,7 @@
 
 use leptos::prelude::*;
 
-use super::{BUTTON, Bitrates, Csrf, confirm};
+use super::{BUTTON, Bitrates, Csrf};
 use strum::VariantArray;
 
 use crate::dashboard::{DashboardStatus, DestinationRow, RestreamTotals, human_bitrate, human_bytes};
@@ -41,7 +41,7 @@ fn arranged(mut rows: Vec<DestinationRow>, filter: Option<DestinationState>, sor
     rows.retain(|r| filter.is_none_or(|state| r.state == state));
     match sort {
         SortBy::State => rows.sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.name.cmp(&b.name))),
-        SortBy::Name => rows.sort_by_key(|r| r.name.to_lowercase()),
+        SortBy::Name => rows.sort_by_key(|r| super::lowercase(&r.name)),
         SortBy::Bitrate => rows.sort_by(|a, b| b.bitrate_bps.cmp(&a.bitrate_bps).then_with(|| a.name.cmp(&b.name))),
     }
     rows
@@ -160,7 +160,7 @@ fn Row(row: DestinationRow, bitrates: Bitrates, csrf: String) -> AnyView {
             <td class="pr-4 text-slate-600">{row.titles.clone().unwrap_or_default()}</td>
             <td>
                 {can_retry.then(|| view! {
-                    <form method="post" action=action on:submit=confirm("Reconnect this destination now?")>
+                    <form method="post" action=action data-confirm="Reconnect this destination now?">
                         <Csrf token=csrf /><button class=BUTTON>"Reconnect now"</button>
                     </form>
                 }.into_any())}

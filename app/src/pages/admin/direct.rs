@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{BUTTON, Csrf, confirm, loaded};
+use super::{BUTTON, Csrf, loaded};
 use crate::direct::{DirectRow, MAX_KEY, MAX_LABEL};
 
 const INPUT: &str = "w-full rounded-md border border-slate-300 px-3 py-1 text-sm";
@@ -62,7 +62,7 @@ fn DirectItem(row: DirectRow, csrf: String) -> impl IntoView {
                 </div>
                 <div class="flex gap-2">
                     <form method="post" action=format!("{base}/{toggle}")><Csrf token=csrf.clone() /><button class=BUTTON>{toggle_label}</button></form>
-                    <form method="post" action=format!("{base}/delete") on:submit=confirm("Remove this direct destination?")>
+                    <form method="post" action=format!("{base}/delete") data-confirm="Remove this direct destination?">
                         <Csrf token=csrf.clone() /><button class=BUTTON>"Remove…"</button>
                     </form>
                 </div>

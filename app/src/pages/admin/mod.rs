@@ -2,13 +2,17 @@
 //! live now with the capacity plan (`now`), the controls (`controls`), one row per destination
 //! (`destinations`), the volunteers' accounts (`accounts`), direct destinations (`direct`),
 //! past lives and the event log (`history`), and the effective configuration (`settings`).
-//! Rendered whole on the server; once hydrated, it follows `/admin/status/stream` (Server-Sent
-//! Events) and updates in place, never more than about a second behind the engine. Every action
-//! is a plain form post carrying the session's CSRF token, so the page also works without
-//! JavaScript; with it, actions that cannot be undone ask first.
+//! Rendered whole on the server. The sections that follow the engine (now, capacity, controls,
+//! destinations) are one island, [`LiveStatus`], given the status the page was rendered with:
+//! once hydrated it follows `/admin/status/stream` (Server-Sent Events) and updates in place,
+//! never more than about a second behind the engine; it also makes actions that cannot be
+//! undone ask first (forms marked `data-confirm`), wherever they are on the page. The accounts'
+//! search is an island of its own; the rest is plain HTML. Every action is a plain form post
+//! carrying the session's CSRF token, so the page also works without JavaScript.
 
-// `#[component]` makes each section's props struct `pub`, which `unreachable_pub` flags.
-#![allow(unreachable_pub)]
+// `#[component]` makes each section's props struct `pub`, which `unreachable_pub` flags; a lazy
+// `#[island]` adds a public hydrate function without docs.
+#![allow(unreachable_pub, missing_docs)]
 
 mod accounts;
 mod controls;
@@ -32,9 +36,9 @@ const SPARK_SAMPLES: usize = 60;
 /// Recent bitrates per destination id, oldest first (filled in the browser from the stream).
 type Bitrates = RwSignal<HashMap<crate::model::DestinationId, Vec<u64>>>;
 
-/// What the sections read, fetched once per page. The sections render inside a closure that
-/// runs again as `identity` and `first` resolve; resources made there would be fetched again
-/// each time, and hydration could pair the page's HTML with an earlier fetch's data.
+/// What the server-rendered sections read, fetched once per page (on the server: these reads
+/// never run in the browser). The sections render inside a closure that runs again as
+/// `identity` and `first` resolve; resources made there would be fetched again each time.
 #[derive(Clone, Copy)]
 struct Data {
     accounts: Resource<Result<Vec<crate::dashboard::AccountRow>, ServerFnError>>,
@@ -70,14 +74,6 @@ pub fn AdminPage() -> impl IntoView {
     let identity = Resource::new(|| (), |()| admin_identity());
     let first = Resource::new(|| (), |()| admin_dashboard());
     provide_context(Data::new());
-    let live: RwSignal<Option<DashboardStatus>> = RwSignal::new(None);
-    let bitrates: Bitrates = RwSignal::new(HashMap::new());
-    // Set once the sections are hydrated: live updates wait for it, so hydration sees exactly
-    // the state the server rendered.
-    let hydrated = RwSignal::new(false);
-    #[cfg(feature = "hydrate")]
-    follow_stream(live, bitrates, hydrated);
-    let status = Signal::derive(move || live.get().or_else(|| first.get().and_then(Result::ok)).unwrap_or_default());
     view! {
         <Title text="Admin" />
         <section class="space-y-6">
@@ -85,18 +81,21 @@ pub fn AdminPage() -> impl IntoView {
                 {move || match (identity.get(), first.get()) {
                     // Each section erased to `AnyView`: the page's whole view type would be too
                     // deep for the compiler otherwise.
-                    (Some(Ok(who)), Some(_)) => vec![
+                    (Some(Ok(who)), Some(first)) => vec![
                         view! { <Header user=who.user.clone() csrf=who.csrf.clone() /> }.into_any(),
                         view! { <Flash flash=who.flash.clone() /> }.into_any(),
-                        view! { <now::Now status /> }.into_any(),
-                        view! { <now::Capacity status /> }.into_any(),
-                        view! { <controls::Controls status csrf=who.csrf.clone() /> }.into_any(),
-                        view! { <destinations::Destinations status bitrates csrf=who.csrf.clone() /> }.into_any(),
+                        {
+                            let csrf = who.csrf.clone();
+                            view! {
+                                <LiveStatus status=first.unwrap_or_default() csrf=who.csrf.clone()>
+                                    <controls::ProfileForm csrf=csrf.clone() />
+                                </LiveStatus>
+                            }.into_any()
+                        },
                         view! { <accounts::Accounts csrf=who.csrf.clone() /> }.into_any(),
                         view! { <direct::Direct csrf=who.csrf.clone() /> }.into_any(),
                         view! { <history::History /> }.into_any(),
                         view! { <settings::Settings csrf=who.csrf.clone() /> }.into_any(),
-                        view! { <Hydrated hydrated /> }.into_any(),
                     ].into_any(),
                     // The session ended (idle, or signed out in another tab).
                     (Some(Err(_)), _) => view! {
@@ -145,10 +144,31 @@ fn Flash(flash: Option<Flash>) -> impl IntoView {
     }
 }
 
-/// Marks the sections hydrated (an effect runs in the browser once they are).
-#[component]
-fn Hydrated(hydrated: RwSignal<bool>) -> impl IntoView {
-    Effect::new(move |_| hydrated.set(true));
+/// The sections that follow the engine, an island: `status` is the state the page was
+/// rendered with, then each state the stream sends; `children` is the profile form (rendered by
+/// the server, inside Controls). Lazy: its code is a WASM chunk of its own, fetched by the
+/// dashboard only (`cargo leptos build --split`).
+#[island(lazy)]
+fn LiveStatus(status: DashboardStatus, csrf: String, children: Children) -> impl IntoView {
+    let live = RwSignal::new(status);
+    let bitrates: Bitrates = RwSignal::new(HashMap::new());
+    // After the island has hydrated, so hydration sees exactly the state the server rendered.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        follow_stream(live, bitrates);
+        confirm_before_posting();
+    });
+    crate::island_hydrated();
+    let status = Signal::from(live);
+    view! {
+        // Each section erased to `AnyView`, as the page's are.
+        <div class="space-y-6">
+            {view! { <now::Now status /> }.into_any()}
+            {view! { <now::Capacity status /> }.into_any()}
+            {view! { <controls::Controls status csrf=csrf.clone()>{children()}</controls::Controls> }.into_any()}
+            {view! { <destinations::Destinations status bitrates csrf /> }.into_any()}
+        </div>
+    }
 }
 
 /// A section's data once its resource has loaded (`loading` shown meanwhile, if any): `show`
@@ -180,20 +200,41 @@ fn Csrf(token: String) -> impl IntoView {
     view! { <input type="hidden" name="csrf" value=token /> }
 }
 
-/// A submit handler that asks `question` first (in the browser; the CSP allows no inline
-/// handlers, so this is the hydrated app's own listener). Without JavaScript the form posts
-/// as it is.
-fn confirm(question: &'static str) -> impl Fn(leptos::ev::SubmitEvent) + Copy + 'static {
-    move |event| {
-        #[cfg(feature = "hydrate")]
-        {
-            let confirmed = web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(true);
-            if !confirmed {
-                event.prevent_default();
-            }
+/// Makes every form marked `data-confirm="question"` ask its question before it posts (in the
+/// browser; the CSP allows no inline handlers, so this is one listener on the document, which
+/// sees the submits of the server-rendered sections too). Without JavaScript the forms post as
+/// they are.
+#[cfg(feature = "hydrate")]
+fn confirm_before_posting() {
+    use gloo::events::{EventListener, EventListenerOptions};
+    use wasm_bindgen::JsCast;
+    let options = EventListenerOptions::enable_prevent_default();
+    let listener = EventListener::new_with_options(&gloo::utils::document(), "submit", options, |event| {
+        let question = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .and_then(|form| form.get_attribute("data-confirm"));
+        let Some(question) = question else { return };
+        let confirmed = web_sys::window().and_then(|w| w.confirm_with_message(&question).ok()).unwrap_or(true);
+        if !confirmed {
+            event.prevent_default();
         }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (event, question);
+    });
+    // The dashboard lives as long as the page; the listener goes with it.
+    listener.forget();
+}
+
+/// `text` in lower case, to compare names and searches. In the browser it asks JavaScript's
+/// `toLowerCase`: Rust's own needs Unicode's case tables, which would sit in the first WASM file
+/// every page loads (a lazy island's code is split out, its data is not).
+fn lowercase(text: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::js_sys::JsString::from(text).to_lower_case().into()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        text.to_lowercase()
     }
 }
 
@@ -206,17 +247,13 @@ fn format_duration(secs: u64) -> String {
 }
 
 /// Follows the status stream: every state it sends goes into `live`, and each destination's
-/// bitrate into its sparkline (browser only) — from when the page is `hydrated` on; what comes
-/// before is dropped (the next state follows within a second).
+/// bitrate into its sparkline (browser only).
 #[cfg(feature = "hydrate")]
-fn follow_stream(live: RwSignal<Option<DashboardStatus>>, bitrates: Bitrates, hydrated: RwSignal<bool>) {
+fn follow_stream(live: RwSignal<DashboardStatus>, bitrates: Bitrates) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
     let Ok(source) = web_sys::EventSource::new("/admin/status/stream") else { return };
     let on_status = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-        if !hydrated.get_untracked() {
-            return;
-        }
         if let Some(text) = event.data().as_string()
             && let Ok(status) = serde_json::from_str::<DashboardStatus>(&text)
         {
@@ -230,7 +267,7 @@ fn follow_stream(live: RwSignal<Option<DashboardStatus>>, bitrates: Bitrates, hy
                     }
                 }
             });
-            live.set(Some(status));
+            live.set(status);
         }
     });
     let _ = source.add_event_listener_with_callback("status", on_status.as_ref().unchecked_ref());

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{BUTTON, Csrf, confirm, loaded};
+use super::{BUTTON, Csrf, loaded};
 
 #[component]
 pub(super) fn Settings(csrf: String) -> impl IntoView {
@@ -23,7 +23,7 @@ pub(super) fn Settings(csrf: String) -> impl IntoView {
                         } else {
                             "No push key yet: make one, then paste it into the encoder."
                         }}</p>
-                        <form method="post" action="/admin/push-key" on:submit=confirm("Make a new push key? The current one stops working at once.")>
+                        <form method="post" action="/admin/push-key" data-confirm="Make a new push key? The current one stops working at once.">
                             <Csrf token=csrf.get_value() /><button id="new-push-key" class=BUTTON>"Make a new push key"</button>
                         </form>
                     </div>

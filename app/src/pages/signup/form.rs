@@ -1,6 +1,9 @@
-//! The sign-up form. It is a plain HTML form posting to `/` (so it works without JavaScript);
-//! once hydrated it checks each field as the volunteer leaves or retypes it, with the same
-//! rules the server applies, and submits through the `start_signup` server function.
+//! The sign-up form, an island. It is a plain HTML form posting to `/` (so it works without
+//! JavaScript); once hydrated it checks each field as the volunteer leaves or retypes it, with
+//! the same rules the server applies, and lets the form post only once they pass: the server
+//! answers with Restream.io's dialog, or (should its checks still refuse) the page again with
+//! its messages, as it does without JavaScript. No server function is called from the browser,
+//! so no client for one is in the WASM.
 
 use std::collections::BTreeSet;
 
@@ -9,7 +12,6 @@ use leptos::prelude::*;
 
 use crate::signup::attempt::SignupAttempt;
 use crate::signup::validate::{Field, FieldErrors, SignupForm, field_error, validate};
-use crate::signup::{SignupFnError, start_signup};
 
 const SUMMARY_ID: &str = "signup-error-summary";
 
@@ -34,9 +36,10 @@ impl FormState {
     }
 }
 
-/// The form, filled with a corrected attempt's values when the server re-renders one.
-#[component]
-pub fn SignupFormView(
+/// The form, filled with a corrected attempt's values when the server re-renders one (its
+/// props travel to the browser serialised in the page).
+#[island]
+pub(crate) fn SignupFormView(
     /// A submission being re-rendered with its messages, if any.
     attempt: Option<SignupAttempt>,
     /// The watched channel's URL, for the consent text.
@@ -48,33 +51,20 @@ pub fn SignupFormView(
         touched: RwSignal::new(BTreeSet::new()),
         submitted: RwSignal::new(!attempt.errors.is_empty()),
     };
-    let problem = RwSignal::new(attempt.problem.clone());
+    let problem = attempt.problem.clone();
     let sending = RwSignal::new(false);
     let lives_of = watched_channel.unwrap_or_else(|| "our channel".to_string());
+    crate::island_hydrated();
 
     let on_submit = move |event: SubmitEvent| {
-        event.prevent_default();
         state.submitted.set(true);
-        problem.set(None);
-        let form = state.form.get_untracked();
-        if validate(&form).is_err() {
+        if state.form.with_untracked(|form| validate(form).is_err()) {
+            event.prevent_default();
             focus(SUMMARY_ID);
             return;
         }
+        // The browser posts the form; the page is left for Restream.io's.
         sending.set(true);
-        leptos::task::spawn_local(async move {
-            match start_signup(form).await {
-                Ok(url) => go_to(&url),
-                Err(SignupFnError::Invalid(_)) => {
-                    sending.set(false);
-                    focus(SUMMARY_ID);
-                }
-                Err(error) => {
-                    sending.set(false);
-                    problem.set(Some(sentence(&error.to_string())));
-                }
-            }
-        });
     };
 
     view! {
@@ -88,7 +78,7 @@ pub fn SignupFormView(
         >
             <h2 class="text-xl font-semibold">"Join"</h2>
             <ErrorSummary state />
-            {move || problem.get().map(|text| view! {
+            {problem.map(|text| view! {
                 <p id="signup-problem" role="alert" class="rounded-md bg-red-50 p-3 text-sm text-red-800">{text}</p>
             })}
             <div class="grid gap-4 sm:grid-cols-2">
@@ -290,14 +280,6 @@ fn ConsentField(state: FormState, lives_of: String) -> impl IntoView {
     }
 }
 
-/// First letter up, a full stop at the end: error texts read as sentences.
-fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
-    let rest: String = chars.collect();
-    if rest.ends_with('.') { format!("{first}{rest}") } else { format!("{first}{rest}.") }
-}
-
 /// Moves keyboard focus to the element with `id` (browser only).
 fn focus(id: &'static str) {
     #[cfg(feature = "hydrate")]
@@ -312,14 +294,4 @@ fn focus(id: &'static str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = id;
-}
-
-/// Sends the browser to `url` (Restream.io's authorize dialog).
-fn go_to(url: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = gloo::utils::window().location().set_href(url);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = url;
 }
