@@ -4,7 +4,9 @@
 //! live fed by ffmpeg's HLS source, two volunteers already connected, an nginx-rtmp sink as
 //! their Restream ingest, and the world's control server to act on the sink; or, with
 //! `--restream-only <n>`, the Restream stand-in alone with `n` users and a token each, for the
-//! streaming-updates benchmark) — prints its addresses as one JSON line on standard output, and
+//! streaming-updates benchmark; or, with `--demo`, the live world with three volunteers and a
+//! few lines for a person: where to sign in, and how to watch what a destination receives —
+//! `scripts/serve --demo`) — prints its addresses as one JSON line on standard output, and
 //! keeps it up until its standard input closes or it gets SIGTERM/SIGINT; then ends every
 //! process it started.
 
@@ -21,8 +23,8 @@ use tokio::io::AsyncReadExt;
 
 /// The volunteer the browser tests sign up as.
 const VOLUNTEER_ID: i64 = 5001;
-/// The volunteers already connected in a `--live` world.
-const LIVE_VOLUNTEERS: [(i64, &str); 2] = [(5101, "Ana Volunteer"), (5102, "Ben Volunteer")];
+/// The volunteers already connected in a `--live` world (the first two) and a `--demo` one.
+const LIVE_VOLUNTEERS: [(i64, &str); 3] = [(5101, "Ana Volunteer"), (5102, "Ben Volunteer"), (5103, "Chandra Volunteer")];
 /// The live a `--live` world shows.
 const LIVE: (&str, &str) = ("WorldLive01", "Morning satsang — live from the test world");
 
@@ -48,7 +50,8 @@ async fn main() -> anyhow::Result<()> {
     let restream = RestreamStandIn::start(config).await.context("cannot start the Restream stand-in")?;
     restream.add_user(StandInUser::sample(VOLUNTEER_ID, "Ana Volunteer"));
 
-    let live = std::env::args().any(|arg| arg == "--live");
+    let demo = std::env::args().any(|arg| arg == "--demo");
+    let live = demo || std::env::args().any(|arg| arg == "--live");
     let mut options = FanoutOptions::default()
         .env("RESTREAM_CLIENT_ID", client_id)
         .env("RESTREAM_CLIENT_SECRET", client_secret)
@@ -79,14 +82,15 @@ async fn main() -> anyhow::Result<()> {
     let mut control = None;
     if let Some((youtube, sink, source)) = &media {
         let mut volunteers = Vec::new();
-        for (id, name) in LIVE_VOLUNTEERS {
+        for (id, name) in LIVE_VOLUNTEERS.into_iter().take(if demo { 3 } else { 2 }) {
             let user = StandInUser::sample(id, name);
             restream.add_user(user.clone());
             fanout_testworld::volunteer::connect(fanout.url(), &restream, &user, name)
                 .await
                 .with_context(|| format!("cannot sign {name} up"))?;
             let channels: Vec<i64> = user.channels.iter().map(|c| c.id).collect();
-            volunteers.push(serde_json::json!({ "id": id, "name": name, "streamKey": user.stream_key, "channels": channels }));
+            let watch = sink.url(&user.stream_key);
+            volunteers.push(serde_json::json!({ "id": id, "name": name, "streamKey": user.stream_key, "channels": channels, "watch": watch }));
         }
         let manifest = source.hls_url().context("the source has no HLS URL")?;
         youtube.show(ChannelShows::Live { video_id: LIVE.0.into(), title: LIVE.1.into(), manifest });
@@ -105,11 +109,34 @@ async fn main() -> anyhow::Result<()> {
         "live": live_addresses,
     });
     println!("{addresses}");
+    if demo {
+        explain_the_demo(&addresses);
+    }
     wait_for_the_end().await;
     drop(control);
     fanout.stop().await?;
     drop(media);
     Ok(())
+}
+
+/// What a person trying Fanout needs from a `--demo` world, on standard error.
+fn explain_the_demo(addresses: &serde_json::Value) {
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_string();
+    let fanout = text(&addresses["fanout"]);
+    let mut lines = vec![
+        String::new(),
+        "Fanout's demo is up: a YouTube channel (stood in for) is live, and Fanout restreams it to".into(),
+        "three volunteers' Restream.io accounts (stood in for, each ingest an nginx-rtmp sink here).".into(),
+        String::new(),
+        format!("  the dashboard   {fanout}/admin   sign in as {} / {}", text(&addresses["admin"]["name"]), text(&addresses["admin"]["password"])),
+        format!("  the sign-up     {fanout}/"),
+        "  what each destination receives:".into(),
+    ];
+    for volunteer in addresses["live"]["volunteers"].as_array().into_iter().flatten() {
+        lines.push(format!("    {:<18} ffplay -loglevel warning {}", text(&volunteer["name"]), text(&volunteer["watch"])));
+    }
+    lines.extend([String::new(), "Ctrl-C stops Fanout and everything the demo started.".into()]);
+    eprintln!("{}", lines.join("\n"));
 }
 
 /// `--restream-only <n>`'s `n`.

@@ -22,10 +22,11 @@ function testworldBinary() {
 /**
  * Starts the test world; resolves to its addresses plus `stop()`. `{ bare: true }` starts
  * Fanout with no configuration at all (no Restream app, no watched channel); `{ live: true }`
- * starts it during a live, with two volunteers connected and their sink under `world.live`.
+ * starts it during a live, with two volunteers connected and their sink under `world.live`;
+ * `{ demo: true }` is `scripts/serve --demo`'s world (the live one with three volunteers).
  */
-export async function startWorld({ bare = false, live = false } = {}) {
-  const args = bare ? ['--bare'] : live ? ['--live'] : [];
+export async function startWorld({ bare = false, live = false, demo = false } = {}) {
+  const args = bare ? ['--bare'] : demo ? ['--demo'] : live ? ['--live'] : [];
   const child = spawn(testworldBinary(), args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const first = await new Promise((resolve, reject) => {

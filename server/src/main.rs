@@ -41,6 +41,9 @@ enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Print an environment file listing every setting, commented out, with its help and its
+    /// default (the package's /etc/fanout/fanout.env).
+    EnvTemplate,
 }
 
 fn face(command: &Command) -> serve::Face {
@@ -84,6 +87,10 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(&cli.config, &args).await,
         Command::HashPassword => hash_password(),
+        Command::EnvTemplate => {
+            print!("{}", config::env_template());
+            ExitCode::SUCCESS
+        }
         Command::NimbleConfig { out } => nimble_config::run(&cli.config, &out),
         Command::Relay(args) => {
             server::telemetry::init(&cli.config.log, cli.config.log_format);

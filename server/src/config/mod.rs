@@ -15,6 +15,7 @@ use app::store::StoreLocation;
 mod args;
 mod checks;
 mod nimble;
+mod template;
 pub mod push;
 pub mod slate;
 pub mod source;
@@ -22,6 +23,7 @@ pub mod source;
 pub use args::{BackendKind, ConfigArgs, LogFormat};
 use checks::*;
 pub use nimble::{BackendSettings, NimbleSettings, nimble_settings};
+pub use template::env_template;
 
 pub use push::{PushSettings, SourceKind};
 pub use source::{JsRuntime, SourceArgs, SourceSettings, YoutubeProxy};
