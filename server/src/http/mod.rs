@@ -31,11 +31,12 @@ use crate::{admin, guard, health, manage, signup};
 const BODY_LIMIT: usize = 64 * 1024;
 /// The Content-Security-Policy of responses that are not pages.
 const STATIC_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
-/// The brotli quality (and gzip level) pages are compressed with as they are sent: quality 4
-/// costs a few tens of microseconds for a page of ~10 KiB and takes it to about a third; the
-/// higher qualities cost many times that for a few percent more. The site's files are compressed
-/// at build time, at the best quality, and never here.
-const PAGE_COMPRESSION: i32 = 4;
+/// The brotli quality (and gzip level) pages are compressed with as they are sent. Measured on
+/// `/` (release, `ab -k -c 32`, the server's CPU time a request; BENCHMARKS.md): quality 1 costs
+/// +13 % (gzip) and +15 % (brotli) over sending it plain and takes 6.8 KiB to 2.9 KiB; quality 4
+/// costs +27 % and +43 % for 0.3 KiB less. The site's files are compressed at build time, at the
+/// best quality, and never here.
+const PAGE_COMPRESSION: i32 = 1;
 /// How long a request may take before it is answered 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
