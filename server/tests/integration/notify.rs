@@ -10,7 +10,7 @@ use fanout_testworld::smtp::SmtpSink;
 use fanout_testworld::webhook::WebhookRecorder;
 use fanout_testworld::youtube::ChannelShows;
 
-use super::engine::{LiveWorld, TITLE, VIDEO, admin_users, events_of};
+use super::engine::{ADMIN_PASSWORD, LiveWorld, TITLE, VIDEO, admin_users, events_of};
 use super::signup::World;
 use super::*;
 
