@@ -66,7 +66,8 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// Listens on a free loopback port.
     pub async fn start() -> Result<Self, WorldError> {
-        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|source| WorldError::Io { what: "bind the SMTP sink".into(), source })?;
+        let listener =
+            TcpListener::bind("127.0.0.1:0").await.map_err(|source| WorldError::Io { what: "bind the SMTP sink".into(), source })?;
         let address = listener.local_addr().map_err(|source| WorldError::Io { what: "read the SMTP sink's address".into(), source })?;
         let kept = Arc::new(Mutex::new(Kept::default()));
         let shared = Arc::clone(&kept);

@@ -136,7 +136,7 @@ mod tests {
 
     fn row(n: u8, state: DestinationState) -> DestinationRow {
         DestinationRow {
-            id: DestinationId::Account(AccountId::from_stored(&format!("0b6a2f3e-1c2d-4e5f-8a9b-0c1d2e3f4a{n:02}"))),
+            id: DestinationId::Account(AccountId::from_stored(format!("0b6a2f3e-1c2d-4e5f-8a9b-0c1d2e3f4a{n:02}"))),
             name: format!("Volunteer {n}"),
             kind: DestinationKind::Restream,
             channels: vec![],

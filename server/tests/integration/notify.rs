@@ -113,7 +113,10 @@ async fn the_bot_wall_is_told_and_a_webhook_that_keeps_failing_ends_as_an_event_
     .await;
     let failed = events_of(&store, EventKind::NotificationFailed).await;
     assert_eq!(failed.len(), 1, "{failed:?}");
-    assert!(failed[0].starts_with("webhook #2 (127.0.0.1, json): “YouTube refused us (bot wall)” not delivered after 5 tries"), "{failed:?}");
+    assert!(
+        failed[0].starts_with("webhook #2 (127.0.0.1, json): “YouTube refused us (bot wall)” not delivered after 5 tries"),
+        "{failed:?}"
+    );
     assert!(failed[0].contains("HTTP 500"), "{failed:?}");
     assert_eq!(recorder.bodies("broken/tok3n-b").len(), 5, "tried five times");
     assert!(!failed[0].contains("tok3n") && !live.world.fanout.log().contains("tok3n"), "the token stays out of events and logs");
