@@ -137,6 +137,9 @@ pub enum EventKind {
     #[strum(to_string = "backend", serialize = "fanout_backend")]
     #[serde(rename = "backend", alias = "fanout_backend")]
     Backend,
+    /// A notification (e-mail or webhook) could not be delivered after every retry; the channel
+    /// is named without its secret.
+    NotificationFailed,
 }
 
 #[cfg(test)]

@@ -16,12 +16,14 @@ pub mod ports;
 pub mod process;
 pub mod proxy;
 pub mod restream;
+pub mod smtp;
 pub mod soak;
 pub mod source;
 pub mod stall;
 pub mod tls_front;
 pub mod usage;
 pub mod volunteer;
+pub mod webhook;
 pub mod youtube;
 
 use std::path::PathBuf;

@@ -90,7 +90,8 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot sign {name} up"))?;
             let channels: Vec<i64> = user.channels.iter().map(|c| c.id).collect();
             let watch = sink.url(&user.stream_key);
-            volunteers.push(serde_json::json!({ "id": id, "name": name, "streamKey": user.stream_key, "channels": channels, "watch": watch }));
+            volunteers
+                .push(serde_json::json!({ "id": id, "name": name, "streamKey": user.stream_key, "channels": channels, "watch": watch }));
         }
         let manifest = source.hls_url().context("the source has no HLS URL")?;
         youtube.show(ChannelShows::Live { video_id: LIVE.0.into(), title: LIVE.1.into(), manifest });
@@ -128,7 +129,11 @@ fn explain_the_demo(addresses: &serde_json::Value) {
         "Fanout's demo is up: a YouTube channel (stood in for) is live, and Fanout restreams it to".into(),
         "three volunteers' Restream.io accounts (stood in for, each ingest an nginx-rtmp sink here).".into(),
         String::new(),
-        format!("  the dashboard   {fanout}/admin   sign in as {} / {}", text(&addresses["admin"]["name"]), text(&addresses["admin"]["password"])),
+        format!(
+            "  the dashboard   {fanout}/admin   sign in as {} / {}",
+            text(&addresses["admin"]["name"]),
+            text(&addresses["admin"]["password"])
+        ),
         format!("  the sign-up     {fanout}/"),
         "  what each destination receives:".into(),
     ];

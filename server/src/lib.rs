@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod manage;
 pub mod metrics;
 pub mod nimble_config;
+pub mod notify;
 pub mod origin;
 pub mod pages;
 pub mod relay;

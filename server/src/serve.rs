@@ -46,6 +46,7 @@ pub async fn run(args: &ConfigArgs, face: Face) -> anyhow::Result<()> {
     state.start_engine(&stop).await?;
     if let Some(engine) = &state.engine {
         crate::metrics::export(engine.status(), stop.child_token());
+        tokio::spawn(crate::notify::follow(state.notifier.clone(), engine.status(), stop.child_token()));
     }
     if state.engine.is_none() && face == Face::EngineOnly {
         tracing::warn!("FANOUT_YOUTUBE_CHANNEL is not set: the engine has no channel to watch");

@@ -48,6 +48,9 @@ pub enum StartError {
     /// The engine could not be assembled.
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
+    /// The notifications could not be set up.
+    #[error(transparent)]
+    Notify(#[from] crate::notify::NotifyError),
 }
 
 /// What request handlers and server functions share.
@@ -86,6 +89,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The configuration report made at start (secrets masked), for the dashboard.
     pub report: Arc<Vec<app::admin::SettingRow>>,
+    /// Tells the admins (e-mail, webhooks) what happened.
+    pub notifier: crate::notify::Notifier,
 }
 
 impl std::fmt::Debug for AppState {
@@ -151,7 +156,10 @@ impl AppState {
             .env(Env::PROD)
             .build();
         let setup = settings.setup_status();
+        let dashboard = format!("{}/admin", public_url.as_str().trim_end_matches('/'));
+        let notifier = crate::notify::Notifier::start(settings.notify.clone(), store.clone(), dashboard, Default::default())?;
         Ok(Self {
+            notifier,
             leptos,
             signup: SignupService::new(store.clone(), authorize),
             store,

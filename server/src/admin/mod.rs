@@ -2,7 +2,7 @@
 //! middleware every admin page, server function and stream endpoint passes: no session, no
 //! entry (a page redirects to the login, anything else gets 401), and no state-changing admin
 //! request without the session's CSRF token — and the dashboard's actions (`accounts`,
-//! `controls`, `direct`) and data (`dashboard`). Who may enter and who is signed in is
+//! `controls`, `direct`, `notify`: a test message) and data (`dashboard`). Who may enter and who is signed in is
 //! `crate::access`'s.
 
 pub mod accounts;
@@ -10,6 +10,7 @@ pub mod controls;
 pub mod dashboard;
 pub mod direct;
 pub mod login;
+pub mod notify;
 
 use axum::body::Body;
 use axum::extract::{Request, State};

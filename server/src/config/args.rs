@@ -180,6 +180,10 @@ pub struct ConfigArgs {
     #[arg(long, env = "FANOUT_METRICS_TOKEN", hide_env_values = true, global = true)]
     pub metrics_token: Option<Secret>,
 
+    /// Where notifications go: e-mail and webhooks.
+    #[command(flatten)]
+    pub notify: super::notify::NotifyArgs,
+
     /// Log filter, e.g. `info` or `server=debug,info` (tracing's EnvFilter syntax).
     #[arg(long, env = "FANOUT_LOG", default_value = "info", global = true)]
     pub log: String,

@@ -15,14 +15,16 @@ use app::store::StoreLocation;
 mod args;
 mod checks;
 mod nimble;
-mod template;
+mod notify;
 pub mod push;
 pub mod slate;
 pub mod source;
+mod template;
 
 pub use args::{BackendKind, ConfigArgs, LogFormat};
 use checks::*;
 pub use nimble::{BackendSettings, NimbleSettings, nimble_settings};
+pub use notify::NotifyArgs;
 pub use template::env_template;
 
 pub use push::{PushSettings, SourceKind};
@@ -112,6 +114,8 @@ pub struct Settings {
     pub retention: app::store::Retention,
     /// The token `/metrics` requires, when set.
     pub metrics_token: Option<Secret>,
+    /// Where notifications go.
+    pub notify: crate::notify::NotifySettings,
     /// The log filter.
     pub log: String,
     /// The log format.
@@ -260,6 +264,7 @@ pub fn validate(args: &ConfigArgs) -> Validated {
     let port_mbps = check_port_mbps(args.port_mbps, &mut findings);
     let retention = check_retention(args.retention_days, args.events_max, &mut findings);
     let metrics_token = check_metrics_token(args.metrics_token.as_ref(), &mut findings);
+    let notify = notify::check_notify(&args.notify, &mut findings);
     check_log_filter(&args.log, &mut findings);
 
     let build = || {
@@ -280,6 +285,7 @@ pub fn validate(args: &ConfigArgs) -> Validated {
             port_mbps: port_mbps?,
             retention: retention?,
             metrics_token: metrics_token?,
+            notify: notify?,
             log: args.log.clone(),
             log_format: args.log_format,
         })

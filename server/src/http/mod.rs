@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/destinations/{id}/retry", post(admin::controls::retry))
         .route("/admin/profile", post(admin::controls::profile))
         .route("/admin/push-key", post(admin::controls::push_key))
+        .route("/admin/notify/test", post(admin::notify::test))
         .route("/admin/direct", post(admin::direct::add))
         .route("/admin/direct/{id}", post(admin::direct::edit))
         .route("/admin/direct/{id}/{action}", post(admin::direct::act));

@@ -126,3 +126,24 @@ async fn check_youtube_tries_the_engines_path_end_to_end_and_names_what_stands_i
     assert_eq!(walled.status.code(), Some(1), "{report}");
     assert!(report.contains("confirm it is not a bot") && report.contains("FANOUT_YT_COOKIES"), "{report}");
 }
+
+#[tokio::test]
+async fn bad_notification_settings_fail_the_check_without_showing_their_secrets() {
+    let dir = temp_dir();
+    let env = [
+        ("FANOUT_SMTP_URL", "smtp://fanout:pa55word@mail.example.org:587?tls=sometimes"),
+        ("FANOUT_MAIL_FROM", "Fanout <fanout@example.org>"),
+        ("FANOUT_NOTIFY_EMAILS", "ops@example.org,not-an-address"),
+        ("FANOUT_WEBHOOK_URLS", "https://discord.com/api/webhooks/1/hooktok3n,ftp://example.org/othertok3n"),
+    ];
+    let output = run(&["check"], dir.path(), &env).await;
+    let report = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let error = |name: &str| report.lines().any(|line| line.trim_start().starts_with("ERROR") && line.contains(name));
+    assert!(error("FANOUT_SMTP_URL") && error("FANOUT_NOTIFY_EMAILS") && error("FANOUT_WEBHOOK_URLS"), "{report}");
+    assert!(report.contains("“not-an-address” is not an e-mail address"), "{report}");
+    assert!(report.contains("webhook #1 (discord.com, discord)"), "the good webhook is named by its host: {report}");
+    for secret in ["pa55word", "hooktok3n", "othertok3n"] {
+        assert!(!report.contains(secret), "{secret} printed:\n{report}");
+    }
+}

@@ -10,6 +10,7 @@ mod engine;
 mod hardening;
 mod hardening_live;
 mod nimble;
+mod notify;
 mod push;
 mod relay;
 mod serve;

@@ -1,6 +1,7 @@
 //! The Settings section: the effective configuration as validated at start, read-only, every
 //! secret masked ("set (not shown)"), with how to change it; and, when the push ingest is on,
-//! where the encoder publishes and the one action here — making a new push key (shown once).
+//! where the encoder publishes and making a new push key (shown once); and a test message to
+//! every notification channel (`POST /admin/notify/test`, a plain form).
 
 use leptos::prelude::*;
 
@@ -28,6 +29,12 @@ pub(super) fn Settings(csrf: String) -> impl IntoView {
                         </form>
                     </div>
                 })}
+                <div id="notify-test" class="space-y-2 rounded-lg border border-slate-200 bg-white p-3 text-sm">
+                    <p>"Notifications (e-mail, webhooks): send a test message to every channel now; the answer says what happened on each."</p>
+                    <form method="post" action="/admin/notify/test">
+                        <Csrf token=csrf.get_value() /><button id="send-test-message" class=BUTTON>"Send a test message"</button>
+                    </form>
+                </div>
                 <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
                     <table class="min-w-full text-left text-sm">
                         <tbody>
