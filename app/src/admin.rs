@@ -81,6 +81,22 @@ pub struct AdminSettings {
     pub profile_next: TranscodeProfile,
     /// The push ingest, when a broadcaster may push the live.
     pub push: Option<PushView>,
+    /// The JSON API's tokens (never the tokens themselves), oldest first.
+    #[serde(default)]
+    pub api_tokens: Vec<ApiTokenRow>,
+}
+
+/// One JSON API token as the Settings list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenRow {
+    /// Its id (what revoking names).
+    pub id: String,
+    /// What the admin called it.
+    pub name: String,
+    /// When it was made (RFC 3339, UTC).
+    pub created_at: String,
+    /// When it was last used (RFC 3339, UTC, to the minute), if ever.
+    pub last_used_at: Option<String>,
 }
 
 /// The configuration as validated at start (the server provides it as context).
@@ -111,7 +127,18 @@ pub async fn admin_settings() -> Result<AdminSettings, ServerFnError> {
         }
         None => None,
     };
+    let api_tokens = store.api_tokens().await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    let api_tokens = api_tokens
+        .into_iter()
+        .map(|t| ApiTokenRow {
+            id: t.id.to_string(),
+            name: t.name,
+            created_at: crate::history::rfc3339(t.created_at),
+            last_used_at: t.last_used_at.map(crate::history::rfc3339),
+        })
+        .collect();
     Ok(AdminSettings {
+        api_tokens,
         push,
         rows: view.rows.as_ref().clone(),
         profile_next: chosen.unwrap_or(view.profile_configured),

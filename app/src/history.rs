@@ -59,19 +59,23 @@ pub async fn admin_lives() -> Result<Vec<LiveRow>, ServerFnError> {
     let store = crate::context::<SharedStore>()?;
     let lives = store.recent_lives(20).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     let now = crate::store::now();
-    Ok(lives
-        .into_iter()
-        .map(|live| LiveRow {
-            url: format!("https://www.youtube.com/watch?v={}", live.video_id.0),
-            state: live.state.to_string(),
-            detected_at: rfc3339(live.detected_at),
-            duration_secs: live.started_at.map(|start| (live.ended_at.unwrap_or(now) - start).whole_seconds().max(0).unsigned_abs()),
-            peak_destinations: live.peak_destinations,
-            failures: live.failures,
-            title: live.title,
-            video_id: live.video_id.0,
-        })
-        .collect())
+    Ok(lives.into_iter().map(|live| live_row(live, now)).collect())
+}
+
+/// A stored live as History (and the JSON API) shows it, its duration counted up to `now`
+/// while it goes on.
+#[cfg(feature = "ssr")]
+pub fn live_row(live: crate::store::Live, now: time::OffsetDateTime) -> LiveRow {
+    LiveRow {
+        url: format!("https://www.youtube.com/watch?v={}", live.video_id.0),
+        state: live.state.to_string(),
+        detected_at: rfc3339(live.detected_at),
+        duration_secs: live.started_at.map(|start| (live.ended_at.unwrap_or(now) - start).whole_seconds().max(0).unsigned_abs()),
+        peak_destinations: live.peak_destinations,
+        failures: live.failures,
+        title: live.title,
+        video_id: live.video_id.0,
+    }
 }
 
 /// One page of the event log (the admin gate refuses this without a session). `kind` and
@@ -89,7 +93,13 @@ pub async fn admin_events(before: Option<i64>, kind: Option<String>, account: Op
     };
     let account_id = account.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).map(AccountId::from_stored);
     let query = EventQuery { before: before.map(EventId), limit: EVENTS_PER_PAGE, kind, account_id };
-    let page = store.events(&query).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    events_page(store.as_ref(), &query).await.map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// One page of the event log as History (and the JSON API) shows it.
+#[cfg(feature = "ssr")]
+pub async fn events_page(store: &dyn crate::store::Store, query: &crate::store::EventQuery) -> Result<EventsPage, crate::store::StoreError> {
+    let page = store.events(query).await?;
     Ok(EventsPage {
         events: page
             .events
@@ -106,8 +116,9 @@ pub async fn admin_events(before: Option<i64>, kind: Option<String>, account: Op
     })
 }
 
+/// A time as RFC 3339 (UTC), as History shows it.
 #[cfg(feature = "ssr")]
-fn rfc3339(at: time::OffsetDateTime) -> String {
+pub fn rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 

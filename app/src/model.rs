@@ -10,7 +10,7 @@ mod states;
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
-pub use ids::{AccountId, DestinationId, DirectId, NotADestinationId, VideoId};
+pub use ids::{AccountId, ApiTokenId, DestinationId, DirectId, NotADestinationId, VideoId};
 pub use source::{SourceProblem, SourceProblemNote};
 pub use states::{DestinationKind, DestinationState, Held, IngestState, TranscodeProfile};
 

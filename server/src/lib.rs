@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod api;
 pub mod check;
 pub mod child;
 pub mod config;

@@ -51,6 +51,11 @@ uuid_id!(
     DirectId,
     "the store or a form"
 );
+uuid_id!(
+    /// Fanout's own id for an API token (a random UUID; never the token itself).
+    ApiTokenId,
+    "the store or a form"
+);
 
 /// A YouTube video id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -12,6 +12,9 @@ use super::*;
 use crate::model::{EventKind, LiveState};
 use crate::secrets::{Cipher, MasterKey, Purpose, Secret};
 
+mod api_tokens;
+use api_tokens::*;
+
 /// A fresh, empty store of one backend, and what removes it afterwards.
 struct Fixture {
     store: SharedStore,
@@ -94,6 +97,7 @@ conformance!(
     repeated_events_are_counted_not_repeated,
     events_recorded_at_once_are_all_kept,
     events_beyond_their_retention_are_purged,
+    api_tokens_are_found_by_hash_touched_at_most_once_a_minute_and_revoked,
 );
 
 async fn tokens_are_replaced_only_over_the_refresh_token_they_replace(store: SharedStore) {
@@ -248,7 +252,7 @@ fn upsert(user: i64, name: &str, cipher: &Cipher) -> AccountUpsert {
     }
 }
 
-async fn ok<T>(result: impl Future<Output = Result<T, StoreError>>) -> T {
+pub(super) async fn ok<T>(result: impl Future<Output = Result<T, StoreError>>) -> T {
     result.await.unwrap_or_else(|e| panic!("store call failed: {e}"))
 }
 

@@ -173,6 +173,22 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a direct destination; `false` when there was none.
     async fn delete_direct_destination(&self, id: &DirectId) -> Result<bool, StoreError>;
 
+    /// Every API token, oldest first.
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
+
+    /// Records a new API token (its id and hash are new).
+    async fn insert_api_token(&self, token: &ApiToken) -> Result<(), StoreError>;
+
+    /// The API token whose hash this is.
+    async fn api_token_by_hash(&self, hash: &ApiTokenHash) -> Result<Option<ApiToken>, StoreError>;
+
+    /// Sets a token's last use to `at` unless it is already at or after `not_before` (so a busy
+    /// token is written at most once a minute); `true` when it was written.
+    async fn touch_api_token(&self, id: &ApiTokenId, at: OffsetDateTime, not_before: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// Deletes (revokes) an API token; `false` when there was none.
+    async fn delete_api_token(&self, id: &ApiTokenId) -> Result<bool, StoreError>;
+
     /// A small value of the store's own bookkeeping.
     async fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
 

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use crate::model::{AccountId, DirectId, RestreamChannel, VideoId, VolunteerChannels};
+pub use crate::model::{AccountId, ApiTokenId, DirectId, RestreamChannel, VideoId, VolunteerChannels};
 use crate::model::{AccountStatus, EventKind, LiveState};
 use crate::secrets::Sealed;
 use crate::signup::validate::ValidSignup;
@@ -189,6 +189,31 @@ pub struct DirectDestination {
     pub created_at: OffsetDateTime,
     /// When it was last changed.
     pub updated_at: OffsetDateTime,
+}
+
+/// The SHA-256 of an API token: all the store keeps of it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ApiTokenHash(pub [u8; 32]);
+
+impl fmt::Debug for ApiTokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiTokenHash(***)")
+    }
+}
+
+/// A bearer token of the JSON API, as the store keeps it: its hash, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// Its id (shown on the dashboard, named in logs and events).
+    pub id: ApiTokenId,
+    /// What the admin called it.
+    pub name: String,
+    /// The SHA-256 of the token.
+    pub hash: ApiTokenHash,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+    /// When it was last used (kept to the minute), if ever.
+    pub last_used_at: Option<OffsetDateTime>,
 }
 
 /// An event's id; larger is newer.

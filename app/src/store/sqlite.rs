@@ -569,7 +569,24 @@ impl Store for SqliteStore {
         let done = sqlx::query("DELETE FROM direct_destinations WHERE id = ?").bind(id.as_str()).execute(&self.pool).await?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.list_api_tokens().await
+    }
+    async fn insert_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+        self.add_api_token(token).await
+    }
+    async fn api_token_by_hash(&self, hash: &ApiTokenHash) -> Result<Option<ApiToken>, StoreError> {
+        self.find_api_token(hash).await
+    }
+    async fn touch_api_token(&self, id: &ApiTokenId, at: OffsetDateTime, not_before: OffsetDateTime) -> Result<bool, StoreError> {
+        self.touch_token(id, at, not_before).await
+    }
+    async fn delete_api_token(&self, id: &ApiTokenId) -> Result<bool, StoreError> {
+        self.remove_api_token(id).await
+    }
 }
 
+mod api_tokens;
 #[cfg(test)]
 mod tests;

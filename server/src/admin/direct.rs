@@ -1,6 +1,7 @@
 //! Direct destinations from the dashboard: `POST /admin/direct` adds one, `POST
 //! /admin/direct/{id}` edits it (an empty key keeps the saved one), `POST
 //! /admin/direct/{id}/{enable|disable|delete}`. The form's rules are `app::direct::validate`;
+//! adding and removing ([`create`], [`remove`]) are shared with the JSON API;
 //! the key is sealed before it is stored and never shown or logged; every change is an event
 //! naming the admin, and the engine is nudged so a live in progress follows at once.
 
@@ -21,11 +22,35 @@ const SECTION: &str = "direct";
 
 /// `POST /admin/direct`: adds a direct destination.
 pub async fn add(State(state): State<AppState>, Extension(admin): Extension<AdminSession>, Form(form): Form<DirectForm>) -> Response {
-    let valid = match checked(&form, true) {
-        Ok(valid) => valid,
-        Err(problem) => return back(&state, &admin, SECTION, Err(problem)),
-    };
-    let Some(key) = valid.key.as_deref() else { return back(&state, &admin, SECTION, Err("The stream key is needed.".into())) };
+    match create(&state, &form, &format!("admin {}", admin.user)).await {
+        Ok((_, message)) => {
+            state.nudge_engine();
+            back(&state, &admin, SECTION, Ok(message))
+        }
+        Err(problem) => back(&state, &admin, SECTION, Err(problem.to_string())),
+    }
+}
+
+/// Why a direct destination could not be added or removed (the dashboard and the API say it).
+#[derive(Debug, thiserror::Error)]
+pub enum DirectChangeError {
+    /// The form broke the shared rules, or the relay could not stream to its URL.
+    #[error("{0}")]
+    Invalid(String),
+    /// No direct destination has that id.
+    #[error("no direct destination has that id")]
+    Unknown,
+    /// The store failed (logged where it happened).
+    #[error("the destination could not be saved; please try again")]
+    Store,
+}
+
+/// Adds the direct destination `form` describes (checked by the shared rules, its key sealed),
+/// recorded as an event done `by`; the destination and what was done. The caller nudges the
+/// engine.
+pub async fn create(state: &AppState, form: &DirectForm, by: &str) -> Result<(DirectDestination, String), DirectChangeError> {
+    let valid = checked(form, true).map_err(DirectChangeError::Invalid)?;
+    let Some(key) = valid.key.as_deref() else { return Err(DirectChangeError::Invalid("The stream key is needed.".into())) };
     let at = now();
     let destination = DirectDestination {
         id: DirectId::random(),
@@ -36,8 +61,36 @@ pub async fn add(State(state): State<AppState>, Extension(admin): Extension<Admi
         created_at: at,
         updated_at: at,
     };
-    save(&state, &admin, &destination, format!("Direct destination “{}” ({}) added by admin {}", valid.label, valid.server, admin.user))
-        .await
+    if let Err(error) = state.store.put_direct_destination(&destination).await {
+        tracing::error!(%error, "cannot store a direct destination");
+        return Err(DirectChangeError::Store);
+    }
+    let message = format!("Direct destination “{}” ({}) added by {by}", valid.label, valid.server);
+    record(state, &message).await;
+    Ok((destination, message))
+}
+
+/// Removes the direct destination `id`, recorded as an event done `by`; what was done. The
+/// caller nudges the engine.
+pub async fn remove(state: &AppState, id: &DirectId, by: &str) -> Result<String, DirectChangeError> {
+    let Some(destination) = find(state, id.as_str()).await else { return Err(DirectChangeError::Unknown) };
+    match state.store.delete_direct_destination(&destination.id).await {
+        Ok(true) => {
+            let message = format!("Direct destination “{}” removed by {by}", destination.label);
+            record(state, &message).await;
+            Ok(message)
+        }
+        Ok(false) => Err(DirectChangeError::Unknown),
+        Err(error) => {
+            tracing::error!(%error, "cannot delete a direct destination");
+            Err(DirectChangeError::Store)
+        }
+    }
+}
+
+async fn record(state: &AppState, message: &str) {
+    tracing::info!("{message}");
+    app::store::note(state.store.as_ref(), NewEvent::now(EventKind::AdminAction, message.to_string())).await;
 }
 
 /// `POST /admin/direct/{id}`: edits one (label, URL, and the key when a new one is typed).
@@ -83,12 +136,15 @@ pub async fn act(
             destination.updated_at = now();
             save(&state, &admin, &destination, format!("Direct destination “{label}” {action}d by admin {}", admin.user)).await
         }
-        "delete" => match state.store.delete_direct_destination(&destination.id).await {
-            Ok(_) => done(&state, &admin, format!("Direct destination “{label}” removed by admin {}", admin.user)).await,
-            Err(error) => {
-                tracing::error!(%error, "cannot delete a direct destination");
+        "delete" => match remove(&state, &destination.id, &format!("admin {}", admin.user)).await {
+            Ok(message) => {
+                state.nudge_engine();
+                back(&state, &admin, SECTION, Ok(message))
+            }
+            Err(DirectChangeError::Store) => {
                 back(&state, &admin, SECTION, Err("The destination could not be removed; please try again.".into()))
             }
+            Err(DirectChangeError::Unknown | DirectChangeError::Invalid(_)) => StatusCode::NOT_FOUND.into_response(),
         },
         _ => StatusCode::NOT_FOUND.into_response(),
     }
@@ -123,8 +179,7 @@ async fn save(state: &AppState, admin: &AdminSession, destination: &DirectDestin
 }
 
 async fn done(state: &AppState, admin: &AdminSession, message: String) -> Response {
-    tracing::info!("{message}");
-    app::store::note(state.store.as_ref(), NewEvent::now(EventKind::AdminAction, message.clone())).await;
+    record(state, &message).await;
     state.nudge_engine();
     back(state, admin, SECTION, Ok(message))
 }

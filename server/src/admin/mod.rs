@@ -2,10 +2,12 @@
 //! middleware every admin page, server function and stream endpoint passes: no session, no
 //! entry (a page redirects to the login, anything else gets 401), and no state-changing admin
 //! request without the session's CSRF token — and the dashboard's actions (`accounts`,
-//! `controls`, `direct`, `notify`: a test message) and data (`dashboard`). Who may enter and who is signed in is
+//! `controls`, `direct`, `notify`: a test message, `api_tokens`: the JSON API's tokens) and data
+//! (`dashboard`). Who may enter and who is signed in is
 //! `crate::access`'s.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod controls;
 pub mod dashboard;
 pub mod direct;

@@ -74,13 +74,17 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/notify/test", post(admin::notify::test))
         .route("/admin/direct", post(admin::direct::add))
         .route("/admin/direct/{id}", post(admin::direct::edit))
-        .route("/admin/direct/{id}/{action}", post(admin::direct::act));
+        .route("/admin/direct/{id}/{action}", post(admin::direct::act))
+        .route("/admin/api-tokens", post(admin::api_tokens::create))
+        .route("/admin/api-tokens/{id}/revoke", post(admin::api_tokens::revoke));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::render))
         .merge(public_actions)
         .merge(admin_actions)
+        // Bearer tokens only: the gate (admin paths) never covers it, and it never reads a cookie.
+        .nest(crate::api::PREFIX, crate::api::router(&state, crate::api::ApiRateLimit::default()))
         .leptos_routes_with_context(&state, routes, context, app)
         .fallback_service(files)
         .layer(middleware::from_fn_with_state(state.clone(), admin::gate))

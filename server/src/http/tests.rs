@@ -431,3 +431,5 @@ async fn pages_are_compressed_as_they_are_sent_and_nothing_else_is() {
         assert!(!answer.headers.contains_key(header::CONTENT_ENCODING), "{path} goes uncompressed");
     }
 }
+
+mod api;

@@ -15,6 +15,7 @@
 #![allow(unreachable_pub, missing_docs)]
 
 mod accounts;
+mod api_tokens;
 mod controls;
 mod destinations;
 mod direct;

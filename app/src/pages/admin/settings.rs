@@ -1,7 +1,8 @@
 //! The Settings section: the effective configuration as validated at start, read-only, every
 //! secret masked ("set (not shown)"), with how to change it; and, when the push ingest is on,
 //! where the encoder publishes and making a new push key (shown once); and a test message to
-//! every notification channel (`POST /admin/notify/test`, a plain form).
+//! every notification channel (`POST /admin/notify/test`, a plain form); and the JSON API's tokens
+//! ([`super::api_tokens`]).
 
 use leptos::prelude::*;
 
@@ -35,6 +36,7 @@ pub(super) fn Settings(csrf: String) -> impl IntoView {
                         <Csrf token=csrf.get_value() /><button id="send-test-message" class=BUTTON>"Send a test message"</button>
                     </form>
                 </div>
+                <super::api_tokens::ApiTokens tokens=settings.api_tokens.clone() csrf=csrf.get_value() />
                 <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
                     <table class="min-w-full text-left text-sm">
                         <tbody>

@@ -14,6 +14,7 @@ use super::*;
 use crate::secrets::Secret;
 use docs::*;
 
+mod api_tokens;
 mod docs;
 
 /// MongoDB's code for a duplicate key on a unique index.
@@ -58,6 +59,8 @@ impl MongoStore {
         let events = self.events_collection();
         events.create_index(IndexModel::builder().keys(doc! { "kind": 1, "_id": -1 }).build()).await?;
         events.create_index(IndexModel::builder().keys(doc! { "account_id": 1, "_id": -1 }).build()).await?;
+        let unique = IndexOptions::builder().unique(true).build();
+        self.api_tokens_collection().create_index(IndexModel::builder().keys(doc! { "token_hash": 1 }).options(unique).build()).await?;
         Ok(())
     }
 
@@ -417,5 +420,21 @@ impl Store for MongoStore {
 
     async fn delete_direct_destination(&self, id: &DirectId) -> Result<bool, StoreError> {
         Ok(self.direct().delete_one(doc! { "_id": id.as_str() }).await?.deleted_count == 1)
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.list_api_tokens().await
+    }
+    async fn insert_api_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+        self.add_api_token(token).await
+    }
+    async fn api_token_by_hash(&self, hash: &ApiTokenHash) -> Result<Option<ApiToken>, StoreError> {
+        self.find_api_token(hash).await
+    }
+    async fn touch_api_token(&self, id: &ApiTokenId, at: OffsetDateTime, not_before: OffsetDateTime) -> Result<bool, StoreError> {
+        self.touch_token(id, at, not_before).await
+    }
+    async fn delete_api_token(&self, id: &ApiTokenId) -> Result<bool, StoreError> {
+        self.remove_api_token(id).await
     }
 }
