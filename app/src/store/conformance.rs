@@ -94,7 +94,13 @@ conformance!(
     repeated_events_are_counted_not_repeated,
     events_recorded_at_once_are_all_kept,
     events_beyond_their_retention_are_purged,
+    mail_choices_default_and_change,
+    needs_you_is_claimed_once_per_quiet_time_and_only_if_taken,
+    a_live_note_is_claimed_once_per_live_and_only_if_asked_for,
 );
+
+mod mail;
+use mail::*;
 
 async fn tokens_are_replaced_only_over_the_refresh_token_they_replace(store: SharedStore) {
     let cipher = cipher();
