@@ -60,6 +60,27 @@ pub enum AccountStatus {
     Disconnected,
 }
 
+/// Which e-mails a volunteer takes from Fanout: "your Restream connection needs you" (on unless
+/// they opt out) and "we're live" (off unless they opt in). An unsubscribe link turns both off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MailChoices {
+    /// Mail them when their account needs reconnecting.
+    pub needs_you: bool,
+    /// Mail them when a live starts streaming to them.
+    pub live_notes: bool,
+}
+
+impl Default for MailChoices {
+    fn default() -> Self {
+        Self { needs_you: true, live_notes: false }
+    }
+}
+
+impl MailChoices {
+    /// No mail at all.
+    pub const NONE: Self = Self { needs_you: false, live_notes: false };
+}
+
 /// Where a live is in its life, from detection to end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, Display, EnumString, IntoStaticStr, VariantArray)]
 #[serde(rename_all = "snake_case")]

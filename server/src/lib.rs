@@ -31,4 +31,5 @@ pub mod standalone;
 pub mod state;
 pub mod telemetry;
 pub mod tls;
+pub mod unsubscribe;
 pub mod youtube;

@@ -1,11 +1,12 @@
-//! The manage page's actions — pause, resume, disconnect, a new link, delete my data — as plain
+//! The manage page's actions — pause, resume, disconnect, a new link, delete my data, which
+//! e-mails the volunteer takes — as plain
 //! form posts to `/manage/<link>/<action>`. Each checks the signed link (and that its generation
 //! is the account's current one), changes the account, records an event, and sends the
 //! volunteer back to their page — under a new link when the old ones were just revoked —
 //! saying what was done. The admin dashboard does the same through [`apply`].
 
 use app::manage::ManageAction;
-use app::model::{AccountStatus, EventKind};
+use app::model::{AccountStatus, EventKind, MailChoices};
 use app::secrets::Purpose;
 use app::store::{Account, AccountId, NewEvent, StoreError, now};
 use axum::extract::{Path, State};
@@ -109,6 +110,19 @@ pub async fn apply(state: &AppState, id: &AccountId, action: ManageAction, from:
             tracing::info!("{message}");
             record(state, NewEvent::now(EventKind::AccountStatusChanged, message)).await;
             return Ok(Applied::Deleted);
+        }
+        (ManageAction::MailOn | ManageAction::MailOff | ManageAction::LiveNotesOn | ManageAction::LiveNotesOff, _) => {
+            let (choices, word) = match action {
+                ManageAction::MailOn => (MailChoices { needs_you: true, ..account.mail.choices }, "mail_on"),
+                ManageAction::MailOff => (MailChoices { needs_you: false, ..account.mail.choices }, "mail_off"),
+                ManageAction::LiveNotesOn => (MailChoices { live_notes: true, ..account.mail.choices }, "live_notes_on"),
+                _ => (MailChoices { live_notes: false, ..account.mail.choices }, "live_notes_off"),
+            };
+            if choices == account.mail.choices {
+                return Ok(Applied::Unchanged);
+            }
+            state.store.set_mail_choices(id, choices, at).await?;
+            Applied::Changed(word)
         }
         _ => return Ok(Applied::Unchanged),
     };

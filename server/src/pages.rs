@@ -21,6 +21,7 @@ pub fn provide_contexts(state: &AppState) {
     provide_context(state.rate_limit.clone());
     provide_context(state.links.clone());
     provide_context(state.public_url.clone());
+    provide_context(app::manage::api::MailConfigured(state.settings.notify.smtp.is_some()));
     provide_context(crate::admin::dashboard::source(state));
     provide_context(app::admin::SettingsView {
         rows: Arc::clone(&state.report),

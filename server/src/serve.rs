@@ -48,6 +48,14 @@ pub async fn run(args: &ConfigArgs, face: Face) -> anyhow::Result<()> {
         crate::metrics::export(engine.status(), stop.child_token());
         tokio::spawn(crate::notify::follow(state.notifier.clone(), engine.status(), stop.child_token()));
     }
+    let mailer = crate::notify::volunteer::VolunteerMailer {
+        notifier: state.notifier.clone(),
+        store: state.store.clone(),
+        links: state.links.clone(),
+        unsubscribe: state.unsubscribe.clone(),
+        public_url: state.public_url.clone(),
+    };
+    tokio::spawn(mailer.follow(state.engine.as_ref().map(|engine| engine.status()), stop.child_token()));
     if state.engine.is_none() && face == Face::EngineOnly {
         tracing::warn!("FANOUT_YOUTUBE_CHANNEL is not set: the engine has no channel to watch");
     }

@@ -64,6 +64,8 @@ pub struct AppState {
     pub cipher: Arc<Cipher>,
     /// Signs and checks manage links.
     pub links: LinkSigner,
+    /// Signs and checks unsubscribe links.
+    pub unsubscribe: app::manage::unsubscribe::UnsubscribeSigner,
     /// Starts sign-ups.
     pub signup: SignupService,
     /// The per-address limit on public actions.
@@ -165,6 +167,7 @@ impl AppState {
             store,
             cipher: Arc::new(cipher),
             links: LinkSigner::new(&key),
+            unsubscribe: app::manage::unsubscribe::UnsubscribeSigner::new(&key),
             rate_limit: PublicRateLimit::per_minute(settings.rate_limit_per_minute),
             restream_oauth,
             restream_api: RestreamApi::new(endpoints, http),

@@ -8,7 +8,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AccountStatus, RestreamChannel};
+use crate::model::{AccountStatus, MailChoices, RestreamChannel};
 
 /// A volunteer's account, as its manage page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +29,10 @@ pub struct ManageView {
     pub manage_url: String,
     /// While a live is streamed to them: what Restream says it receives, and each channel.
     pub live: Option<crate::received::ReceivedHealth>,
+    /// The e-mails they take.
+    pub mail: MailChoices,
+    /// Whether this server can send e-mail at all (`FANOUT_SMTP_URL`).
+    pub mail_configured: bool,
 }
 
 /// What a volunteer can do from the manage page.
@@ -45,6 +49,14 @@ pub enum ManageAction {
     NewLink,
     /// Delete the account and everything that names the volunteer (tokens revoked first).
     Delete,
+    /// Mail them when their connection needs them (the default).
+    MailOn,
+    /// No "needs you" e-mails.
+    MailOff,
+    /// Mail them when a live starts streaming to them.
+    LiveNotesOn,
+    /// No "we're live" e-mails (the default).
+    LiveNotesOff,
 }
 
 /// Why the manage page cannot be shown.
@@ -114,8 +126,15 @@ pub async fn manage_view(token: String) -> Result<ManageView, ManageFnError> {
         manage_url: base.join(&manage_path),
         manage_path,
         live,
+        mail: account.mail.choices,
+        mail_configured: crate::context::<MailConfigured>().is_ok_and(|m| m.0),
     })
 }
+
+/// Whether the server can send e-mail (a context the server provides).
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Copy)]
+pub struct MailConfigured(pub bool);
 
 /// Restream's side of the account's destination, from the engine's status, while a live runs.
 #[cfg(feature = "ssr")]

@@ -1,7 +1,7 @@
 //! `/manage/<link>`: a volunteer's own page, reached by their signed manage link — what is
 //! connected, what happens at the next live (and, while one is streamed to them, what Restream
-//! says it receives and each channel online or not), and pause / resume / disconnect (plain
-//! form posts, so it works without JavaScript). Right after connecting it greets them
+//! says it receives and each channel online or not), which e-mails they take, and pause /
+//! resume / disconnect (plain form posts, so it works without JavaScript). Right after connecting it greets them
 //! (`?connected=1`).
 
 use leptos::prelude::*;
@@ -10,7 +10,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::manage::{ManageFnError, ManageView, manage_view};
-use crate::model::{AccountStatus, RestreamChannel};
+use crate::model::{AccountStatus, MailChoices, RestreamChannel};
 
 /// The manage page.
 #[component]
@@ -63,6 +63,7 @@ fn Account(account: ManageView, connected: bool, done: Option<String>) -> impl I
             {account.live.clone().map(|health| view! { <LiveNow health /> })}
             <NextLive status enabled />
             <Channels channels />
+            {account.mail_configured.then(|| view! { <Emails mail=account.mail path=account.manage_path.clone() /> })}
             <KeepLink url=account.manage_url.clone() />
             <Actions status path=account.manage_path.clone() />
         </section>
@@ -77,6 +78,10 @@ fn done_message(done: &str) -> Option<&'static str> {
             "Disconnected: Fanout deleted your Restream.io tokens. Links to this page given before no longer work; this one does."
         }
         "new_link" => "Here is your new link: every link given before no longer works. Bookmark this one.",
+        "mail_on" => "Fanout will e-mail you when your connection needs you.",
+        "mail_off" => "Fanout will not e-mail you when your connection needs you.",
+        "live_notes_on" => "Fanout will e-mail you when a live starts streaming to you.",
+        "live_notes_off" => "Fanout will not e-mail you when a live starts.",
         "unchanged" => "Nothing to change: your connection was already like that.",
         _ => return None,
     })
@@ -173,6 +178,32 @@ fn Channels(channels: Vec<RestreamChannel>) -> impl IntoView {
             } else {
                 view! { <ul id="manage-channels" class="mt-1 divide-y divide-slate-100">{rows}</ul> }.into_any()
             }}
+        </div>
+    }
+}
+
+/// Which e-mails they take, each turned on or off by a one-button form.
+#[component]
+fn Emails(mail: MailChoices, path: String) -> impl IntoView {
+    let (needs_you, needs_you_action, needs_you_label) = if mail.needs_you {
+        ("on", "mail_off", "Stop these e-mails")
+    } else {
+        ("off", "mail_on", "E-mail me")
+    };
+    let (live, live_action, live_label) =
+        if mail.live_notes { ("on", "live_notes_off", "Stop these e-mails") } else { ("off", "live_notes_on", "E-mail me") };
+    let colours = "bg-slate-600 hover:bg-slate-700 focus-visible:ring-slate-500";
+    view! {
+        <div id="manage-emails" class="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
+            <h2 class="font-semibold">"E-mails from Fanout"</h2>
+            <div class="mt-2 flex flex-wrap items-center justify-between gap-2">
+                <p>"When your Restream.io connection needs you: " <span id="manage-mail-needs-you" class="font-medium">{needs_you}</span></p>
+                <ActionButton path=path.clone() action=needs_you_action label=needs_you_label colours />
+            </div>
+            <div class="mt-2 flex flex-wrap items-center justify-between gap-2">
+                <p>"When a live starts streaming to you: " <span id="manage-mail-live" class="font-medium">{live}</span></p>
+                <ActionButton path=path.clone() action=live_action label=live_label colours />
+            </div>
         </div>
     }
 }

@@ -98,7 +98,13 @@ conformance!(
     events_recorded_at_once_are_all_kept,
     events_beyond_their_retention_are_purged,
     api_tokens_are_found_by_hash_touched_at_most_once_a_minute_and_revoked,
+    mail_choices_default_and_change,
+    needs_you_is_claimed_once_per_quiet_time_and_only_if_taken,
+    a_live_note_is_claimed_once_per_live_and_only_if_asked_for,
 );
+
+mod mail;
+use mail::*;
 
 async fn tokens_are_replaced_only_over_the_refresh_token_they_replace(store: SharedStore) {
     let cipher = cipher();

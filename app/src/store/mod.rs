@@ -114,6 +114,14 @@ pub trait Store: Send + Sync + 'static {
     /// working); the new generation, or `None` when there is no such account.
     async fn bump_link_epoch(&self, id: &AccountId, now: OffsetDateTime) -> Result<Option<u32>, StoreError>;
 
+    /// Sets which e-mails the volunteer takes; `false` when there is no such account.
+    async fn set_mail_choices(&self, id: &AccountId, choices: MailChoices, now: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// Claims one volunteer e-mail for `id` (see [`MailClaim`]): `true` when it is theirs to
+    /// send (and now recorded as sent), `false` when they do not take it, it was sent within its
+    /// limit, or there is no such account.
+    async fn claim_mail(&self, id: &AccountId, claim: MailClaim) -> Result<bool, StoreError>;
+
     /// Deletes an account; `false` when there was none.
     async fn delete_account(&self, id: &AccountId) -> Result<bool, StoreError>;
 

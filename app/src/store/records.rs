@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use crate::model::{AccountId, ApiTokenId, DirectId, RestreamChannel, VideoId, VolunteerChannels};
+pub use crate::model::{AccountId, ApiTokenId, DirectId, MailChoices, RestreamChannel, VideoId, VolunteerChannels};
 use crate::model::{AccountStatus, EventKind, LiveState};
 use crate::secrets::Sealed;
 use crate::signup::validate::ValidSignup;
@@ -82,10 +82,42 @@ pub struct Account {
     /// The generation of its manage links: only links issued for the current one work (a
     /// disconnect, or the volunteer asking for a new link, moves it on).
     pub link_epoch: u32,
+    /// The e-mails the volunteer takes, and when Fanout last sent each.
+    pub mail: VolunteerMail,
     /// When it was first connected.
     pub created_at: OffsetDateTime,
     /// When it last changed.
     pub updated_at: OffsetDateTime,
+}
+
+/// A volunteer's e-mails: what they take, and what was last sent (kept so a restart does not
+/// send again).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VolunteerMail {
+    /// What they take.
+    pub choices: MailChoices,
+    /// When "your Restream connection needs you" was last sent.
+    pub needs_you_sent_at: Option<OffsetDateTime>,
+    /// The live "we're live" was last sent for.
+    pub live_note_for: Option<VideoId>,
+}
+
+/// A claim on sending one volunteer e-mail: it holds (and is recorded) only if the volunteer
+/// takes that mail and it was not sent within its limit, so two claims never both win.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailClaim {
+    /// "Your Restream connection needs you", at `at`, unless one went out within `quiet`.
+    NeedsYou {
+        /// Now.
+        at: OffsetDateTime,
+        /// The least time between two.
+        quiet: time::Duration,
+    },
+    /// "We're live" for `video`, unless it was sent for that live already.
+    LiveNote {
+        /// The live.
+        video: VideoId,
+    },
 }
 
 /// What a (re)connection writes: everything but the id, status and creation time.

@@ -147,6 +147,7 @@ fn account_from(row: &SqliteRow) -> Result<Account, StoreError> {
         tokens,
         status: word(row, "status")?,
         link_epoch: count(row, "link_epoch")?,
+        mail: mail::mail_from(row)?,
         created_at: time_at(row, "created_at")?,
         updated_at: time_at(row, "updated_at")?,
     })
@@ -340,6 +341,14 @@ impl Store for SqliteStore {
                 .fetch_optional(&self.pool)
                 .await?;
         epoch.map(|e| u32::try_from(e).map_err(|_| corrupt("link_epoch", e))).transpose()
+    }
+
+    async fn set_mail_choices(&self, id: &AccountId, choices: MailChoices, now: OffsetDateTime) -> Result<bool, StoreError> {
+        mail::set_choices(&self.pool, id, choices, now).await
+    }
+
+    async fn claim_mail(&self, id: &AccountId, claim: MailClaim) -> Result<bool, StoreError> {
+        mail::claim(&self.pool, id, claim).await
     }
 
     async fn forget_account(&self, id: &AccountId) -> Result<bool, StoreError> {
@@ -588,5 +597,6 @@ impl Store for SqliteStore {
 }
 
 mod api_tokens;
+mod mail;
 #[cfg(test)]
 mod tests;

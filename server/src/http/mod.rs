@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", post(signup::submit_form))
         .route(signup::CALLBACK_PATH, get(signup::callback))
         .route("/manage/{link}/{action}", post(manage::act))
+        .route("/unsubscribe/{link}", get(crate::unsubscribe::ask).post(crate::unsubscribe::confirm))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::rate_limited));
     let admin_actions = Router::new()
         .route(admin::LOGIN_PATH, post(admin::login::login))

@@ -17,6 +17,10 @@ pub enum NoticeKind {
     YoutubeRefused,
     /// An admin asked for a test message.
     Test,
+    /// A volunteer's account needs reconnecting (to the volunteer).
+    VolunteerNeedsYou,
+    /// A live streams to a volunteer who asked to hear of it (to the volunteer).
+    VolunteerLive,
 }
 
 impl NoticeKind {
@@ -28,6 +32,8 @@ impl NoticeKind {
             Self::DestinationFailing => "destination_failing",
             Self::YoutubeRefused => "youtube_refused",
             Self::Test => "test",
+            Self::VolunteerNeedsYou => "volunteer_needs_you",
+            Self::VolunteerLive => "volunteer_live",
         }
     }
 }

@@ -13,12 +13,16 @@ pub mod channel;
 pub mod follow;
 pub mod message;
 pub mod send;
+pub mod volunteer;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::dashboard::DashboardStatus;
-use app::model::EventKind;
+use app::model::{AccountId, EventKind};
+use app::secrets::Secret;
+use lettre::message::Mailbox;
 use app::store::{NewEvent, SharedStore};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -29,6 +33,8 @@ pub use send::SendError;
 
 /// Messages waiting per channel; beyond it a new message is dropped (and logged).
 const QUEUE: usize = 32;
+/// Volunteers' e-mails waiting; beyond it one is dropped (and logged; the next turn may send it).
+const VOLUNTEER_QUEUE: usize = 1024;
 /// How often the status is looked at even when it does not change (a failing spell grows).
 const TICK: Duration = Duration::from_secs(5);
 
@@ -104,9 +110,31 @@ impl Shared {
     /// Tries until it works or the backoff's tries are spent; then records the failure.
     async fn deliver_with_retry(&self, channel: Channel, message: &Message) {
         let label = self.label(channel);
+        self.retry(&label, message, None, || self.deliver(channel, message)).await;
+    }
+
+    /// Mails one volunteer, trying again like any channel; the address and the links stay out
+    /// of the log and the event (which names the account).
+    async fn mail_volunteer(&self, letter: &Letter) {
+        let Some(smtp) = &self.settings.smtp else { return };
+        let label = format!("e-mail to a volunteer via {}", smtp.label);
+        let address = letter.to.email.to_string();
+        self.retry(&label, &letter.message, Some(&letter.account), || async {
+            send::to_volunteer(smtp, &letter.to, &letter.message, letter.unsubscribe.expose())
+                .await
+                .map_err(|e| e.without(&address, "(the volunteer)").without(letter.unsubscribe.expose(), "(link)"))
+        })
+        .await;
+    }
+
+    async fn retry<F, Fut>(&self, label: &str, message: &Message, account: Option<&AccountId>, mut once: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(), SendError>>,
+    {
         let mut wait = self.backoff.first;
         for attempt in 1..=self.backoff.attempts.max(1) {
-            match self.deliver(channel, message).await {
+            match once().await {
                 Ok(()) => {
                     tracing::info!(channel = %label, kind = %message.kind, attempt, "notification sent");
                     return;
@@ -119,10 +147,33 @@ impl Shared {
                 Err(error) => {
                     tracing::warn!(channel = %label, kind = %message.kind, attempt, %error, "notification given up");
                     let text = format!("{label}: “{}” not delivered after {attempt} tries ({error})", message.subject);
-                    app::store::note(self.store.as_ref(), NewEvent::now(EventKind::NotificationFailed, text)).await;
+                    let event = NewEvent::now(EventKind::NotificationFailed, text);
+                    let event = match account {
+                        Some(account) => event.for_account(account),
+                        None => event,
+                    };
+                    app::store::note(self.store.as_ref(), event).await;
                 }
             }
         }
+    }
+}
+
+/// One e-mail to one volunteer: to their address alone, with their unsubscribe link.
+pub struct Letter {
+    /// Whose.
+    pub account: AccountId,
+    /// Their address.
+    pub to: Mailbox,
+    /// What it says (the links are in the text).
+    pub message: Message,
+    /// Their unsubscribe URL, for the `List-Unsubscribe` header.
+    pub unsubscribe: Secret,
+}
+
+impl std::fmt::Debug for Letter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Letter").field("account", &self.account).field("kind", &self.message.kind).finish_non_exhaustive()
     }
 }
 
@@ -140,6 +191,8 @@ pub struct TestOutcome {
 pub struct Notifier {
     shared: Arc<Shared>,
     lanes: Arc<Vec<(Channel, mpsc::Sender<Arc<Message>>)>>,
+    /// The volunteers' e-mails, one after the other, when there is an SMTP relay.
+    volunteers: Option<mpsc::Sender<Letter>>,
     dashboard: Arc<str>,
 }
 
@@ -172,7 +225,17 @@ impl Notifier {
                 (channel, queue)
             })
             .collect();
-        Ok(Self { shared, lanes: Arc::new(lanes), dashboard: dashboard.into() })
+        let volunteers = shared.settings.smtp.is_some().then(|| {
+            let (queue, mut waiting) = mpsc::channel::<Letter>(VOLUNTEER_QUEUE);
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                while let Some(letter) = waiting.recv().await {
+                    shared.mail_volunteer(&letter).await;
+                }
+            });
+            queue
+        });
+        Ok(Self { shared, lanes: Arc::new(lanes), volunteers, dashboard: dashboard.into() })
     }
 
     /// How many admin channels there are.
@@ -190,6 +253,27 @@ impl Notifier {
                     mpsc::error::TrySendError::Closed(_) => "its task has ended",
                 };
                 tracing::warn!(channel = %self.shared.label(*channel), kind = %message.kind, "notification dropped: {why}");
+            }
+        }
+    }
+
+    /// Whether volunteers can be mailed (an SMTP relay is set).
+    pub fn mails_volunteers(&self) -> bool {
+        self.volunteers.is_some()
+    }
+
+    /// Queues one volunteer's e-mail; never waits. `false` when it could not be queued.
+    pub fn tell_volunteer(&self, letter: Letter) -> bool {
+        let Some(queue) = &self.volunteers else { return false };
+        match queue.try_send(letter) {
+            Ok(()) => true,
+            Err(error) => {
+                let why = match &error {
+                    mpsc::error::TrySendError::Full(_) => "its queue is full",
+                    mpsc::error::TrySendError::Closed(_) => "its task has ended",
+                };
+                tracing::warn!(account = %error.into_inner().account, "a volunteer's e-mail dropped: {why}");
+                false
             }
         }
     }

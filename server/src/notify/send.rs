@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message as Email};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message as Email, MessageBuilder};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::channel::{Smtp, Webhook, WebhookShape};
@@ -35,6 +35,19 @@ pub enum SendError {
     Timeout,
 }
 
+impl SendError {
+    /// The error with every occurrence of `text` (an address a relay's answer may quote) replaced.
+    pub fn without(self, text: &str, by: &str) -> Self {
+        let cut = |s: String| if text.is_empty() { s } else { s.replace(text, by) };
+        match self {
+            Self::Build(s) => Self::Build(cut(s)),
+            Self::Smtp(s) => Self::Smtp(cut(s)),
+            Self::Http(s) => Self::Http(cut(s)),
+            other => other,
+        }
+    }
+}
+
 /// The body a webhook of `shape` is sent.
 pub fn webhook_body(shape: WebhookShape, message: &Message) -> serde_json::Value {
     match shape {
@@ -58,11 +71,30 @@ pub async fn to_webhook(http: &reqwest::Client, hook: &Webhook, message: &Messag
 
 /// Mails `message` to `to` through `smtp`'s relay.
 pub async fn to_mailboxes(smtp: &Smtp, to: &[Mailbox], message: &Message) -> Result<(), SendError> {
-    let mut email = Email::builder().from(smtp.from.clone()).subject(message.subject.clone()).header(ContentType::TEXT_PLAIN);
+    let mut email = Email::builder();
     for mailbox in to {
         email = email.to(mailbox.clone());
     }
-    let email = email.body(message.text.clone()).map_err(|e| SendError::Build(e.to_string()))?;
+    deliver(smtp, email, message).await
+}
+
+/// Mails `message` to one volunteer, `to` alone, with the one-click unsubscribe headers of
+/// RFC 8058 (`List-Unsubscribe` with the `unsubscribe` URL, `List-Unsubscribe-Post`).
+pub async fn to_volunteer(smtp: &Smtp, to: &Mailbox, message: &Message, unsubscribe: &str) -> Result<(), SendError> {
+    let email = Email::builder()
+        .to(to.clone())
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{unsubscribe}>")))
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click".into()));
+    deliver(smtp, email, message).await
+}
+
+async fn deliver(smtp: &Smtp, email: MessageBuilder, message: &Message) -> Result<(), SendError> {
+    let email = email
+        .from(smtp.from.clone())
+        .subject(message.subject.clone())
+        .header(ContentType::TEXT_PLAIN)
+        .body(message.text.clone())
+        .map_err(|e| SendError::Build(e.to_string()))?;
     let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp.url.expose())
         .map_err(|e| SendError::Smtp(e.to_string()))?
         .timeout(Some(DEADLINE))

@@ -19,6 +19,7 @@ mod slate;
 mod source;
 mod tokens;
 mod updates;
+mod volunteer_mail;
 
 use std::path::Path;
 use std::process::Output;

@@ -60,8 +60,45 @@ pub(super) struct AccountDoc {
     pub(super) status: String,
     #[serde(default)]
     pub(super) link_epoch: u32,
+    /// Absent from documents written before volunteers were mailed: the defaults.
+    #[serde(default)]
+    pub(super) mail: MailDoc,
     pub(super) created_at: BsonDateTime,
     pub(super) updated_at: BsonDateTime,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An account's `mail`: what the volunteer takes, and what was last sent.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct MailDoc {
+    #[serde(default = "yes")]
+    pub(super) needs_you: bool,
+    #[serde(default)]
+    pub(super) live_notes: bool,
+    #[serde(default)]
+    pub(super) needs_you_at: Option<BsonDateTime>,
+    #[serde(default)]
+    pub(super) live_note_for: Option<String>,
+}
+
+impl Default for MailDoc {
+    fn default() -> Self {
+        Self { needs_you: true, live_notes: false, needs_you_at: None, live_note_for: None }
+    }
+}
+
+impl TryFrom<MailDoc> for VolunteerMail {
+    type Error = StoreError;
+    fn try_from(doc: MailDoc) -> Result<Self, StoreError> {
+        Ok(VolunteerMail {
+            choices: MailChoices { needs_you: doc.needs_you, live_notes: doc.live_notes },
+            needs_you_sent_at: doc.needs_you_at.map(|at| undate(at, "mail.needs_you_at")).transpose()?,
+            live_note_for: doc.live_note_for.map(VideoId),
+        })
+    }
 }
 
 pub(super) fn tokens_doc(tokens: &SealedTokens) -> TokensDoc {
@@ -95,6 +132,7 @@ impl TryFrom<AccountDoc> for Account {
             tokens,
             status: parse_word(&doc.status, "status")?,
             link_epoch: doc.link_epoch,
+            mail: VolunteerMail::try_from(doc.mail)?,
             created_at: undate(doc.created_at, "created_at")?,
             updated_at: undate(doc.updated_at, "updated_at")?,
         })

@@ -207,6 +207,33 @@ impl Store for MongoStore {
         Ok(done.matched_count == 1)
     }
 
+    async fn set_mail_choices(&self, id: &AccountId, choices: MailChoices, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let set = doc! { "mail.needs_you": choices.needs_you, "mail.live_notes": choices.live_notes, "updated_at": date(now) };
+        let done = self.accounts().update_one(doc! { "_id": id.as_str() }, doc! { "$set": set }).await?;
+        Ok(done.matched_count == 1)
+    }
+
+    async fn claim_mail(&self, id: &AccountId, claim: MailClaim) -> Result<bool, StoreError> {
+        // A document from before volunteers were mailed has no `mail`: it takes "needs you"
+        // (`$ne: false` matches a missing field) and not "we're live".
+        let (filter, set) = match claim {
+            MailClaim::NeedsYou { at, quiet } => (
+                doc! {
+                    "_id": id.as_str(),
+                    "mail.needs_you": { "$ne": false },
+                    "$or": [ { "mail.needs_you_at": Bson::Null }, { "mail.needs_you_at": { "$lte": date(at - quiet) } } ],
+                },
+                doc! { "mail.needs_you_at": date(at) },
+            ),
+            MailClaim::LiveNote { video } => (
+                doc! { "_id": id.as_str(), "mail.live_notes": true, "mail.live_note_for": { "$ne": video.0.as_str() } },
+                doc! { "mail.live_note_for": video.0.as_str() },
+            ),
+        };
+        let done = self.accounts().update_one(filter, doc! { "$set": set }).await?;
+        Ok(done.modified_count == 1)
+    }
+
     async fn bump_link_epoch(&self, id: &AccountId, now: OffsetDateTime) -> Result<Option<u32>, StoreError> {
         let updated = self
             .accounts()

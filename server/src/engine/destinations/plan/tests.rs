@@ -29,6 +29,7 @@ fn account(n: i64, status: AccountStatus) -> Account {
         }),
         status,
         link_epoch: 0,
+        mail: Default::default(),
         created_at: at,
         updated_at: at,
     }
