@@ -156,7 +156,7 @@ async fn we_are_live_reaches_only_the_volunteer_who_asked_for_it() {
     eventually(30, "Eve hears the live started", || async { mails_to(&sink, "eve@example.org").iter().any(|m| m.subject() == "We're live") })
         .await;
     let mail = mails_to(&sink, "eve@example.org").into_iter().find(|m| m.subject() == "We're live").unwrap_or_else(|| panic!("mail"));
-    assert!(mail.body.contains(super::engine::TITLE) && mail.body.contains("/unsubscribe/"), "{}", mail.body);
+    assert!(mail.body.contains(engine::TITLE) && mail.body.contains("/unsubscribe/"), "{}", mail.body);
     assert!(mail.header("List-Unsubscribe").is_some_and(|v| v.contains("/unsubscribe/")));
     // Fred streams too but did not ask. A bounded window: the watch looks every 3 s, so three
     // more looks (10 s) after both stream would have mailed him.
