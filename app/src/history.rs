@@ -98,7 +98,10 @@ pub async fn admin_events(before: Option<i64>, kind: Option<String>, account: Op
 
 /// One page of the event log as History (and the JSON API) shows it.
 #[cfg(feature = "ssr")]
-pub async fn events_page(store: &dyn crate::store::Store, query: &crate::store::EventQuery) -> Result<EventsPage, crate::store::StoreError> {
+pub async fn events_page(
+    store: &dyn crate::store::Store,
+    query: &crate::store::EventQuery,
+) -> Result<EventsPage, crate::store::StoreError> {
     let page = store.events(query).await?;
     Ok(EventsPage {
         events: page

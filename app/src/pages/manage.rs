@@ -185,11 +185,8 @@ fn Channels(channels: Vec<RestreamChannel>) -> impl IntoView {
 /// Which e-mails they take, each turned on or off by a one-button form.
 #[component]
 fn Emails(mail: MailChoices, path: String) -> impl IntoView {
-    let (needs_you, needs_you_action, needs_you_label) = if mail.needs_you {
-        ("on", "mail_off", "Stop these e-mails")
-    } else {
-        ("off", "mail_on", "E-mail me")
-    };
+    let (needs_you, needs_you_action, needs_you_label) =
+        if mail.needs_you { ("on", "mail_off", "Stop these e-mails") } else { ("off", "mail_on", "E-mail me") };
     let (live, live_action, live_label) =
         if mail.live_notes { ("on", "live_notes_off", "Stop these e-mails") } else { ("off", "live_notes_on", "E-mail me") };
     let colours = "bg-slate-600 hover:bg-slate-700 focus-visible:ring-slate-500";

@@ -1,7 +1,7 @@
 //! Direct destinations from the dashboard: `POST /admin/direct` adds one, `POST
 //! /admin/direct/{id}` edits it (an empty key keeps the saved one), `POST
 //! /admin/direct/{id}/{enable|disable|delete}`. The form's rules are `app::direct::validate`;
-//! adding and removing ([`create`], [`remove`]) are shared with the JSON API;
+//! adding, changing and removing ([`create`], [`change`], [`remove`]) are shared with the JSON API;
 //! the key is sealed before it is stored and never shown or logged; every change is an event
 //! naming the admin, and the engine is nudged so a live in progress follows at once.
 
@@ -22,16 +22,10 @@ const SECTION: &str = "direct";
 
 /// `POST /admin/direct`: adds a direct destination.
 pub async fn add(State(state): State<AppState>, Extension(admin): Extension<AdminSession>, Form(form): Form<DirectForm>) -> Response {
-    match create(&state, &form, &format!("admin {}", admin.user)).await {
-        Ok((_, message)) => {
-            state.nudge_engine();
-            back(&state, &admin, SECTION, Ok(message))
-        }
-        Err(problem) => back(&state, &admin, SECTION, Err(problem.to_string())),
-    }
+    changed(&state, &admin, create(&state, &form, &format!("admin {}", admin.user)).await.map(|(_, message)| message))
 }
 
-/// Why a direct destination could not be added or removed (the dashboard and the API say it).
+/// Why a direct destination could not be added, changed or removed (the dashboard and the API say it).
 #[derive(Debug, thiserror::Error)]
 pub enum DirectChangeError {
     /// The form broke the shared rules, or the relay could not stream to its URL.
@@ -41,7 +35,7 @@ pub enum DirectChangeError {
     #[error("no direct destination has that id")]
     Unknown,
     /// The store failed (logged where it happened).
-    #[error("the destination could not be saved; please try again")]
+    #[error("The destination could not be saved; please try again.")]
     Store,
 }
 
@@ -100,26 +94,8 @@ pub async fn edit(
     Path(id): Path<String>,
     Form(form): Form<DirectForm>,
 ) -> Response {
-    let Some(mut destination) = find(&state, &id).await else { return StatusCode::NOT_FOUND.into_response() };
-    let valid = match checked(&form, false) {
-        Ok(valid) => valid,
-        Err(problem) => return back(&state, &admin, SECTION, Err(problem)),
-    };
-    destination.label = valid.label.clone();
-    destination.server = valid.server.clone();
-    let key_changed = valid.key.is_some();
-    if let Some(key) = &valid.key {
-        destination.key = state.cipher.seal(Purpose::StreamKey, key.as_bytes());
-    }
-    destination.updated_at = now();
-    let what = if key_changed { ", with a new stream key" } else { "" };
-    save(
-        &state,
-        &admin,
-        &destination,
-        format!("Direct destination “{}” ({}) changed{what} by admin {}", valid.label, valid.server, admin.user),
-    )
-    .await
+    let by = format!("admin {}", admin.user);
+    changed(&state, &admin, change(&state, &DirectId::from_stored(id), Some(&form), None, &by).await.map(|(_, message)| message))
 }
 
 /// `POST /admin/direct/{id}/{enable|disable|delete}`.
@@ -128,26 +104,70 @@ pub async fn act(
     Extension(admin): Extension<AdminSession>,
     Path((id, action)): Path<(String, String)>,
 ) -> Response {
-    let Some(mut destination) = find(&state, &id).await else { return StatusCode::NOT_FOUND.into_response() };
-    let label = destination.label.clone();
-    match action.as_str() {
-        "enable" | "disable" => {
-            destination.enabled = action == "enable";
-            destination.updated_at = now();
-            save(&state, &admin, &destination, format!("Direct destination “{label}” {action}d by admin {}", admin.user)).await
+    let id = DirectId::from_stored(id);
+    let by = format!("admin {}", admin.user);
+    let outcome = match action.as_str() {
+        "enable" | "disable" => change(&state, &id, None, Some(action == "enable"), &by).await.map(|(_, message)| message),
+        "delete" => remove(&state, &id, &by).await,
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    changed(&state, &admin, outcome)
+}
+
+/// The dashboard's answer to a change: back to the section with what was done, or a 404 for a
+/// destination that is not there.
+fn changed(state: &AppState, admin: &AdminSession, outcome: Result<String, DirectChangeError>) -> Response {
+    match outcome {
+        Ok(done) => {
+            state.nudge_engine();
+            back(state, admin, SECTION, Ok(done))
         }
-        "delete" => match remove(&state, &destination.id, &format!("admin {}", admin.user)).await {
-            Ok(message) => {
-                state.nudge_engine();
-                back(&state, &admin, SECTION, Ok(message))
-            }
-            Err(DirectChangeError::Store) => {
-                back(&state, &admin, SECTION, Err("The destination could not be removed; please try again.".into()))
-            }
-            Err(DirectChangeError::Unknown | DirectChangeError::Invalid(_)) => StatusCode::NOT_FOUND.into_response(),
-        },
-        _ => StatusCode::NOT_FOUND.into_response(),
+        Err(DirectChangeError::Unknown) => StatusCode::NOT_FOUND.into_response(),
+        Err(problem) => back(state, admin, SECTION, Err(problem.to_string())),
     }
+}
+
+/// Changes the direct destination `id`: its label, URL and (when one is typed) key from `form`,
+/// and/or whether it is `enabled`; recorded as an event done `by`. The destination and what was
+/// done; the caller nudges the engine.
+pub async fn change(
+    state: &AppState,
+    id: &DirectId,
+    form: Option<&DirectForm>,
+    enabled: Option<bool>,
+    by: &str,
+) -> Result<(DirectDestination, String), DirectChangeError> {
+    let Some(mut destination) = find(state, id.as_str()).await else { return Err(DirectChangeError::Unknown) };
+    let mut done = Vec::new();
+    let mut server = String::new();
+    if let Some(form) = form {
+        let valid = checked(form, false).map_err(DirectChangeError::Invalid)?;
+        destination.label = valid.label;
+        destination.server = valid.server;
+        server = format!(" ({})", destination.server);
+        match &valid.key {
+            Some(key) => {
+                destination.key = state.cipher.seal(Purpose::StreamKey, key.as_bytes());
+                done.push("changed, with a new stream key");
+            }
+            None => done.push("changed"),
+        }
+    }
+    if let Some(enabled) = enabled {
+        destination.enabled = enabled;
+        done.push(if enabled { "enabled" } else { "disabled" });
+    }
+    if done.is_empty() {
+        return Err(DirectChangeError::Invalid("Nothing to change: give a label, URL, key or enabled.".into()));
+    }
+    destination.updated_at = now();
+    if let Err(error) = state.store.put_direct_destination(&destination).await {
+        tracing::error!(%error, "cannot store a direct destination");
+        return Err(DirectChangeError::Store);
+    }
+    let message = format!("Direct destination “{}”{server} {} by {by}", destination.label, done.join(" and "));
+    record(state, &message).await;
+    Ok((destination, message))
 }
 
 /// The form checked by the shared rules, then as the relay will read it.
@@ -166,20 +186,4 @@ async fn find(state: &AppState, id: &str) -> Option<DirectDestination> {
             None
         }
     }
-}
-
-async fn save(state: &AppState, admin: &AdminSession, destination: &DirectDestination, message: String) -> Response {
-    match state.store.put_direct_destination(destination).await {
-        Ok(()) => done(state, admin, message).await,
-        Err(error) => {
-            tracing::error!(%error, "cannot store a direct destination");
-            back(state, admin, SECTION, Err("The destination could not be saved; please try again.".into()))
-        }
-    }
-}
-
-async fn done(state: &AppState, admin: &AdminSession, message: String) -> Response {
-    record(state, &message).await;
-    state.nudge_engine();
-    back(state, admin, SECTION, Ok(message))
 }

@@ -119,7 +119,11 @@ async fn act(state: &AppState, caller: &Caller, id: String, action: ManageAction
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/pause", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path, description = "The account's id")),
     responses((status = 200, body = Done), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(super) async fn pause(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Json<Done>, ApiError> {
+pub(super) async fn pause(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Done>, ApiError> {
     act(&state, &caller, id, ManageAction::Pause).await
 }
 
@@ -127,6 +131,10 @@ pub(super) async fn pause(State(state): State<AppState>, Extension(caller): Exte
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/resume", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path, description = "The account's id")),
     responses((status = 200, body = Done), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(super) async fn resume(State(state): State<AppState>, Extension(caller): Extension<Caller>, Path(id): Path<String>) -> Result<Json<Done>, ApiError> {
+pub(super) async fn resume(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<Done>, ApiError> {
     act(&state, &caller, id, ManageAction::Resume).await
 }

@@ -16,7 +16,10 @@ const MAX_PAGE: u32 = 100;
 /// The most recent lives, newest first.
 #[utoipa::path(get, path = "/api/v1/lives", tag = "history", security(("bearer" = [])), params(LivesQuery),
     responses((status = 200, body = LivesPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub(super) async fn lives(State(state): State<AppState>, query: Result<Query<LivesQuery>, QueryRejection>) -> Result<Json<LivesPage>, ApiError> {
+pub(super) async fn lives(
+    State(state): State<AppState>,
+    query: Result<Query<LivesQuery>, QueryRejection>,
+) -> Result<Json<LivesPage>, ApiError> {
     let Query(query) = query?;
     let limit = query.limit.unwrap_or(20).clamp(1, MAX_PAGE);
     let lives = state.store.recent_lives(limit).await.map_err(|error| {
@@ -44,10 +47,15 @@ pub(super) async fn lives(State(state): State<AppState>, query: Result<Query<Liv
 /// A page of the event log, newest first; `before` pages on.
 #[utoipa::path(get, path = "/api/v1/events", tag = "history", security(("bearer" = [])), params(EventsQuery),
     responses((status = 200, body = EventsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(super) async fn events(State(state): State<AppState>, query: Result<Query<EventsQuery>, QueryRejection>) -> Result<Json<EventsPage>, ApiError> {
+pub(super) async fn events(
+    State(state): State<AppState>,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Json<EventsPage>, ApiError> {
     let Query(query) = query?;
     let kind = match query.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
-        Some(word) => Some(word.parse::<app::model::EventKind>().map_err(|_| ApiError::Invalid(format!("“{word}” is not a kind of event")))?),
+        Some(word) => {
+            Some(word.parse::<app::model::EventKind>().map_err(|_| ApiError::Invalid(format!("“{word}” is not a kind of event")))?)
+        }
         None => None,
     };
     let account_id = query.account.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).map(AccountId::from_stored);

@@ -1,5 +1,5 @@
 //! The JSON API under `/api/v1`, for other tools: the live now, its destinations, accounts
-//! (pause, resume), lives and events (paged), start/stop, direct destinations — each handler a
+//! (pause, resume), lives and events (paged), start/stop, direct destinations (list, add, change, remove) — each handler a
 //! thin face over what the dashboard's own actions call. Only `Authorization: Bearer <token>`
 //! opens it ([`auth`]: the token's SHA-256 looked up in the store, rate-limited per token); the
 //! admin's session cookie is never read here, so there is no CSRF surface. Errors are
@@ -18,7 +18,7 @@ pub mod types;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, patch, post};
 
 pub use auth::ApiRateLimit;
 use error::ApiError;
@@ -42,7 +42,7 @@ pub fn router(state: &AppState, limit: ApiRateLimit) -> Router<AppState> {
         .route("/lives", get(history::lives))
         .route("/events", get(history::events))
         .route("/direct", get(direct::list).post(direct::create))
-        .route("/direct/{id}", delete(direct::remove))
+        .route("/direct/{id}", patch(direct::change).delete(direct::remove))
         .route_layer(from_fn_with_state(auth::Door { store: state.store.clone(), limit }, auth::authenticate))
         .route("/openapi.json", get(openapi::document))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

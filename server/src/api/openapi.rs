@@ -15,12 +15,12 @@ use super::{control, direct, history, types};
         control::live, control::destinations, control::start, control::stop,
         control::accounts, control::pause, control::resume,
         history::lives, history::events,
-        direct::list, direct::create, direct::remove,
+        direct::list, direct::create, direct::change, direct::remove,
     ),
     components(schemas(
         types::ErrorBody, types::ErrorDetail, types::LiveNow, types::LiveView, types::DestinationView,
         types::AccountView, types::Done, types::LiveRecord, types::LivesPage, types::EventRecord,
-        types::EventsPage, types::DirectView, types::NewDirect,
+        types::EventsPage, types::DirectView, types::NewDirect, types::DirectPatch,
     )),
     modifiers(&Bearer),
 )]

@@ -4,9 +4,9 @@
 //! protect nothing — while it would cost every API request a deliberately slow computation (and
 //! a per-token salt would stop the lookup by hash).
 
+use app::secrets::Secret;
 use app::store::{ApiToken, ApiTokenHash, ApiTokenId, SharedStore, StoreError, now};
 use base64::Engine as _;
-use app::secrets::Secret;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -40,7 +40,8 @@ pub async fn issue(store: &SharedStore, name: &str) -> Result<(ApiToken, Secret)
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = Secret::new(format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)));
-    let record = ApiToken { id: ApiTokenId::random(), name: name.to_string(), hash: hash(token.expose()), created_at: now(), last_used_at: None };
+    let record =
+        ApiToken { id: ApiTokenId::random(), name: name.to_string(), hash: hash(token.expose()), created_at: now(), last_used_at: None };
     store.insert_api_token(&record).await?;
     Ok((record, token))
 }

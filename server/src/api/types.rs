@@ -178,6 +178,20 @@ pub struct DirectView {
     pub created_at: String,
 }
 
+/// What to change on a direct destination (absent fields stay as they are; an empty or absent
+/// key keeps the saved one).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DirectPatch {
+    /// A new name.
+    pub label: Option<String>,
+    /// A new server URL (`rtmp[s]://host[:port]/application`).
+    pub url: Option<String>,
+    /// A new stream key.
+    pub key: Option<String>,
+    /// Whether a live streams to it.
+    pub enabled: Option<bool>,
+}
+
 /// A direct destination to add.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewDirect {

@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 use app::dashboard::DashboardStatus;
 use app::model::{AccountId, EventKind};
 use app::secrets::Secret;
-use lettre::message::Mailbox;
 use app::store::{NewEvent, SharedStore};
+use lettre::message::Mailbox;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 

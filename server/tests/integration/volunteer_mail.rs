@@ -92,7 +92,11 @@ async fn a_volunteer_needing_a_reconnect_is_mailed_once_with_working_links_and_u
         async move { store.account(&id).await.ok().flatten().map(|a| a.mail.choices) }
     };
     assert_eq!(choices(ana.clone()).await, Some(MailChoices::default()), "a GET unsubscribes nobody");
-    assert_eq!(world.http.get(manage.replace("/manage/", "/unsubscribe/")).send().await.map(|r| r.status().as_u16()).ok(), Some(404), "a manage link is no unsubscribe link");
+    assert_eq!(
+        world.http.get(manage.replace("/manage/", "/unsubscribe/")).send().await.map(|r| r.status().as_u16()).ok(),
+        Some(404),
+        "a manage link is no unsubscribe link"
+    );
     let posted = world.http.post(&unsubscribe).form(&[("List-Unsubscribe", "One-Click")]).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(posted.status().as_u16(), 200);
     assert_eq!(choices(ana.clone()).await, Some(MailChoices::NONE));
@@ -153,8 +157,10 @@ async fn we_are_live_reaches_only_the_volunteer_who_asked_for_it() {
 
     live.go_live();
     live.wait_receiving(&[&eve.stream_key, &fred.stream_key], 90).await;
-    eventually(30, "Eve hears the live started", || async { mails_to(&sink, "eve@example.org").iter().any(|m| m.subject() == "We're live") })
-        .await;
+    eventually(30, "Eve hears the live started", || async {
+        mails_to(&sink, "eve@example.org").iter().any(|m| m.subject() == "We're live")
+    })
+    .await;
     let mail = mails_to(&sink, "eve@example.org").into_iter().find(|m| m.subject() == "We're live").unwrap_or_else(|| panic!("mail"));
     assert!(mail.body.contains(engine::TITLE) && mail.body.contains("/unsubscribe/"), "{}", mail.body);
     assert!(mail.header("List-Unsubscribe").is_some_and(|v| v.contains("/unsubscribe/")));

@@ -81,10 +81,20 @@ async fn documented_routes(face: &Face) -> Vec<(String, String)> {
 async fn every_documented_route_refuses_without_a_token_with_a_revoked_one_and_with_the_admin_cookie() {
     let face = Face::new(|_| {}).await;
     let routes = documented_routes(&face).await;
-    for expected in ["/api/v1/live", "/api/v1/destinations", "/api/v1/accounts", "/api/v1/accounts/some-id/pause", "/api/v1/events", "/api/v1/lives", "/api/v1/direct", "/api/v1/direct/some-id", "/api/v1/control/stop"] {
+    for expected in [
+        "/api/v1/live",
+        "/api/v1/destinations",
+        "/api/v1/accounts",
+        "/api/v1/accounts/some-id/pause",
+        "/api/v1/events",
+        "/api/v1/lives",
+        "/api/v1/direct",
+        "/api/v1/direct/some-id",
+        "/api/v1/control/stop",
+    ] {
         assert!(routes.iter().any(|(_, p)| p == expected), "{expected} is documented: {routes:?}");
     }
-    assert!(routes.len() >= 12, "{routes:?}");
+    assert!(routes.len() >= 13 && routes.iter().any(|(m, _)| m == "PATCH"), "{routes:?}");
     let (cookie, csrf) = face.sign_in().await;
     let token = face.token_from_dashboard(&cookie, &csrf, "to revoke").await;
     assert_eq!(face.send(api("GET", "/api/v1/live", Some(&token), None)).await.status, StatusCode::OK, "the token works before");
@@ -95,7 +105,7 @@ async fn every_documented_route_refuses_without_a_token_with_a_revoked_one_and_w
 
     let body = serde_json::json!({ "label": "x", "url": "rtmp://127.0.0.1/live", "key": "k" });
     for (method, path) in &routes {
-        let sent = (method == "POST").then_some(&body);
+        let sent = (method == "POST" || method == "PATCH").then_some(&body);
         let none = face.send(api(method, path, None, sent)).await;
         assert_eq!((none.status, code(&none).as_str()), (StatusCode::UNAUTHORIZED, "missing_token"), "{method} {path}");
         assert!(none.headers.get(header::WWW_AUTHENTICATE).is_some(), "{method} {path}");
@@ -156,7 +166,7 @@ async fn pausing_and_resuming_through_the_api_is_what_the_dashboard_shows() {
 }
 
 #[tokio::test]
-async fn a_bad_direct_destination_is_refused_as_json_and_changes_nothing_and_a_good_one_is_added_and_removed() {
+async fn a_bad_direct_destination_is_refused_as_json_and_changes_nothing_and_a_good_one_is_added_changed_and_removed() {
     let face = Face::new(|_| {}).await;
     let (cookie, csrf) = face.sign_in().await;
     let token = face.token_from_dashboard(&cookie, &csrf, "ci").await;
@@ -174,6 +184,25 @@ async fn a_bad_direct_destination_is_refused_as_json_and_changes_nothing_and_a_g
     let id = json(&added)["id"].as_str().unwrap_or_default().to_string();
     let listed = face.send(api("GET", "/api/v1/direct", Some(&token), None)).await;
     assert_eq!(json(&listed)[0]["id"], id.as_str());
+
+    // Changed: a bad URL is refused and changes nothing; a new label and `enabled: false` stick.
+    let path = format!("/api/v1/direct/{id}");
+    let bad_url = serde_json::json!({ "url": "http://example.org/not-rtmp" });
+    let refused = face.send(api("PATCH", &path, Some(&token), Some(&bad_url))).await;
+    assert_eq!((refused.status, code(&refused).as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"), "{}", refused.body);
+    let before = face.state.store.direct_destinations().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((before[0].server.as_str(), before[0].enabled), ("rtmp://127.0.0.1:1935/live", true), "nothing changed");
+    let patch = serde_json::json!({ "label": "Renamed", "enabled": false });
+    let changed = face.send(api("PATCH", &path, Some(&token), Some(&patch))).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!((&json(&changed)["label"], &json(&changed)["enabled"]), (&Value::from("Renamed"), &Value::from(false)));
+    let after = face.state.store.direct_destinations().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((after[0].label.as_str(), after[0].server.as_str(), after[0].enabled), ("Renamed", "rtmp://127.0.0.1:1935/live", false));
+    assert_eq!(after[0].key, before[0].key, "no key given: the saved one is kept");
+    let nothing = face.send(api("PATCH", &path, Some(&token), Some(&serde_json::json!({})))).await;
+    assert_eq!((nothing.status, code(&nothing).as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"), "{}", nothing.body);
+    let unknown = face.send(api("PATCH", "/api/v1/direct/no-such-id", Some(&token), Some(&patch))).await;
+    assert_eq!((unknown.status, code(&unknown).as_str()), (StatusCode::NOT_FOUND, "unknown_direct_destination"));
     let removed = face.send(api("DELETE", &format!("/api/v1/direct/{id}"), Some(&token), None)).await;
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
     let again = face.send(api("DELETE", &format!("/api/v1/direct/{id}"), Some(&token), None)).await;

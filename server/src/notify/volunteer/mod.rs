@@ -20,8 +20,8 @@ use app::manage::link::LinkSigner;
 use app::manage::unsubscribe::UnsubscribeSigner;
 use app::model::{DestinationId, DestinationState, LiveState, VideoId};
 use app::secrets::Secret;
-use app::store::{Account, MailClaim, SharedStore, now};
 use app::setup::PublicUrl;
+use app::store::{Account, MailClaim, SharedStore, now};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -88,8 +88,7 @@ impl VolunteerMailer {
                 Some(status) => self.live_now(status, &mut live_video).await,
                 None => None,
             };
-            let seen: Vec<Seen> =
-                accounts.iter().map(|a| Seen { id: a.id.clone(), status: a.status, choices: a.mail.choices }).collect();
+            let seen: Vec<Seen> = accounts.iter().map(|a| Seen { id: a.id.clone(), status: a.status, choices: a.mail.choices }).collect();
             for due in watch.observe(&seen, live.as_ref().map(|(live, _)| live)) {
                 let (id, claim, notice) = match due {
                     Due::NeedsYou(id) => (id, MailClaim::NeedsYou { at: now(), quiet: NEEDS_YOU_QUIET }, VolunteerNotice::NeedsYou),

@@ -112,7 +112,8 @@ mod tests {
         let mut watch = Watch::default();
         let asked = MailChoices { needs_you: true, live_notes: true };
         let accounts = [seen(1, AccountStatus::Active, asked), seen(2, AccountStatus::Active, MailChoices::default())];
-        let live = |video: &str, streaming: &[u8]| LiveNow { video: VideoId(video.into()), streaming: streaming.iter().map(|n| id(*n)).collect() };
+        let live =
+            |video: &str, streaming: &[u8]| LiveNow { video: VideoId(video.into()), streaming: streaming.iter().map(|n| id(*n)).collect() };
         assert!(watch.observe(&accounts, Some(&live("v1", &[]))).is_empty(), "not streaming yet");
         assert_eq!(watch.observe(&accounts, Some(&live("v1", &[1, 2]))), vec![Due::LiveNote(id(1), VideoId("v1".into()))]);
         assert!(watch.observe(&accounts, Some(&live("v1", &[1, 2]))).is_empty(), "once per live");
