@@ -1,5 +1,5 @@
 //! `fanout-bench`: how many destinations this box can feed, and at what cost against nginx-rtmp
-//! push and ffmpeg tee. Prints markdown tables (BENCHMARKS.md holds a full run) and writes the
+//! push, ffmpeg tee and the floor (the same bytes written with no RTMP logic). Prints markdown tables (BENCHMARKS.md holds a full run) and writes the
 //! figures as JSON lines beside them. See `scripts/bench` for the command that builds what it
 //! measures.
 
@@ -12,7 +12,8 @@ use anyhow::Context;
 use clap::Parser;
 use fanout_testworld::bench::{Bench, Figures, Kind, Run, TABLE_HEADER, row};
 
-/// Fan-out benchmark: Fanout's relay, nginx-rtmp push and ffmpeg tee, side by side.
+/// Fan-out benchmark: Fanout's relay, nginx-rtmp push, ffmpeg tee and the floor (the bare
+/// writes), side by side.
 #[derive(Debug, Parser)]
 struct Args {
     /// Destination counts to measure.
@@ -25,7 +26,7 @@ struct Args {
     #[arg(long, default_value_t = 45)]
     seconds: u64,
     /// Contenders.
-    #[arg(long, value_delimiter = ',', default_value = "fanout,nginx,tee")]
+    #[arg(long, value_delimiter = ',', default_value = "fanout,nginx,tee,floor")]
     contenders: Vec<Kind>,
     /// Extra runs: `slow` (one slow sink among 100), `join` (100 joining one by one).
     #[arg(long, value_delimiter = ',', default_value = "slow,join")]
@@ -71,7 +72,9 @@ async fn main() -> anyhow::Result<()> {
     for (round, &kbps) in args.kbps.iter().enumerate() {
         println!("\n### {kbps} kbit/s, {} s per run\n\n{TABLE_HEADER}", args.seconds);
         let mut tee_gave_up = false;
+        let mut ratios = Vec::new();
         for &sinks in &args.sinks {
+            let mut cpu = std::collections::HashMap::new();
             for &kind in &args.contenders {
                 if kind == Kind::Tee && tee_gave_up {
                     println!("| {} | {sinks} | {kbps} | not run: it did not keep up at a smaller N |||||||||||", kind.label());
@@ -84,9 +87,12 @@ async fn main() -> anyhow::Result<()> {
                 if kind == Kind::Tee && !figures.kept_up() {
                     tee_gave_up = true;
                 }
+                cpu.insert(kind, figures.cpu_s_per_min);
                 record(args.json.as_ref(), &figures)?;
             }
+            ratios.push((sinks, cpu));
         }
+        print_ratios(kbps, &ratios);
     }
 
     let kbps = args.kbps.first().copied().unwrap_or(1500);
@@ -115,6 +121,18 @@ async fn main() -> anyhow::Result<()> {
         print_profile(path, largest).await;
     }
     Ok(())
+}
+
+/// Fanout's CPU over the floor's and over nginx-rtmp's, per N (where both were measured).
+fn print_ratios(kbps: u32, ratios: &[(usize, std::collections::HashMap<Kind, f64>)]) {
+    let ratio = |cpu: &std::collections::HashMap<Kind, f64>, other: Kind| match (cpu.get(&Kind::Fanout), cpu.get(&other)) {
+        (Some(fanout), Some(other)) if *other > 0.0 => format!("{:.2}", fanout / other),
+        _ => "—".to_string(),
+    };
+    println!("\n{kbps} kbit/s, Fanout's CPU as a multiple of:\n\n| N | the floor | nginx-rtmp push |\n|---:|---:|---:|");
+    for (sinks, cpu) in ratios {
+        println!("| {sinks} | {} | {} |", ratio(cpu, Kind::Floor), ratio(cpu, Kind::Nginx));
+    }
 }
 
 /// The profile's top items (self time, by binary and symbol).

@@ -1,7 +1,9 @@
 //! The contenders of the fan-out benchmark, each started fresh for a run, fed the same source
 //! and sending to the same sinks: Fanout's relay (`fanout relay`, the real binary), nginx-rtmp
-//! `push` (one nginx, one push directive per destination) and the ffmpeg `tee` muxer (one
-//! ffmpeg copying its input to every destination — what the seed effectively ran).
+//! `push` (one nginx, one push directive per destination), the ffmpeg `tee` muxer (one
+//! ffmpeg copying its input to every destination — what the seed effectively ran), and the
+//! floor (`fanout-floor`, [`super::floor`]: the same batches written to the same sinks with no
+//! RTMP logic — what the kernel's work alone costs).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,7 +15,7 @@ use crate::ports::free_port;
 use crate::process::Process;
 
 /// Which contender.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
 pub enum Kind {
     /// Fanout's built-in relay.
     Fanout,
@@ -21,6 +23,8 @@ pub enum Kind {
     Nginx,
     /// ffmpeg's `tee` muxer.
     Tee,
+    /// The floor: pre-chunked batches written to every sink, nothing else.
+    Floor,
 }
 
 impl Kind {
@@ -30,13 +34,19 @@ impl Kind {
             Kind::Fanout => "Fanout relay",
             Kind::Nginx => "nginx-rtmp push",
             Kind::Tee => "ffmpeg tee",
+            Kind::Floor => "floor (writes only)",
         }
     }
 
     /// Whether it connects to its destinations before the source starts (the others connect
     /// once they have input).
     pub fn connects_first(self) -> bool {
-        self == Kind::Fanout
+        matches!(self, Kind::Fanout | Kind::Floor)
+    }
+
+    /// Whether it plays the source itself (started by SIGUSR1) rather than receiving it.
+    pub fn plays_itself(self) -> bool {
+        self == Kind::Floor
     }
 }
 
@@ -51,9 +61,22 @@ pub struct Contender {
     to_file: Option<PathBuf>,
 }
 
+/// What starting a contender needs besides its destinations.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup<'a> {
+    /// The `fanout` binary.
+    pub fanout: &'a Path,
+    /// The `fanout-floor` binary.
+    pub floor: &'a Path,
+    /// The source file (the floor plays it itself).
+    pub source: &'a Path,
+    /// Seconds of it the run plays.
+    pub seconds: u64,
+}
+
 impl Contender {
     /// Starts `kind` sending to `destinations`, its files under `dir`.
-    pub async fn start(kind: Kind, dir: &Path, destinations: &[String], fanout: &Path) -> Result<Self, WorldError> {
+    pub async fn start(kind: Kind, dir: &Path, destinations: &[String], setup: Setup<'_>) -> Result<Self, WorldError> {
         std::fs::create_dir_all(dir).map_err(|source| WorldError::Io { what: format!("create {}", dir.display()), source })?;
         let port = free_port()?;
         let log = dir.join("contender.log");
@@ -62,7 +85,7 @@ impl Contender {
                 let key = format!("{:032x}", rand::random::<u128>());
                 let to_file = dir.join("destinations");
                 write_destinations(&to_file, destinations)?;
-                let mut command = Command::new(fanout);
+                let mut command = Command::new(setup.fanout);
                 command
                     .arg("relay")
                     .arg("--ingest")
@@ -112,6 +135,14 @@ impl Contender {
                 // ffmpeg accepts exactly one connection: no probing of its port; the replayer retries.
                 Ok(Self { kind, ingest, process, to_file: None })
             }
+            Kind::Floor => {
+                let to_file = dir.join("destinations");
+                write_destinations(&to_file, destinations)?;
+                let mut command = Command::new(setup.floor);
+                command.arg("--source").arg(setup.source).arg("--seconds").arg(setup.seconds.to_string()).arg("--to-file").arg(&to_file);
+                let process = Process::spawn("fanout-floor", command, &log)?;
+                Ok(Self { kind, ingest: String::new(), process, to_file: None })
+            }
         }
     }
 
@@ -135,6 +166,11 @@ impl Contender {
             .map_err(|source| WorldError::Io { what: "open the destination file".into(), source })?;
         writeln!(file, "{url}").map_err(|source| WorldError::Io { what: "add a destination".into(), source })?;
         self.process.signal(nix::sys::signal::Signal::SIGHUP)
+    }
+
+    /// Tells a contender that plays the source itself to start playing it.
+    pub fn go(&self) -> Result<(), WorldError> {
+        self.process.signal(nix::sys::signal::Signal::SIGUSR1)
     }
 
     /// Stops it (SIGTERM, then SIGKILL) and returns its log's tail.

@@ -1,11 +1,12 @@
-//! The fan-out benchmark: Fanout's relay against nginx-rtmp `push` and the ffmpeg `tee` muxer,
-//! each fed the same real-time source and sending to the same sinks, measured from outside
+//! The fan-out benchmark: Fanout's relay against nginx-rtmp `push`, the ffmpeg `tee` muxer and
+//! the floor (the bare writes), each fed the same real-time source and sending to the same sinks, measured from outside
 //! (`/proc` for the contender's CPU and memory, the sinks for bytes and per-frame lag). The
 //! `fanout-bench` binary drives it and prints BENCHMARKS.md's tables; the integration tests run
 //! it small to prove every sink gets every byte.
 
 pub mod contender;
 pub mod figures;
+pub mod floor;
 pub mod ledger;
 pub mod replay;
 pub mod sink;
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use contender::{Contender, Kind};
+pub use contender::{Contender, Kind, Setup};
 pub use figures::{Figures, TABLE_HEADER, row};
 use ledger::Ledger;
 use sink::SinkServer;
@@ -45,9 +46,10 @@ pub struct Run {
 pub struct Bench {
     sinks: SinkServer,
     fanout: PathBuf,
+    floor: PathBuf,
     cache: PathBuf,
     work: tempfile::TempDir,
-    sources: HashMap<(u32, u64), Arc<Vec<Tag>>>,
+    sources: HashMap<(u32, u64), (PathBuf, Arc<Vec<Tag>>)>,
     /// Where to write a `perf` profile of the next Fanout run (taken during its window).
     pub profile: Option<PathBuf>,
 }
@@ -56,17 +58,20 @@ pub struct Bench {
 const SOURCE_MARGIN_SECONDS: u64 = 15;
 
 impl Bench {
-    /// Starts the sinks; `fanout` is the binary measured, `cache` keeps encoded sources.
+    /// Starts the sinks; `fanout` is the binary measured (`fanout-floor` is looked for beside
+    /// it), `cache` keeps encoded sources.
     pub async fn new(fanout: PathBuf, cache: PathBuf) -> Result<Self, WorldError> {
         let work = tempfile::tempdir().map_err(|source| WorldError::Io { what: "make the bench's work directory".into(), source })?;
-        Ok(Self { sinks: SinkServer::start().await?, fanout, cache, work, sources: HashMap::new(), profile: None })
+        let floor = fanout.with_file_name("fanout-floor");
+        Ok(Self { sinks: SinkServer::start().await?, fanout, floor, cache, work, sources: HashMap::new(), profile: None })
     }
 
-    async fn tags(&mut self, kbps: u32, seconds: u64) -> Result<Arc<Vec<Tag>>, WorldError> {
+    /// The source at `kbps` lasting at least `seconds`: its file and its tags.
+    async fn source(&mut self, kbps: u32, seconds: u64) -> Result<(PathBuf, Arc<Vec<Tag>>), WorldError> {
         // Sources are encoded in steps of a minute, so runs of similar length share one file.
         let length = (seconds + SOURCE_MARGIN_SECONDS).div_ceil(60) * 60;
-        if let Some(tags) = self.sources.get(&(kbps, length)) {
-            return Ok(Arc::clone(tags));
+        if let Some((path, tags)) = self.sources.get(&(kbps, length)) {
+            return Ok((path.clone(), Arc::clone(tags)));
         }
         let path = source::ensure(&self.cache, kbps, length).await?;
         let bytes = std::fs::read(&path).map_err(|source| WorldError::Io { what: format!("read {}", path.display()), source })?;
@@ -74,8 +79,12 @@ impl Bench {
             source::read_tags(&bytes)
                 .map_err(|e| WorldError::Io { what: format!("read {}", path.display()), source: std::io::Error::other(e) })?,
         );
-        self.sources.insert((kbps, length), Arc::clone(&tags));
-        Ok(tags)
+        self.sources.insert((kbps, length), (path.clone(), Arc::clone(&tags)));
+        Ok((path, tags))
+    }
+
+    fn setup<'a>(&'a self, source: &'a std::path::Path, seconds: u64) -> Setup<'a> {
+        Setup { fanout: &self.fanout, floor: &self.floor, source, seconds }
     }
 
     fn keys(count: usize) -> Vec<String> {
@@ -95,7 +104,7 @@ impl Bench {
 
     /// Runs one measurement.
     pub async fn run(&mut self, run: &Run) -> Result<Figures, WorldError> {
-        let tags = self.tags(run.kbps, run.seconds).await?;
+        let (source, tags) = self.source(run.kbps, run.seconds).await?;
         self.sinks.reset();
         let keys = Self::keys(run.sinks);
         let slow: HashSet<String> = keys.iter().rev().take(run.slow).cloned().collect();
@@ -104,16 +113,23 @@ impl Bench {
         }
         let urls: Vec<String> = keys.iter().map(|k| self.sinks.url(k)).collect();
         let dir = self.work.path().join(format!("{:?}-{}-{}", run.kind, run.sinks, run.kbps));
-        let contender = Contender::start(run.kind, &dir, &urls, &self.fanout).await?;
+        let contender = Contender::start(run.kind, &dir, &urls, self.setup(&source, run.seconds)).await?;
         let pid = contender
             .pid()
             .ok_or_else(|| WorldError::Io { what: "read the contender's pid".into(), source: std::io::Error::other("gone") })?;
         if run.kind.connects_first() {
             self.wait_until(|s| s.published() >= run.sinks, Duration::from_secs(60)).await;
         }
-        let publisher = replay::connect_publisher(&contender.ingest, Duration::from_secs(20)).await?;
         let ledger = Arc::new(Ledger::default());
-        let replay = {
+        let replay = if run.kind.plays_itself() {
+            contender.go()?;
+            let (tags, ledger, seconds) = (Arc::clone(&tags), Arc::clone(&ledger), run.seconds);
+            tokio::spawn(async move {
+                replay::pace(&tags, seconds, &ledger).await;
+                Ok(())
+            })
+        } else {
+            let publisher = replay::connect_publisher(&contender.ingest, Duration::from_secs(20)).await?;
             let (tags, ledger, seconds) = (Arc::clone(&tags), Arc::clone(&ledger), run.seconds);
             tokio::spawn(async move { replay::replay(publisher, &tags, seconds, &ledger).await })
         };
@@ -177,10 +193,10 @@ impl Bench {
     /// join to its first keyframe at the sink, in ms, sorted.
     pub async fn joins(&mut self, count: usize, kbps: u32, every: Duration) -> Result<Vec<f64>, WorldError> {
         let seconds = (every.as_secs_f64() * count as f64) as u64 + 15;
-        let tags = self.tags(kbps, seconds).await?;
+        let (source, tags) = self.source(kbps, seconds).await?;
         self.sinks.reset();
         let dir = self.work.path().join(format!("joins-{count}"));
-        let contender = Contender::start(Kind::Fanout, &dir, &[], &self.fanout).await?;
+        let contender = Contender::start(Kind::Fanout, &dir, &[], self.setup(&source, seconds)).await?;
         let publisher = replay::connect_publisher(&contender.ingest, Duration::from_secs(20)).await?;
         let ledger = Arc::new(Ledger::default());
         let replay = tokio::spawn(async move { replay::replay(publisher, &tags, seconds, &ledger).await });

@@ -1,6 +1,7 @@
 //! The benchmark's publisher: replays the source's tags to a contender at real time (each tag
 //! when its timestamp comes due), through Fanout's own RTMP client code, recording each send in
-//! the ledger.
+//! the ledger; or only keeps the ledger at that pace ([`pace`]) for a contender that plays the
+//! source itself.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use server::relay::media::MediaChunker;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::ledger::Ledger;
-use super::source::{Tag, TagKind};
+use super::source::{Tag, TagKind, due_within};
 use crate::WorldError;
 
 fn error(what: &str, detail: impl std::fmt::Display) -> WorldError {
@@ -41,13 +42,7 @@ pub async fn replay(publisher: Publisher, tags: &[Tag], seconds: u64, ledger: &L
     });
     let mut chunker = MediaChunker::new(stream_id).map_err(|e| error("prepare the replay", e))?;
     let start = tokio::time::Instant::now();
-    let end = u32::try_from(seconds.saturating_mul(1000)).unwrap_or(u32::MAX);
-    let first = tags.first().map_or(0, |t| t.timestamp);
-    for tag in tags {
-        let due = tag.timestamp.saturating_sub(first);
-        if due > end {
-            break;
-        }
+    for (due, tag) in due_within(tags, seconds) {
         tokio::time::sleep_until(start + Duration::from_millis(u64::from(due))).await;
         let video = tag.kind == TagKind::Video;
         let message =
@@ -59,4 +54,15 @@ pub async fn replay(publisher: Publisher, tags: &[Tag], seconds: u64, ledger: &L
     let _ = writer.shutdown().await;
     drain.abort();
     Ok(())
+}
+
+/// Keeps the ledger as [`replay`] would, at real time, without sending anything: for a
+/// contender that plays the source itself (the floor), so its sinks' lag and delivery are read
+/// against the same clock.
+pub async fn pace(tags: &[Tag], seconds: u64, ledger: &Ledger) {
+    let start = tokio::time::Instant::now();
+    for (due, tag) in due_within(tags, seconds) {
+        tokio::time::sleep_until(start + Duration::from_millis(u64::from(due))).await;
+        ledger.record(tag.kind == TagKind::Video, &tag.body);
+    }
 }

@@ -56,6 +56,14 @@ pub async fn ensure(cache: &Path, kbps: u32, seconds: u64) -> Result<PathBuf, Wo
     Ok(path)
 }
 
+/// The tags due within `seconds` of the first, each with when it is due (milliseconds from the
+/// first tag), in file order: what every replay of the source sends.
+pub fn due_within(tags: &[Tag], seconds: u64) -> impl Iterator<Item = (u32, &Tag)> {
+    let end = u32::try_from(seconds.saturating_mul(1000)).unwrap_or(u32::MAX);
+    let first = tags.first().map_or(0, |t| t.timestamp);
+    tags.iter().map(move |tag| (tag.timestamp.saturating_sub(first), tag)).take_while(move |(due, _)| *due <= end)
+}
+
 /// Why an FLV file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum FlvError {
