@@ -8,6 +8,8 @@
 //! channel; each channel's task sends it ([`send`]) and tries again with backoff, so a slow or
 //! broken channel holds up nothing but itself, and the engine never waits. A message that
 //! still fails is an event (`notification_failed`), naming the channel by its label only.
+//! "Live started" is claimed once per live in the store, so a restart mid-live (the live
+//! resumed) does not tell it again.
 
 pub mod channel;
 pub mod follow;
@@ -307,6 +309,45 @@ async fn stored_tally(store: &SharedStore, title: &str, seen: Tally) -> Tally {
     }
 }
 
+/// The store's meta key that says "live started" was told for the live `video`.
+fn start_told_key(video: &app::model::VideoId) -> String {
+    format!("notify.live_started.{video}")
+}
+
+/// The live the store has last (`open`: not ended yet), if any.
+async fn last_live(store: &SharedStore, open: bool) -> Option<app::store::Live> {
+    match store.recent_lives(1).await {
+        Ok(lives) => lives.into_iter().next().filter(|l| !open || l.ended_at.is_none()),
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the last live for the notifications");
+            None
+        }
+    }
+}
+
+/// Whether "live started" is told now for the live the store has open: claimed in the store
+/// (`put_meta_if_absent`), so a Fanout restarted mid-live, resuming it, does not tell it again.
+/// When the store cannot say, it is told (twice rather than never).
+async fn first_start_told(store: &SharedStore) -> bool {
+    let Some(live) = last_live(store, true).await else { return true };
+    match store.put_meta_if_absent(&start_told_key(&live.video_id), b"told").await {
+        Ok(first) => first,
+        Err(error) => {
+            tracing::warn!(%error, "cannot claim the live-started notice; telling it");
+            true
+        }
+    }
+}
+
+/// Drops the ended live's claim (one key per live, not kept past it).
+async fn forget_start_told(store: &SharedStore) {
+    if let Some(live) = last_live(store, false).await
+        && let Err(error) = store.set_meta(&start_told_key(&live.video_id), None).await
+    {
+        tracing::warn!(%error, "cannot drop the live-started claim");
+    }
+}
+
 /// Follows the engine's status until `stop` (or the engine's end), telling `notifier` what
 /// [`follow::Follower`] finds worth it.
 pub async fn follow(notifier: Notifier, mut status: watch::Receiver<DashboardStatus>, stop: CancellationToken) {
@@ -320,9 +361,12 @@ pub async fn follow(notifier: Notifier, mut status: watch::Receiver<DashboardSta
         }
         let now = status.borrow_and_update().clone();
         for notice in follower.observe(&now, Instant::now()) {
+            let store = &notifier.shared.store;
             let notice = match notice {
+                Notice::LiveStarted { .. } if !first_start_told(store).await => continue,
                 Notice::LiveEnded { title, tally } => {
-                    let tally = stored_tally(&notifier.shared.store, &title, tally).await;
+                    forget_start_told(store).await;
+                    let tally = stored_tally(store, &title, tally).await;
                     Notice::LiveEnded { title, tally }
                 }
                 other => other,

@@ -173,3 +173,31 @@ async fn a_test_message_from_the_settings_reaches_every_channel_and_says_how_eac
     assert_eq!(recorder.bodies("broken/tok3n-b").len(), 1, "a test is tried once, its answer shown at once");
     assert!(!page.contains("tok3n") && !world.fanout.log().contains("tok3n"), "no token on the page or in the log");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fanout_restarted_mid_live_does_not_tell_the_admins_again_that_the_live_started() {
+    let sink = SmtpSink::start().await.unwrap_or_else(|e| panic!("{e}"));
+    let recorder = WebhookRecorder::start().await.unwrap_or_else(|e| panic!("{e}"));
+    let env = settings(&sink, &recorder, &["{}json/restart"]);
+    let mut live = LiveWorld::start_with(30, &borrowed(&env)).await;
+    let (ana, _) = live.volunteer(9331, "Ana").await;
+    live.go_live();
+    live.wait_receiving(&[&ana.stream_key], 90).await;
+    let started = "Live started: 1 destination streaming";
+    eventually(60, "the admins hear the live started", || async { subjects(&sink).iter().any(|s| s == started) }).await;
+
+    live.world.kill_and_restart_fanout().await;
+    let before = live.sink.bytes_in(&ana.stream_key).await;
+    eventually(60, "the restarted Fanout streams the live again", || async { live.sink.bytes_in(&ana.stream_key).await > before + 50_000 })
+        .await;
+    // The marker: the live's end, told by the restarted Fanout, comes after any second "live
+    // started" it would have told (that one is due as soon as its destination streams).
+    live.youtube.show(ChannelShows::Ended { video_id: VIDEO.into(), title: TITLE.into() });
+    eventually(90, "the restarted Fanout tells the live ended", || async {
+        recorder.bodies("json/restart").iter().any(|b| field(b, "event") == "live_ended")
+    })
+    .await;
+    assert_eq!(subjects(&sink).iter().filter(|s| *s == started).count(), 1, "told once: {:?}", subjects(&sink));
+    let events: Vec<String> = recorder.bodies("json/restart").iter().map(|b| field(b, "event")).collect();
+    assert_eq!(events, ["live_started", "live_ended"], "the webhook heard each once");
+}
