@@ -41,6 +41,9 @@ pub struct Run {
     pub slow: usize,
 }
 
+/// An encoded source: its file and its tags.
+type Encoded = (PathBuf, Arc<Vec<Tag>>);
+
 /// The bench's fixed parts: the sinks, the binaries, the cache of encoded sources.
 #[derive(Debug)]
 pub struct Bench {
@@ -49,7 +52,7 @@ pub struct Bench {
     floor: PathBuf,
     cache: PathBuf,
     work: tempfile::TempDir,
-    sources: HashMap<(u32, u64), (PathBuf, Arc<Vec<Tag>>)>,
+    sources: HashMap<(u32, u64), Encoded>,
     /// Where to write a `perf` profile of the next Fanout run (taken during its window).
     pub profile: Option<PathBuf>,
 }
@@ -67,7 +70,7 @@ impl Bench {
     }
 
     /// The source at `kbps` lasting at least `seconds`: its file and its tags.
-    async fn source(&mut self, kbps: u32, seconds: u64) -> Result<(PathBuf, Arc<Vec<Tag>>), WorldError> {
+    async fn source(&mut self, kbps: u32, seconds: u64) -> Result<Encoded, WorldError> {
         // Sources are encoded in steps of a minute, so runs of similar length share one file.
         let length = (seconds + SOURCE_MARGIN_SECONDS).div_ceil(60) * 60;
         if let Some((path, tags)) = self.sources.get(&(kbps, length)) {
