@@ -10,6 +10,9 @@ use time::Duration;
 
 use super::*;
 use crate::model::{EventKind, LiveState};
+use report::*;
+
+mod report;
 use crate::secrets::{Cipher, MasterKey, Purpose, Secret};
 
 /// A fresh, empty store of one backend, and what removes it afterwards.
@@ -94,6 +97,9 @@ conformance!(
     repeated_events_are_counted_not_repeated,
     events_recorded_at_once_are_all_kept,
     events_beyond_their_retention_are_purged,
+    live_samples_are_kept_up_to_their_cap_oldest_first,
+    destination_tallies_add_up_and_keep_the_lowest_bitrate,
+    forgetting_an_account_removes_its_tallies_from_reports,
 );
 
 async fn tokens_are_replaced_only_over_the_refresh_token_they_replace(store: SharedStore) {

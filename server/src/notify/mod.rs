@@ -208,11 +208,10 @@ impl Notifier {
     }
 }
 
-/// The tally of the live just ended as the store keeps it (it survives restarts), when its last
-/// live is `title` and has ended; else `seen`.
-async fn stored_tally(store: &SharedStore, title: &str, seen: Tally) -> Tally {
-    let lives = store.recent_lives(1).await.unwrap_or_default();
-    let Some(live) = lives.into_iter().next().filter(|l| l.title == title) else { return seen };
+/// The tally of the live `video_id`, just ended, as the store keeps it (it survives
+/// restarts), when it has ended there; else `seen`.
+async fn stored_tally(store: &SharedStore, video_id: &app::model::VideoId, seen: Tally) -> Tally {
+    let Ok(Some(live)) = store.live(video_id).await else { return seen };
     match (live.started_at, live.ended_at) {
         (Some(start), Some(end)) => Tally {
             duration: Duration::try_from(end - start).unwrap_or(seen.duration),
@@ -237,9 +236,9 @@ pub async fn follow(notifier: Notifier, mut status: watch::Receiver<DashboardSta
         let now = status.borrow_and_update().clone();
         for notice in follower.observe(&now, Instant::now()) {
             let notice = match notice {
-                Notice::LiveEnded { title, tally } => {
-                    let tally = stored_tally(&notifier.shared.store, &title, tally).await;
-                    Notice::LiveEnded { title, tally }
+                Notice::LiveEnded { title, video_id, tally } => {
+                    let tally = stored_tally(&notifier.shared.store, &video_id, tally).await;
+                    Notice::LiveEnded { title, video_id, tally }
                 }
                 other => other,
             };

@@ -6,6 +6,7 @@
 //! test message reports each channel. No token of a webhook reaches the log or the events.
 
 use app::model::EventKind;
+use app::store::{Store, VideoId};
 use fanout_testworld::smtp::SmtpSink;
 use fanout_testworld::webhook::WebhookRecorder;
 use fanout_testworld::youtube::ChannelShows;
@@ -80,6 +81,17 @@ async fn a_live_that_starts_and_ends_is_mailed_to_the_admins_and_posted_to_each_
     })
     .await;
     eprintln!("captured mails: {:?}", subjects(&sink));
+    // The message links the live's report, which shows what was sampled during the live.
+    let ended = sink.mails().into_iter().find(|m| m.subject().starts_with("Live ended: ")).unwrap_or_else(|| panic!("mail"));
+    let report = format!("{}/admin/lives/{VIDEO}", live.world.fanout.url().trim_end_matches('/'));
+    assert!(ended.body.contains(&format!("Its report: {report}")), "{}", ended.body);
+    let samples = live.store().await.live_samples(&VideoId(VIDEO.into())).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!samples.is_empty() && samples.iter().any(|s| s.streaming == 1 && s.egress_bps > 0), "sampled while streaming: {samples:?}");
+    let cookie = live.admin_cookie().await;
+    let page = live.world.http.get(&report).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
+    let page = page.text().await.unwrap_or_default();
+    assert!(page.contains(r#"id="report-title""#) && page.contains("Ana"), "the report names the live and its destination: {page}");
+    assert!(page.contains(&format!(r#"data-points="{}""#, samples.len())), "one point per stored sample: {page}");
     let log = live.world.fanout.log();
     assert!(log.contains("notification sent"), "sending is logged");
     assert!(!log.contains("tok3n"), "no webhook's token in the log");
