@@ -82,38 +82,44 @@ fn Fact(name: &'static str, value: String) -> impl IntoView {
     }
 }
 
+/// A coordinate as the SVG carries it.
+fn at(value: f64) -> String {
+    format!("{value:.1}")
+}
+
 /// One chart, laid out by [`chart::chart`]: only attributes and classes (the CSP allows no
 /// inline style).
 #[component]
 fn ChartSvg(id: &'static str, label: &'static str, chart: Chart) -> impl IntoView {
     let plot = chart.plot;
-    let band = |class: &'static str| {
-        move |b: chart::Band| view! { <rect class=class x=format!("{:.1}", b.x) y=plot.top width=format!("{:.1}", b.width) height=plot.bottom - plot.top /> }
+    let (top, bottom, left, right) = (at(plot.top), at(plot.bottom), at(plot.left), at(plot.right));
+    let band = move |class: &'static str| {
+        let (top, height) = (at(plot.top), at(plot.bottom - plot.top));
+        move |b: chart::Band| view! { <rect class=class x=at(b.x) y=top.clone() width=at(b.width) height=height.clone() /> }
     };
+    let grid = chart.y_ticks.iter().map(|t| view! { <line x1=left.clone() x2=right.clone() y1=at(t.at) y2=at(t.at) /> }).collect_view();
+    let values = chart.y_ticks.into_iter().map(|t| view! { <text x=at(plot.left - 6.0) y=at(t.at + 3.0)>{t.label}</text> }).collect_view();
+    let times = chart.x_ticks.into_iter().map(|t| view! { <text x=at(t.at) y=at(plot.bottom + 16.0)>{t.label}</text> }).collect_view();
+    let marks = chart
+        .reconnects
+        .into_iter()
+        .map(|m| {
+            let words = format!("{} reconnect{} by {}", m.count, if m.count == 1 { "" } else { "s" }, m.when);
+            view! { <line class="reconnect" x1=at(m.x) x2=at(m.x) y1=top.clone() y2=bottom.clone()><title>{words}</title></line> }
+        })
+        .collect_view();
     view! {
         <svg id=id class="h-auto w-full max-w-3xl rounded-lg border border-slate-200 bg-white" viewBox=format!("0 0 {WIDTH} {HEIGHT}")
-            role="img" aria-label=label data-points=chart.count>
+            role="img" aria-label=label data-points=chart.count.to_string()>
             <title>{label}</title>
             <g>{chart.grace.into_iter().map(band("fill-slate-200")).collect_view()}</g>
             <g>{chart.slate.into_iter().map(band("fill-amber-100")).collect_view()}</g>
-            <g class="stroke-slate-200" stroke-width="1">
-                {chart.y_ticks.iter().map(|t| view! { <line x1=plot.left x2=plot.right y1=format!("{:.1}", t.at) y2=format!("{:.1}", t.at) /> }).collect_view()}
-            </g>
-            <g class="fill-slate-500" font-size="10" text-anchor="end">
-                {chart.y_ticks.into_iter().map(|t| view! { <text x=plot.left - 6.0 y=format!("{:.1}", t.at + 3.0)>{t.label}</text> }).collect_view()}
-            </g>
-            <g class="fill-slate-500" font-size="10" text-anchor="middle">
-                {chart.x_ticks.into_iter().map(|t| view! { <text x=format!("{:.1}", t.at) y=plot.bottom + 16.0>{t.label}</text> }).collect_view()}
-            </g>
-            <g class="stroke-red-600" stroke-width="1.5">
-                {chart.reconnects.into_iter().map(|m| view! {
-                    <line class="reconnect" x1=format!("{:.1}", m.x) x2=format!("{:.1}", m.x) y1=plot.top y2=plot.bottom>
-                        <title>{format!("{} reconnect{} by {}", m.count, if m.count == 1 { "" } else { "s" }, m.when)}</title>
-                    </line>
-                }).collect_view()}
-            </g>
+            <g class="stroke-slate-200" stroke-width="1">{grid}</g>
+            <g class="fill-slate-500" font-size="10" text-anchor="end">{values}</g>
+            <g class="fill-slate-500" font-size="10" text-anchor="middle">{times}</g>
+            <g class="stroke-red-600" stroke-width="1.5">{marks}</g>
             <polyline class="stroke-indigo-600" fill="none" stroke-width="2" stroke-linejoin="round" points=chart.points />
-            <line class="stroke-slate-400" x1=plot.left x2=plot.right y1=plot.bottom y2=plot.bottom stroke-width="1" />
+            <line class="stroke-slate-400" x1=left.clone() x2=right.clone() y1=bottom.clone() y2=bottom.clone() stroke-width="1" />
         </svg>
     }
 }
