@@ -60,7 +60,7 @@ fn Report(report: LiveReport) -> impl IntoView {
         })}
         <p class="flex flex-wrap gap-x-4 text-xs text-slate-600" aria-label="Legend">
             <span><span class="mr-1 inline-block h-3 w-3 bg-amber-200 align-middle"></span>"slate on (no source sent)"</span>
-            <span><span class="mr-1 inline-block h-3 w-3 bg-slate-300 align-middle"></span>"grace (input lost)"</span>
+            <span><span class="mr-1 inline-block h-3 w-3 bg-slate-200 align-middle"></span>"grace (input lost)"</span>
             <span><span class="mr-1 inline-block h-3 w-0.5 bg-red-600 align-middle"></span>"reconnects"</span>
         </p>
         <figure class="space-y-1">
@@ -82,20 +82,26 @@ fn Fact(name: &'static str, value: String) -> impl IntoView {
     }
 }
 
+/// The shading of the slate's periods (Tailwind's amber-200), and of the grace's (slate-200):
+/// colours as SVG attributes, so the charts read even without the stylesheet.
+const SLATE: &str = "#fde68a";
+/// See [`SLATE`].
+const GRACE: &str = "#e2e8f0";
+
 /// A coordinate as the SVG carries it.
 fn at(value: f64) -> String {
     format!("{value:.1}")
 }
 
-/// One chart, laid out by [`chart::chart`]: only attributes and classes (the CSP allows no
+/// One chart, laid out by [`chart::chart`]: only elements and attributes (the CSP allows no
 /// inline style).
 #[component]
 fn ChartSvg(id: &'static str, label: &'static str, chart: Chart) -> impl IntoView {
     let plot = chart.plot;
     let (top, bottom, left, right) = (at(plot.top), at(plot.bottom), at(plot.left), at(plot.right));
-    let band = move |class: &'static str| {
+    let band = move |colour: &'static str| {
         let (top, height) = (at(plot.top), at(plot.bottom - plot.top));
-        move |b: chart::Band| view! { <rect class=class x=at(b.x) y=top.clone() width=at(b.width) height=height.clone() /> }
+        move |b: chart::Band| view! { <rect fill=colour x=at(b.x) y=top.clone() width=at(b.width) height=height.clone() /> }
     };
     let grid = chart.y_ticks.iter().map(|t| view! { <line x1=left.clone() x2=right.clone() y1=at(t.at) y2=at(t.at) /> }).collect_view();
     let values = chart.y_ticks.into_iter().map(|t| view! { <text x=at(plot.left - 6.0) y=at(t.at + 3.0)>{t.label}</text> }).collect_view();
@@ -112,14 +118,14 @@ fn ChartSvg(id: &'static str, label: &'static str, chart: Chart) -> impl IntoVie
         <svg id=id class="h-auto w-full max-w-3xl rounded-lg border border-slate-200 bg-white" viewBox=format!("0 0 {WIDTH} {HEIGHT}")
             role="img" aria-label=label data-points=chart.count.to_string()>
             <title>{label}</title>
-            <g>{chart.grace.into_iter().map(band("fill-slate-200")).collect_view()}</g>
-            <g>{chart.slate.into_iter().map(band("fill-amber-100")).collect_view()}</g>
-            <g class="stroke-slate-200" stroke-width="1">{grid}</g>
-            <g class="fill-slate-500" font-size="10" text-anchor="end">{values}</g>
-            <g class="fill-slate-500" font-size="10" text-anchor="middle">{times}</g>
-            <g class="stroke-red-600" stroke-width="1.5">{marks}</g>
-            <polyline class="stroke-indigo-600" fill="none" stroke-width="2" stroke-linejoin="round" points=chart.points />
-            <line class="stroke-slate-400" x1=left.clone() x2=right.clone() y1=bottom.clone() y2=bottom.clone() stroke-width="1" />
+            <g>{chart.grace.into_iter().map(band(GRACE)).collect_view()}</g>
+            <g>{chart.slate.into_iter().map(band(SLATE)).collect_view()}</g>
+            <g stroke="#e2e8f0" stroke-width="1">{grid}</g>
+            <g fill="#64748b" font-size="10" text-anchor="end">{values}</g>
+            <g fill="#64748b" font-size="10" text-anchor="middle">{times}</g>
+            <g stroke="#dc2626" stroke-width="1.5">{marks}</g>
+            <polyline stroke="#4f46e5" fill="none" stroke-width="2" stroke-linejoin="round" points=chart.points />
+            <line stroke="#94a3b8" x1=left.clone() x2=right.clone() y1=bottom.clone() y2=bottom.clone() stroke-width="1" />
         </svg>
     }
 }
