@@ -39,7 +39,11 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    admin::{AdminPage, LiveReportPage}, admin_login::AdminLoginPage, manage::ManagePage, not_found::NotFound, signup::SignupPage,
+    admin::{AdminPage, LiveReportPage},
+    admin_login::AdminLoginPage,
+    manage::ManagePage,
+    not_found::NotFound,
+    signup::SignupPage,
     signup_problem::SignupProblemPage,
 };
 

@@ -109,11 +109,8 @@ pub fn chart(samples: &[SamplePoint], measure: Measure) -> Chart {
         .map(|value| Tick { at: y(value), label: measure.label(value) })
         .collect();
     let x_step = time_step(span as u64);
-    let x_ticks = (0..)
-        .map(|i| i * x_step)
-        .take_while(|secs| *secs as f64 <= span)
-        .map(|secs| Tick { at: x(secs), label: clock(secs) })
-        .collect();
+    let x_ticks =
+        (0..).map(|i| i * x_step).take_while(|secs| *secs as f64 <= span).map(|secs| Tick { at: x(secs), label: clock(secs) }).collect();
     Chart {
         plot,
         count: points.len(),

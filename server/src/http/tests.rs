@@ -262,7 +262,13 @@ async fn a_past_lives_report_shows_its_charts_and_worst_destination_to_the_admin
         };
         store.add_live_sample(&video, &sample, 8640).await.unwrap_or_else(|e| panic!("{e}"));
     }
-    let tally = |id: DestinationId, name: &str, down_secs| DestinationTally { id, name: name.into(), down_secs, reconnects: 1, lowest_bps: Some(1_400_000) };
+    let tally = |id: DestinationId, name: &str, down_secs| DestinationTally {
+        id,
+        name: name.into(),
+        down_secs,
+        reconnects: 1,
+        lowest_bps: Some(1_400_000),
+    };
     let tallies = [
         tally(DestinationId::Direct(DirectId::from_stored("steady")), "Steady Studio", 0),
         tally(DestinationId::Direct(DirectId::from_stored("flaky")), "Flaky Volunteer", 12),

@@ -7,7 +7,7 @@ use super::{cipher, ok, upsert};
 use crate::model::{DestinationId, DirectId};
 use crate::store::*;
 
-fn sample(at: time::OffsetDateTime, streaming: u32) -> LiveSample {
+fn sample(at: OffsetDateTime, streaming: u32) -> LiveSample {
     LiveSample { at, streaming, destinations: 3, egress_bps: 4_500_000_000, reconnects: 1, slate: streaming == 0, grace: false }
 }
 

@@ -8,6 +8,7 @@ use super::{corrupt, count, time_at, word};
 use crate::store::records::to_millis;
 use crate::store::{DestinationTally, LiveSample, StoreError, VideoId};
 
+/// Adds a sample unless the live has `cap` already (a sample at the same time is replaced).
 pub(super) async fn add_sample(pool: &SqlitePool, video_id: &VideoId, sample: &LiveSample, cap: u32) -> Result<bool, StoreError> {
     // One statement: the count and the insert cannot be split by another writer.
     let done = sqlx::query(
@@ -32,11 +33,13 @@ pub(super) async fn add_sample(pool: &SqlitePool, video_id: &VideoId, sample: &L
     Ok(done.rows_affected() == 1)
 }
 
+/// The live's samples, oldest first.
 pub(super) async fn samples(pool: &SqlitePool, video_id: &VideoId) -> Result<Vec<LiveSample>, StoreError> {
     let rows = sqlx::query("SELECT * FROM live_samples WHERE video_id = ? ORDER BY at").bind(&video_id.0).fetch_all(pool).await?;
     rows.iter().map(sample_from).collect()
 }
 
+/// Adds each tally to the live's, in one transaction.
 pub(super) async fn add_tallies(pool: &SqlitePool, video_id: &VideoId, tallies: &[DestinationTally]) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     for tally in tallies {
@@ -62,11 +65,10 @@ pub(super) async fn add_tallies(pool: &SqlitePool, video_id: &VideoId, tallies: 
     Ok(())
 }
 
+/// The live's tallies, by destination id.
 pub(super) async fn tallies(pool: &SqlitePool, video_id: &VideoId) -> Result<Vec<DestinationTally>, StoreError> {
-    let rows = sqlx::query("SELECT * FROM live_destinations WHERE video_id = ? ORDER BY destination_id")
-        .bind(&video_id.0)
-        .fetch_all(pool)
-        .await?;
+    let rows =
+        sqlx::query("SELECT * FROM live_destinations WHERE video_id = ? ORDER BY destination_id").bind(&video_id.0).fetch_all(pool).await?;
     rows.iter().map(tally_from).collect()
 }
 

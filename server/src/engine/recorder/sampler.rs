@@ -179,7 +179,7 @@ impl Sampler {
     pub fn finish(&mut self) -> Option<Record> {
         let mut live = self.live.take()?;
         let tallies = take_tallies(&mut live);
-        (!tallies.is_empty()).then(|| Record { video_id: live.video_id, sample: None, tallies })
+        (!tallies.is_empty()).then_some(Record { video_id: live.video_id, sample: None, tallies })
     }
 }
 
@@ -191,7 +191,8 @@ fn take_tallies(live: &mut Live) -> Vec<DestinationTally> {
         .filter(|followed| followed.changed())
         .map(|followed| {
             followed.recorded = true;
-            let fresh = DestinationTally { name: followed.name.clone(), down_secs: 0, reconnects: 0, lowest_bps: None, ..followed.pending.clone() };
+            let fresh =
+                DestinationTally { name: followed.name.clone(), down_secs: 0, reconnects: 0, lowest_bps: None, ..followed.pending.clone() };
             let mut taken = std::mem::replace(&mut followed.pending, fresh);
             taken.name.clone_from(&followed.name);
             taken

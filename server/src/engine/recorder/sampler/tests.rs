@@ -37,10 +37,12 @@ fn t0() -> OffsetDateTime {
 /// Observes `status` every half second (as the engine publishes) from `from` for `secs`;
 /// what was recorded.
 fn run(sampler: &mut Sampler, from: OffsetDateTime, secs: i64, status: impl Fn(OffsetDateTime) -> DashboardStatus) -> Vec<Record> {
-    (0..secs * 2).flat_map(|half| {
-        let at = from + Duration::milliseconds(500 * half);
-        sampler.observe(&status(at), at)
-    }).collect()
+    (0..secs * 2)
+        .flat_map(|half| {
+            let at = from + Duration::milliseconds(500 * half);
+            sampler.observe(&status(at), at)
+        })
+        .collect()
 }
 
 fn samples(records: &[Record]) -> Vec<&LiveSample> {
@@ -50,7 +52,13 @@ fn samples(records: &[Record]) -> Vec<&LiveSample> {
 #[test]
 fn a_live_is_sampled_once_every_ten_seconds_from_its_first_status() {
     let mut sampler = Sampler::default();
-    let two = |_| status("v1", LiveState::Streaming, vec![row(1, DestinationState::Streaming, 1_000_000, 0), row(2, DestinationState::Retrying, 0, 0)]);
+    let two = |_| {
+        status(
+            "v1",
+            LiveState::Streaming,
+            vec![row(1, DestinationState::Streaming, 1_000_000, 0), row(2, DestinationState::Retrying, 0, 0)],
+        )
+    };
     let records = run(&mut sampler, t0(), 60, two);
     let times: Vec<i64> = samples(&records).iter().map(|s| (s.at - t0()).whole_seconds()).collect();
     assert_eq!(times, [0, 10, 20, 30, 40, 50]);
@@ -66,7 +74,11 @@ fn a_reconnect_is_counted_once_in_the_sample_after_it_and_in_its_destinations_ta
     // The relay's counter goes to 1 at 12 s and stays there.
     let reconnecting = |at: OffsetDateTime| {
         let reconnects = u32::from(at - t0() >= Duration::seconds(12));
-        status("v1", LiveState::Streaming, vec![row(1, DestinationState::Streaming, 900_000, reconnects), row(2, DestinationState::Streaming, 1, 0)])
+        status(
+            "v1",
+            LiveState::Streaming,
+            vec![row(1, DestinationState::Streaming, 900_000, reconnects), row(2, DestinationState::Streaming, 1, 0)],
+        )
     };
     let records = run(&mut sampler, t0(), 40, reconnecting);
     let counted: Vec<u32> = samples(&records).iter().map(|s| s.reconnects).collect();
