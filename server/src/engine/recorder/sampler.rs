@@ -64,6 +64,10 @@ struct Live {
     next_at: OffsetDateTime,
     samples: u32,
     last_seen: OffsetDateTime,
+    /// The moment of the last observation as a sample (its window's marks not filled in).
+    last: LiveSample,
+    /// When the last sample was taken.
+    sampled_at: Option<OffsetDateTime>,
     /// Whether the live streamed (or was in grace) at the last observation.
     was_streaming: bool,
     reconnects: u32,
@@ -104,6 +108,8 @@ impl Sampler {
             next_at: now,
             samples: 0,
             last_seen: now,
+            last: moment(status, now),
+            sampled_at: None,
             was_streaming: false,
             reconnects: 0,
             slate: false,
@@ -143,23 +149,14 @@ impl Sampler {
         live.slate |= status.input_slate;
         live.grace |= summary.phase == LiveState::Grace;
         live.last_seen = now;
+        live.last = moment(status, now);
         if now < live.next_at {
             return records;
         }
         // Due: the next one a period on, or — when a sample's time passed unobserved — a period
         // from now (the missed one is skipped).
         live.next_at = if now - live.next_at < SAMPLE_EVERY { live.next_at + SAMPLE_EVERY } else { now + SAMPLE_EVERY };
-        let sample = (live.samples < self.cap.unwrap_or(SAMPLES_PER_LIVE)).then(|| LiveSample {
-            at: now,
-            streaming: count(status.destinations.iter().filter(|d| d.state == DestinationState::Streaming).count()),
-            destinations: count(status.destinations.len()),
-            egress_bps: status.egress_bps(),
-            reconnects: live.reconnects,
-            slate: live.slate,
-            grace: live.grace,
-        });
-        live.samples += u32::from(sample.is_some());
-        (live.reconnects, live.slate, live.grace) = (0, false, false);
+        let sample = take_sample(live, self.cap);
         for row in &status.destinations {
             if let Some(followed) = live.destinations.get_mut(&row.id) {
                 let streaming = row.state == DestinationState::Streaming;
@@ -174,13 +171,43 @@ impl Sampler {
         records
     }
 
-    /// The tallies not yet recorded of the live followed (when the recorder stops, or the
-    /// live ends); the sampler then follows nothing.
+    /// What is not yet recorded of the live followed (when the recorder stops, or the live
+    /// ends): its last moment as a sample, so the report reaches its end, and the tallies; the
+    /// sampler then follows nothing.
     pub fn finish(&mut self) -> Option<Record> {
         let mut live = self.live.take()?;
+        let sample = if live.sampled_at.is_some_and(|at| at >= live.last.at) { None } else { take_sample(&mut live, self.cap) };
         let tallies = take_tallies(&mut live);
-        (!tallies.is_empty()).then_some(Record { video_id: live.video_id, sample: None, tallies })
+        (sample.is_some() || !tallies.is_empty()).then_some(Record { video_id: live.video_id, sample, tallies })
     }
+}
+
+/// The status at `now` as a sample, before its window's reconnects, slate and grace.
+fn moment(status: &DashboardStatus, now: OffsetDateTime) -> LiveSample {
+    LiveSample {
+        at: now,
+        streaming: count(status.destinations.iter().filter(|d| d.state == DestinationState::Streaming).count()),
+        destinations: count(status.destinations.len()),
+        egress_bps: status.egress_bps(),
+        reconnects: 0,
+        slate: false,
+        grace: false,
+    }
+}
+
+/// The live's last moment as a sample with its window's marks (`None` past the cap); the
+/// window starts again.
+fn take_sample(live: &mut Live, cap: Option<u32>) -> Option<LiveSample> {
+    let sample = (live.samples < cap.unwrap_or(SAMPLES_PER_LIVE)).then(|| LiveSample {
+        reconnects: live.reconnects,
+        slate: live.slate,
+        grace: live.grace,
+        ..live.last.clone()
+    });
+    live.samples += u32::from(sample.is_some());
+    live.sampled_at = Some(live.last.at);
+    (live.reconnects, live.slate, live.grace) = (0, false, false);
+    sample
 }
 
 /// The tallies that changed since the last record, sorted by destination; each starts again.

@@ -65,7 +65,11 @@ fn a_live_is_sampled_once_every_ten_seconds_from_its_first_status() {
     let first = samples(&records)[0];
     assert_eq!((first.streaming, first.destinations, first.egress_bps, first.reconnects), (1, 2, 1_000_000, 0));
     assert!(records.iter().all(|r| r.video_id == VideoId("v1".into())));
-    assert!(sampler.observe(&DashboardStatus::default(), t0() + Duration::seconds(60)).iter().all(|r| r.sample.is_none()));
+    // The live is over: its last moment is the last sample, so the report reaches its end.
+    let end = sampler.observe(&DashboardStatus::default(), t0() + Duration::seconds(60));
+    let last: Vec<i128> = samples(&end).iter().map(|s| (s.at - t0()).whole_milliseconds()).collect();
+    assert_eq!(last, [59_500]);
+    assert!(sampler.observe(&DashboardStatus::default(), t0() + Duration::seconds(61)).is_empty(), "then nothing");
 }
 
 #[test]
@@ -159,13 +163,14 @@ fn a_missed_sample_is_skipped_not_made_up() {
 }
 
 #[test]
-fn a_new_live_closes_the_one_before_with_its_last_tallies() {
+fn a_new_live_closes_the_one_before_with_its_last_moment_and_tallies() {
     let mut sampler = Sampler::default();
     let first = status("v1", LiveState::Streaming, vec![row(1, DestinationState::Retrying, 0, 0)]);
     sampler.observe(&first, t0());
     sampler.observe(&first, t0() + Duration::seconds(3));
     let next = sampler.observe(&status("v2", LiveState::Preparing, vec![]), t0() + Duration::seconds(4));
     assert_eq!(next.len(), 2);
-    assert_eq!((next[0].video_id.0.as_str(), next[0].sample.is_none(), next[0].tallies[0].down_secs), ("v1", true, 3));
+    let last_of_v1 = next[0].sample.as_ref().map(|s| s.at);
+    assert_eq!((next[0].video_id.0.as_str(), last_of_v1, next[0].tallies[0].down_secs), ("v1", Some(t0() + Duration::seconds(3)), 3));
     assert_eq!((next[1].video_id.0.as_str(), next[1].sample.as_ref().map(|s| s.destinations)), ("v2", Some(0)));
 }
