@@ -318,7 +318,8 @@ pub struct LiveSample {
     pub reconnects: u32,
     /// Whether the slate went out (no source sent) at any time since the previous sample.
     pub slate: bool,
-    /// Whether the live was in its grace (input lost) at any time since the previous sample.
+    /// Whether the live had no input (waiting for it at the start, or lost: its grace) at any
+    /// time since the previous sample.
     pub grace: bool,
 }
 
@@ -332,7 +333,7 @@ pub struct DestinationTally {
     /// Its name on the dashboard (the volunteer's, or the direct destination's label).
     pub name: String,
     /// Seconds it was meant to stream but did not (connecting, retrying, failed, needing a
-    /// reconnect) while the live streamed.
+    /// reconnect) while the live streamed (its input flowing).
     pub down_secs: u32,
     /// How many times it reconnected.
     pub reconnects: u32,

@@ -60,7 +60,7 @@ fn Report(report: LiveReport) -> impl IntoView {
         })}
         <p class="flex flex-wrap gap-x-4 text-xs text-slate-600" aria-label="Legend">
             <span><span class="mr-1 inline-block h-3 w-3 bg-amber-200 align-middle"></span>"slate on (no source sent)"</span>
-            <span><span class="mr-1 inline-block h-3 w-3 bg-slate-200 align-middle"></span>"grace (input lost)"</span>
+            <span><span class="mr-1 inline-block h-3 w-3 bg-slate-200 align-middle"></span>"no input (waiting for it, or lost: the grace)"</span>
             <span><span class="mr-1 inline-block h-3 w-0.5 bg-red-600 align-middle"></span>"reconnects"</span>
         </p>
         <figure class="space-y-1">
@@ -137,7 +137,7 @@ fn Worst(report: LiveReport) -> impl IntoView {
         <section aria-labelledby="worst-title" class="space-y-2">
             <h2 id="worst-title" class="text-lg font-semibold">"Worst destinations"</h2>
             <p class="text-sm text-slate-600">
-                "Longest without streaming while the live streamed (connecting, retrying, failed, needing a reconnect), then most reconnects, then lowest bitrate."
+                "Longest without streaming while the source's media flowed (connecting, retrying, failed, needing a reconnect), then most reconnects, then lowest bitrate while streaming."
             </p>
             {if report.worst.is_empty() {
                 view! { <p class="text-sm text-slate-600">"No destination was recorded."</p> }.into_any()

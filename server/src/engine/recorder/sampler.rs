@@ -68,7 +68,7 @@ struct Live {
     last: LiveSample,
     /// When the last sample was taken.
     sampled_at: Option<OffsetDateTime>,
-    /// Whether the live streamed (or was in grace) at the last observation.
+    /// Whether the live streamed (its input flowing) at the last observation.
     was_streaming: bool,
     reconnects: u32,
     slate: bool,
@@ -145,7 +145,9 @@ impl Sampler {
             followed.state = Some(row.state);
             followed.name.clone_from(&row.name);
         }
-        live.was_streaming = matches!(summary.phase, LiveState::Streaming | LiveState::Grace);
+        // Down time counts while media flows: not while the live waits for its input (at the
+        // start, or in its grace), when no destination could stream.
+        live.was_streaming = summary.phase == LiveState::Streaming;
         live.slate |= status.input_slate;
         live.grace |= summary.phase == LiveState::Grace;
         live.last_seen = now;

@@ -112,7 +112,7 @@ fn samples_stop_at_the_cap_and_tallies_go_on() {
 }
 
 #[test]
-fn slate_and_grace_mark_the_sample_after_them_and_downtime_counts_only_while_streaming() {
+fn slate_and_grace_mark_the_sample_after_them_and_downtime_counts_only_while_media_flows() {
     let mut sampler = Sampler::default();
     let phases = |at: OffsetDateTime| {
         let s = (at - t0()).whole_seconds();
@@ -129,7 +129,7 @@ fn slate_and_grace_mark_the_sample_after_them_and_downtime_counts_only_while_str
     let marks: Vec<(bool, bool)> = samples(&records).iter().map(|s| (s.slate, s.grace)).collect();
     assert_eq!(marks, [(false, false), (false, false), (true, false), (false, true)]);
     let down: u32 = records.iter().flat_map(|r| &r.tallies).map(|t| t.down_secs).sum();
-    assert_eq!(down, 20, "connecting from 10 s (streaming) to the sample at 30 s; not while preparing");
+    assert_eq!(down, 17, "connecting from 10 s (streaming) to the sample at 30 s; not while preparing nor in the grace");
 }
 
 #[test]
