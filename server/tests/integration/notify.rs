@@ -1,7 +1,8 @@
 //! Notifications end to end, read where they land: a real SMTP server and a webhook recorder on
 //! loopback (`fanout_testworld::{smtp, webhook}`). A live that starts and ends in the test world
 //! is mailed to the admins (the relay refusing the first try with a 451 shows the retry) and
-//! posted to a Discord-, a Slack- and a generic webhook in their shapes; YouTube's bot wall is
+//! posted to a Discord-, a Slack- and a generic webhook in their shapes (the end's mail links
+//! the live's report, whose page charts the samples stored while it streamed); YouTube's bot wall is
 //! told, and a webhook that keeps failing ends as a `notification_failed` event; the Settings'
 //! test message reports each channel. No token of a webhook reaches the log or the events.
 
