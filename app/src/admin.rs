@@ -178,6 +178,7 @@ mod tests {
             "/api/admin_direct",
             "/api/admin_events",
             "/api/admin_identity",
+            "/api/admin_live_report",
             "/api/admin_lives",
             "/api/admin_settings",
         ];
@@ -190,17 +191,18 @@ mod tests {
                 crate::direct::admin_direct().await.is_ok(),
                 crate::history::admin_events(None, None, None).await.is_ok(),
                 admin_identity().await.is_ok(),
+                crate::report::admin_live_report("NoSuchLive1".into()).await.is_ok(),
                 crate::history::admin_lives().await.is_ok(),
                 admin_settings().await.is_ok(),
             ]
         }
         let (parts, ()) = http::Request::new(()).into_parts();
         provide_context(parts);
-        assert_eq!(outcomes().await, [false; 7], "a request without the admin's identity gets nothing");
+        assert_eq!(outcomes().await, [false; 8], "a request without the admin's identity gets nothing");
 
         let (mut parts, ()) = http::Request::new(()).into_parts();
         parts.extensions.insert(AdminIdentity { user: "ana".into(), csrf: "token".into(), flash: None });
         provide_context(parts);
-        assert_eq!(outcomes().await, [true; 7], "and the admin gets it all (so the refusals above are the check's)");
+        assert_eq!(outcomes().await, [true; 8], "and the admin gets it all (so the refusals above are the check's)");
     }
 }

@@ -50,6 +50,9 @@ pub struct DashboardStatus {
 /// The live being restreamed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveSummary {
+    /// Which live it is (the key its report is stored under).
+    #[serde(default)]
+    pub video_id: crate::model::VideoId,
     pub title: String,
     pub url: String,
     pub thumbnail_url: Option<String>,

@@ -18,6 +18,7 @@ pub mod manage;
 pub mod model;
 pub mod pages;
 pub mod received;
+pub mod report;
 pub mod setup;
 pub mod signup;
 pub mod weburl;
@@ -38,7 +39,11 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    admin::AdminPage, admin_login::AdminLoginPage, manage::ManagePage, not_found::NotFound, signup::SignupPage,
+    admin::{AdminPage, LiveReportPage},
+    admin_login::AdminLoginPage,
+    manage::ManagePage,
+    not_found::NotFound,
+    signup::SignupPage,
     signup_problem::SignupProblemPage,
 };
 
@@ -112,6 +117,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=SignupPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("admin"), StaticSegment("login")) view=AdminLoginPage ssr=SsrMode::Async />
+                    <Route path=(StaticSegment("admin"), StaticSegment("lives"), ParamSegment("video")) view=LiveReportPage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("manage"), ParamSegment("token")) view=ManagePage ssr=SsrMode::Async />
                     <Route path=(StaticSegment("signup"), StaticSegment("problem")) view=SignupProblemPage ssr=SsrMode::Async />
                 </Routes>

@@ -10,6 +10,9 @@ use time::Duration;
 
 use super::*;
 use crate::model::{EventKind, LiveState};
+use report::*;
+
+mod report;
 use crate::secrets::{Cipher, MasterKey, Purpose, Secret};
 
 mod api_tokens;
@@ -101,6 +104,9 @@ conformance!(
     mail_choices_default_and_change,
     needs_you_is_claimed_once_per_quiet_time_and_only_if_taken,
     a_live_note_is_claimed_once_per_live_and_only_if_asked_for,
+    live_samples_are_kept_up_to_their_cap_oldest_first,
+    destination_tallies_add_up_and_keep_the_lowest_bitrate,
+    forgetting_an_account_removes_its_tallies_from_reports,
 );
 
 mod mail;

@@ -126,8 +126,8 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_account(&self, id: &AccountId) -> Result<bool, StoreError>;
 
     /// Deletes an account with everything that names it — its tokens, its personal fields, its
-    /// events, its title records — keeping only the anonymous tallies of past lives; `false`
-    /// when there was none.
+    /// events, its title records, its rows in lives' reports — keeping only the anonymous tallies
+    /// of past lives; `false` when there was none.
     async fn forget_account(&self, id: &AccountId) -> Result<bool, StoreError>;
 
     /// Records a sign-up waiting for its OAuth callback.
@@ -156,6 +156,21 @@ pub trait Store: Send + Sync + 'static {
 
     /// The accounts whose titles were set for the live `video_id`.
     async fn titled_accounts(&self, video_id: &VideoId) -> Result<Vec<AccountId>, StoreError>;
+
+    /// Adds a sample of the live `video_id` unless it already has `cap` samples; whether it was
+    /// kept. A second sample at the same time replaces the first.
+    async fn add_live_sample(&self, video_id: &VideoId, sample: &LiveSample, cap: u32) -> Result<bool, StoreError>;
+
+    /// The samples of the live `video_id`, oldest first.
+    async fn live_samples(&self, video_id: &VideoId) -> Result<Vec<LiveSample>, StoreError>;
+
+    /// Adds each tally to what the live `video_id` has for its destination (times and counts
+    /// summed, the lowest bitrate kept, the name replaced); a destination not seen before
+    /// starts from it.
+    async fn add_destination_tallies(&self, video_id: &VideoId, tallies: &[DestinationTally]) -> Result<(), StoreError>;
+
+    /// How each destination fared over the live `video_id`, by destination id.
+    async fn destination_tallies(&self, video_id: &VideoId) -> Result<Vec<DestinationTally>, StoreError>;
 
     /// Appends an event; ids grow with each append.
     async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError>;

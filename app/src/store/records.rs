@@ -358,3 +358,56 @@ impl EventPage {
         Self { events, next_before }
     }
 }
+
+/// One moment of a live, as its report charts it: the engine's status sampled every few
+/// seconds (the recorder says how often), at most a bounded number per live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSample {
+    /// When it was taken.
+    pub at: OffsetDateTime,
+    /// Destinations streaming then.
+    pub streaming: u32,
+    /// Destinations the live had then (streaming or not, held ones too).
+    pub destinations: u32,
+    /// Everything sent to the destinations then, bits per second.
+    pub egress_bps: u64,
+    /// Reconnects of any destination since the previous sample.
+    pub reconnects: u32,
+    /// Whether the slate went out (no source sent) at any time since the previous sample.
+    pub slate: bool,
+    /// Whether the live had no input (waiting for it at the start, or lost: its grace) at any
+    /// time since the previous sample.
+    pub grace: bool,
+}
+
+/// How one destination fared over a live, for the report's "worst destinations". Recorded as
+/// increments ([`crate::store::Store::add_destination_tallies`]), so a restart in the middle
+/// of a live adds to what was there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationTally {
+    /// Which destination.
+    pub id: crate::model::DestinationId,
+    /// Its name on the dashboard (the volunteer's, or the direct destination's label).
+    pub name: String,
+    /// Seconds it was meant to stream but did not (connecting, retrying, failed, needing a
+    /// reconnect) while the live streamed (its input flowing).
+    pub down_secs: u32,
+    /// How many times it reconnected.
+    pub reconnects: u32,
+    /// Its lowest bitrate at a sample while it had been streaming since the sample before
+    /// (`None` until it streamed that long).
+    pub lowest_bps: Option<u64>,
+}
+
+impl DestinationTally {
+    /// Adds `more` (a later increment of the same destination) to this one.
+    pub fn add(&mut self, more: &DestinationTally) {
+        self.name.clone_from(&more.name);
+        self.down_secs = self.down_secs.saturating_add(more.down_secs);
+        self.reconnects = self.reconnects.saturating_add(more.reconnects);
+        self.lowest_bps = match (self.lowest_bps, more.lowest_bps) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}

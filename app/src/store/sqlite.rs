@@ -14,6 +14,8 @@ use super::records::{from_millis, to_millis};
 use super::*;
 use crate::model::{EventKind, LiveState};
 
+mod report;
+
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// The SQLite store.
@@ -355,6 +357,7 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM events WHERE account_id = ?").bind(id.as_str()).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM live_titles WHERE account_id = ?").bind(id.as_str()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM live_destinations WHERE destination_id = ?").bind(id.as_str()).execute(&mut *tx).await?;
         let done = sqlx::query("DELETE FROM accounts WHERE id = ?").bind(id.as_str()).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
@@ -458,6 +461,22 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await?;
         Ok(ids.into_iter().map(AccountId::from_stored).collect())
+    }
+
+    async fn add_live_sample(&self, video_id: &VideoId, sample: &LiveSample, cap: u32) -> Result<bool, StoreError> {
+        report::add_sample(&self.pool, video_id, sample, cap).await
+    }
+
+    async fn live_samples(&self, video_id: &VideoId) -> Result<Vec<LiveSample>, StoreError> {
+        report::samples(&self.pool, video_id).await
+    }
+
+    async fn add_destination_tallies(&self, video_id: &VideoId, tallies: &[DestinationTally]) -> Result<(), StoreError> {
+        report::add_tallies(&self.pool, video_id, tallies).await
+    }
+
+    async fn destination_tallies(&self, video_id: &VideoId) -> Result<Vec<DestinationTally>, StoreError> {
+        report::tallies(&self.pool, video_id).await
     }
 
     async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError> {

@@ -467,6 +467,7 @@ impl LiveTask<'_> {
         let health_events = self.health.fill(&mut destinations, &self.destinations, Instant::now());
         self.health_events.extend(health_events);
         let live = LiveSummary {
+            video_id: self.live.video_id.clone(),
             title: self.live.title.clone(),
             url: self.facts.url.clone(),
             thumbnail_url: self.thumbnail.clone(),

@@ -19,6 +19,8 @@
 //! - [`control`] — the admin's requests to the engine, and what outlives a live.
 //! - [`push`] — the push ingest: its listener, its key, and which live a publish starts.
 //! - [`status`] — what the engine publishes for the dashboard and `/metrics`.
+//! - [`recorder`] — each live's report: its status sampled every 10 s into the store, beside
+//!   the engine (it only reads the status).
 
 pub mod control;
 pub mod destinations;
@@ -29,6 +31,7 @@ pub mod machine;
 mod preflight;
 pub mod prepare;
 pub mod push;
+pub mod recorder;
 pub mod status;
 mod upkeep;
 
@@ -213,6 +216,7 @@ impl Engine {
         let receiver = status.subscribe();
         let nudge = Arc::new(Notify::new());
         let (requests, received) = mpsc::channel(16);
+        tokio::spawn(recorder::record(parts.store.clone(), status.subscribe(), stop.child_token()));
         let task = tokio::spawn(supervise(detector, Arc::new(parts), status, Arc::clone(&nudge), received, stop));
         Self { push: None, status: receiver, nudge, requests, task: Arc::new(std::sync::Mutex::new(Some(task))) }
     }

@@ -222,6 +222,86 @@ async fn a_signed_in_admin_sees_the_dashboard_and_changes_nothing_without_her_fo
     assert_eq!(face.send(with_header(get("/admin"), "cookie", &cookie)).await.location(), "/admin/login", "the session is over");
 }
 
+/// The `points` of the first `<polyline` after `marker` in `html`, counted.
+fn points_after(html: &str, marker: &str) -> usize {
+    let from = html.find(marker).unwrap_or_else(|| panic!("no {marker}"));
+    let line = &html[from..];
+    let points = line.find("<polyline").and_then(|at| line[at..].split_once(r#"points=""#)).map(|(_, rest)| rest);
+    let points = points.and_then(|rest| rest.split_once('"')).map(|(points, _)| points).unwrap_or_else(|| panic!("no points"));
+    points.split_whitespace().count()
+}
+
+#[tokio::test]
+async fn a_past_lives_report_shows_its_charts_and_worst_destination_to_the_admin_only() {
+    use app::model::{DestinationId, DirectId, LiveState};
+    use app::store::{DestinationTally, Live, LiveSample, VideoId};
+    let face = Face::new(|_| {}).await;
+    let store = &face.state.store;
+    let video = VideoId("RepLive0001".into());
+    let t0 = now() - time::Duration::hours(1);
+    let live = Live {
+        video_id: video.clone(),
+        title: "Day 12 — the report".into(),
+        state: LiveState::Ended,
+        detected_at: t0,
+        started_at: Some(t0),
+        ended_at: Some(t0 + time::Duration::seconds(60)),
+        peak_destinations: 2,
+        failures: 1,
+    };
+    store.put_live(&live).await.unwrap_or_else(|e| panic!("{e}"));
+    for i in 0..7 {
+        let sample = LiveSample {
+            at: t0 + time::Duration::seconds(10 * i),
+            streaming: if i == 3 { 1 } else { 2 },
+            destinations: 2,
+            egress_bps: 3_000_000,
+            reconnects: u32::from(i == 4),
+            slate: i == 5,
+            grace: false,
+        };
+        store.add_live_sample(&video, &sample, 8640).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let tally = |id: DestinationId, name: &str, down_secs| DestinationTally {
+        id,
+        name: name.into(),
+        down_secs,
+        reconnects: 1,
+        lowest_bps: Some(1_400_000),
+    };
+    let tallies = [
+        tally(DestinationId::Direct(DirectId::from_stored("steady")), "Steady Studio", 0),
+        tally(DestinationId::Direct(DirectId::from_stored("flaky")), "Flaky Volunteer", 12),
+    ];
+    store.add_destination_tallies(&video, &tallies).await.unwrap_or_else(|e| panic!("{e}"));
+    let path = "/admin/lives/RepLive0001";
+
+    let refused = face.send(get(path)).await;
+    assert_eq!((refused.status, refused.location()), (StatusCode::SEE_OTHER, "/admin/login"), "no session, no report");
+    assert_eq!(face.send(get("/api/admin_live_report?video=RepLive0001")).await.status, StatusCode::UNAUTHORIZED);
+
+    let (cookie, _) = face.sign_in().await;
+    let page = face.send(with_header(get(path), "cookie", &cookie)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains("Day 12 — the report"), "the title: {body}");
+    assert!(body.matches("<svg").count() >= 2, "two charts: {body}");
+    assert_eq!(points_after(body, r#"id="chart-streaming""#), 7, "one point per sample");
+    assert_eq!(points_after(body, r#"id="chart-egress""#), 7);
+    assert_eq!(body.matches(r#"class="reconnect""#).count(), 2, "the reconnect marked on both charts");
+    let worst = body.find(r#"id="worst""#).unwrap_or_else(|| panic!("no worst table: {body}"));
+    let (flaky, steady) = (body[worst..].find("Flaky Volunteer"), body[worst..].find("Steady Studio"));
+    assert!(flaky.is_some() && flaky < steady, "the worst destination first: {body}");
+    assert!(!body.contains(" style="), "no inline style (the CSP allows none)");
+    let policy = page.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(policy.contains("style-src 'self'") && !policy.contains("unsafe-inline"), "{policy}");
+
+    let dashboard = face.send(with_header(get("/admin"), "cookie", &cookie)).await;
+    assert!(dashboard.body.contains(r#"href="/admin/lives/RepLive0001""#), "History links the report: {}", dashboard.body);
+    let unknown = face.send(with_header(get("/admin/lives/NoSuchLive1"), "cookie", &cookie)).await;
+    assert!(unknown.body.contains("No such live"), "{}", unknown.body);
+}
+
 #[tokio::test]
 async fn state_changes_from_other_sites_are_refused_and_fanouts_own_pass() {
     let face = Face::new(|_| {}).await;

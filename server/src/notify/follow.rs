@@ -29,6 +29,7 @@ struct Spell {
 #[derive(Debug)]
 struct Followed {
     title: String,
+    video_id: app::model::VideoId,
     streaming_since: Option<Instant>,
     announced: bool,
     peak: usize,
@@ -59,12 +60,13 @@ impl Follower {
                 && let Some(since) = ended.streaming_since
             {
                 let tally = Tally { duration: now.saturating_duration_since(since), peak: ended.peak as u32, failures: ended.failures };
-                notices.push(Notice::LiveEnded { title: ended.title, tally });
+                notices.push(Notice::LiveEnded { title: ended.title, video_id: ended.video_id, tally });
             }
             return notices;
         };
         let live = self.live.get_or_insert_with(|| Followed {
             title: summary.title.clone(),
+            video_id: summary.video_id.clone(),
             streaming_since: None,
             announced: false,
             peak: 0,
@@ -103,7 +105,12 @@ impl Follower {
             let settled = streaming > 0 && !connecting;
             if settled || now.saturating_duration_since(since) >= SETTLE {
                 live.announced = true;
-                notices.push(Notice::LiveStarted { title: summary.title.clone(), url: summary.url.clone(), streaming });
+                notices.push(Notice::LiveStarted {
+                    title: summary.title.clone(),
+                    video_id: summary.video_id.clone(),
+                    url: summary.url.clone(),
+                    streaming,
+                });
             }
         }
         notices
@@ -153,7 +160,14 @@ mod tests {
     }
 
     fn status(phase: LiveState, rows: Vec<DestinationRow>) -> DashboardStatus {
-        let live = LiveSummary { title: "Day 12".into(), url: "https://youtu.be/x".into(), thumbnail_url: None, phase, phase_secs: 0 };
+        let live = LiveSummary {
+            video_id: app::model::VideoId("v12".into()),
+            title: "Day 12".into(),
+            url: "https://youtu.be/x".into(),
+            thumbnail_url: None,
+            phase,
+            phase_secs: 0,
+        };
         DashboardStatus { live: Some(live), destinations: rows, ..DashboardStatus::default() }
     }
 
@@ -165,13 +179,21 @@ mod tests {
         assert!(follower.observe(&connecting, t0 + Duration::from_secs(1)).is_empty(), "one still connects");
         let both = status(LiveState::Streaming, vec![row(1, DestinationState::Streaming), row(2, DestinationState::Streaming)]);
         let notices = follower.observe(&both, t0 + Duration::from_secs(3));
-        assert_eq!(notices, vec![Notice::LiveStarted { title: "Day 12".into(), url: "https://youtu.be/x".into(), streaming: 2 }]);
+        assert_eq!(
+            notices,
+            vec![Notice::LiveStarted {
+                title: "Day 12".into(),
+                video_id: app::model::VideoId("v12".into()),
+                url: "https://youtu.be/x".into(),
+                streaming: 2
+            }]
+        );
         assert!(follower.observe(&both, t0 + Duration::from_secs(4)).is_empty(), "said once");
         let lost = status(LiveState::Streaming, vec![row(1, DestinationState::Retrying), row(2, DestinationState::Streaming)]);
         follower.observe(&lost, t0 + Duration::from_secs(10));
         let ended = follower.observe(&DashboardStatus::default(), t0 + Duration::from_secs(61));
         let tally = Tally { duration: Duration::from_secs(60), peak: 2, failures: 1 };
-        assert_eq!(ended, vec![Notice::LiveEnded { title: "Day 12".into(), tally }]);
+        assert_eq!(ended, vec![Notice::LiveEnded { title: "Day 12".into(), video_id: app::model::VideoId("v12".into()), tally }]);
         assert!(follower.observe(&DashboardStatus::default(), t0 + Duration::from_secs(62)).is_empty());
     }
 

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use app::model::VideoId;
+
 /// What a notice is about, with the stable text form webhooks carry as `event`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NoticeKind {
@@ -62,6 +64,8 @@ pub enum Notice {
     LiveStarted {
         /// The live's title.
         title: String,
+        /// Its video (the once-per-live claim is keyed by it).
+        video_id: VideoId,
         /// Its watch page.
         url: String,
         /// Destinations streaming.
@@ -71,6 +75,8 @@ pub enum Notice {
     LiveEnded {
         /// The live's title.
         title: String,
+        /// Its video id (its report's address is made from it).
+        video_id: VideoId,
         /// How it went.
         tally: Tally,
     },
@@ -121,6 +127,12 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// The address of a live's report page, beside the dashboard's `dashboard` (`…/admin`).
+pub fn report_url(dashboard: &str, video_id: &VideoId) -> String {
+    let site = dashboard.trim_end_matches('/').strip_suffix("/admin").unwrap_or(dashboard);
+    format!("{site}{}", app::report::report_path(&video_id.0))
+}
+
 impl Notice {
     /// Its kind.
     pub fn kind(&self) -> NoticeKind {
@@ -136,18 +148,18 @@ impl Notice {
     /// The message; `dashboard` is the admin dashboard's address, for what to do next.
     pub fn message(&self, dashboard: &str) -> Message {
         let (subject, more) = match self {
-            Self::LiveStarted { title, url, streaming } => (
+            Self::LiveStarted { title, url, streaming, .. } => (
                 format!("Live started: {} streaming", plural(*streaming as u64, "destination", "destinations")),
                 format!("“{title}” ({url}) is being restreamed."),
             ),
-            Self::LiveEnded { title, tally } => (
+            Self::LiveEnded { title, video_id, tally } => (
                 format!(
                     "Live ended: {}, peak {}, {}",
                     duration_words(tally.duration),
                     plural(u64::from(tally.peak), "destination", "destinations"),
                     plural(u64::from(tally.failures), "failure", "failures")
                 ),
-                format!("“{title}” is over."),
+                format!("“{title}” is over. Its report: {}", report_url(dashboard, video_id)),
             ),
             Self::DestinationFailing { name, minutes } => (
                 format!("Destination failing for {minutes} min: {name}"),
@@ -172,12 +184,19 @@ mod tests {
     #[test]
     fn each_notice_says_what_happened_in_its_subject() {
         let dash = "https://fanout.example.org/admin";
-        let started = Notice::LiveStarted { title: "Day 12".into(), url: "https://youtu.be/x".into(), streaming: 3 }.message(dash);
+        let started = Notice::LiveStarted {
+            title: "Day 12".into(),
+            video_id: VideoId("abc123DEF45".into()),
+            url: "https://youtu.be/x".into(),
+            streaming: 3,
+        }
+        .message(dash);
         assert_eq!(started.subject, "Live started: 3 destinations streaming");
         assert!(started.text.contains("“Day 12”") && started.text.contains(dash));
         let tally = Tally { duration: Duration::from_secs(3725), peak: 1, failures: 2 };
-        let ended = Notice::LiveEnded { title: "Day 12".into(), tally }.message(dash);
+        let ended = Notice::LiveEnded { title: "Day 12".into(), video_id: VideoId("abc123DEF45".into()), tally }.message(dash);
         assert_eq!(ended.subject, "Live ended: 1 h 02 min, peak 1 destination, 2 failures");
+        assert!(ended.text.contains("Its report: https://fanout.example.org/admin/lives/abc123DEF45\n"), "{}", ended.text);
         let failing = Notice::DestinationFailing { name: "Ana".into(), minutes: 5 }.message(dash);
         assert_eq!(failing.subject, "Destination failing for 5 min: Ana");
         assert_eq!(Notice::YoutubeRefused { detail: "LOGIN_REQUIRED".into() }.message(dash).subject, "YouTube refused us (bot wall)");

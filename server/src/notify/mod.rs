@@ -294,11 +294,10 @@ impl Notifier {
     }
 }
 
-/// The tally of the live just ended as the store keeps it (it survives restarts), when its last
-/// live is `title` and has ended; else `seen`.
-async fn stored_tally(store: &SharedStore, title: &str, seen: Tally) -> Tally {
-    let lives = store.recent_lives(1).await.unwrap_or_default();
-    let Some(live) = lives.into_iter().next().filter(|l| l.title == title) else { return seen };
+/// The tally of the live `video_id`, just ended, as the store keeps it (it survives
+/// restarts), when it has ended there; else `seen`.
+async fn stored_tally(store: &SharedStore, video_id: &app::model::VideoId, seen: Tally) -> Tally {
+    let Ok(Some(live)) = store.live(video_id).await else { return seen };
     match (live.started_at, live.ended_at) {
         (Some(start), Some(end)) => Tally {
             duration: Duration::try_from(end - start).unwrap_or(seen.duration),
@@ -314,23 +313,11 @@ fn start_told_key(video: &app::model::VideoId) -> String {
     format!("notify.live_started.{video}")
 }
 
-/// The live the store has last (`open`: not ended yet), if any.
-async fn last_live(store: &SharedStore, open: bool) -> Option<app::store::Live> {
-    match store.recent_lives(1).await {
-        Ok(lives) => lives.into_iter().next().filter(|l| !open || l.ended_at.is_none()),
-        Err(error) => {
-            tracing::warn!(%error, "cannot read the last live for the notifications");
-            None
-        }
-    }
-}
-
-/// Whether "live started" is told now for the live the store has open: claimed in the store
+/// Whether "live started" is told now for the live `video`: claimed in the store
 /// (`put_meta_if_absent`), so a Fanout restarted mid-live, resuming it, does not tell it again.
 /// When the store cannot say, it is told (twice rather than never).
-async fn first_start_told(store: &SharedStore) -> bool {
-    let Some(live) = last_live(store, true).await else { return true };
-    match store.put_meta_if_absent(&start_told_key(&live.video_id), b"told").await {
+async fn first_start_told(store: &SharedStore, video: &app::model::VideoId) -> bool {
+    match store.put_meta_if_absent(&start_told_key(video), b"told").await {
         Ok(first) => first,
         Err(error) => {
             tracing::warn!(%error, "cannot claim the live-started notice; telling it");
@@ -340,10 +327,8 @@ async fn first_start_told(store: &SharedStore) -> bool {
 }
 
 /// Drops the ended live's claim (one key per live, not kept past it).
-async fn forget_start_told(store: &SharedStore) {
-    if let Some(live) = last_live(store, false).await
-        && let Err(error) = store.set_meta(&start_told_key(&live.video_id), None).await
-    {
+async fn forget_start_told(store: &SharedStore, video: &app::model::VideoId) {
+    if let Err(error) = store.set_meta(&start_told_key(video), None).await {
         tracing::warn!(%error, "cannot drop the live-started claim");
     }
 }
@@ -363,11 +348,11 @@ pub async fn follow(notifier: Notifier, mut status: watch::Receiver<DashboardSta
         for notice in follower.observe(&now, Instant::now()) {
             let store = &notifier.shared.store;
             let notice = match notice {
-                Notice::LiveStarted { .. } if !first_start_told(store).await => continue,
-                Notice::LiveEnded { title, tally } => {
-                    forget_start_told(store).await;
-                    let tally = stored_tally(store, &title, tally).await;
-                    Notice::LiveEnded { title, tally }
+                Notice::LiveStarted { ref video_id, .. } if !first_start_told(store, video_id).await => continue,
+                Notice::LiveEnded { title, video_id, tally } => {
+                    forget_start_told(store, &video_id).await;
+                    let tally = stored_tally(store, &video_id, tally).await;
+                    Notice::LiveEnded { title, video_id, tally }
                 }
                 other => other,
             };

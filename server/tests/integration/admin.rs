@@ -28,6 +28,8 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/direct/some-direct"),
     ("POST", "/admin/direct/some-direct/delete"),
     ("GET", "/api/admin_lives"),
+    ("GET", "/admin/lives/LiveVideo01"),
+    ("GET", "/api/admin_live_report?video=LiveVideo01"),
     ("GET", "/api/admin_direct"),
     ("GET", "/api/admin_settings"),
     ("POST", "/admin/logout"),

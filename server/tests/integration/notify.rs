@@ -1,11 +1,13 @@
 //! Notifications end to end, read where they land: a real SMTP server and a webhook recorder on
 //! loopback (`fanout_testworld::{smtp, webhook}`). A live that starts and ends in the test world
 //! is mailed to the admins (the relay refusing the first try with a 451 shows the retry) and
-//! posted to a Discord-, a Slack- and a generic webhook in their shapes; YouTube's bot wall is
+//! posted to a Discord-, a Slack- and a generic webhook in their shapes (the end's mail links
+//! the live's report, whose page charts the samples stored while it streamed); YouTube's bot wall is
 //! told, and a webhook that keeps failing ends as a `notification_failed` event; the Settings'
 //! test message reports each channel. No token of a webhook reaches the log or the events.
 
 use app::model::EventKind;
+use app::store::{Store, VideoId};
 use fanout_testworld::smtp::SmtpSink;
 use fanout_testworld::webhook::WebhookRecorder;
 use fanout_testworld::youtube::ChannelShows;
@@ -69,6 +71,13 @@ async fn a_live_that_starts_and_ends_is_mailed_to_the_admins_and_posted_to_each_
     assert_eq!(field(&json[0], "event"), "live_started");
     assert!(recorder.bodies("discord/tok3n-d")[0].get("text").is_none(), "Discord's shape is {{content}} alone");
 
+    // The report's samples are stored while the live streams (one every 10 s).
+    let (store, video) = (live.store().await, VideoId(VIDEO.into()));
+    eventually(40, "a sample of the live streaming to Ana is stored", || async {
+        store.live_samples(&video).await.unwrap_or_default().iter().any(|s| s.streaming == 1 && s.egress_bps > 0)
+    })
+    .await;
+
     live.youtube.show(ChannelShows::Ended { video_id: VIDEO.into(), title: TITLE.into() });
     eventually(90, "the admins are mailed that the live ended", || async {
         subjects(&sink).iter().any(|s| s.starts_with("Live ended: ") && s.ends_with("peak 1 destination, 0 failures"))
@@ -80,6 +89,17 @@ async fn a_live_that_starts_and_ends_is_mailed_to_the_admins_and_posted_to_each_
     })
     .await;
     eprintln!("captured mails: {:?}", subjects(&sink));
+    // The message links the live's report, which shows what was sampled during the live.
+    let ended = sink.mails().into_iter().find(|m| m.subject().starts_with("Live ended: ")).unwrap_or_else(|| panic!("mail"));
+    let report = format!("{}/admin/lives/{VIDEO}", live.world.fanout.url().trim_end_matches('/'));
+    assert!(ended.body.contains(&format!("Its report: {report}")), "{}", ended.body);
+    let samples = store.live_samples(&video).await.unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("samples stored: {samples:?}");
+    let cookie = live.admin_cookie().await;
+    let page = live.world.http.get(&report).header("cookie", &cookie).send().await.unwrap_or_else(|e| panic!("{e}"));
+    let page = page.text().await.unwrap_or_default();
+    assert!(page.contains(r#"id="report-title""#) && page.contains("Ana"), "the report names the live and its destination: {page}");
+    assert!(page.contains(&format!(r#"data-points="{}""#, samples.len())), "one point per stored sample: {page}");
     let log = live.world.fanout.log();
     assert!(log.contains("notification sent"), "sending is logged");
     assert!(!log.contains("tok3n"), "no webhook's token in the log");

@@ -1,4 +1,4 @@
-//! The History section: past lives (title, start, duration, peak destinations, failures) and
+//! The History section: past lives (title, its report, start, duration, peak destinations, failures) and
 //! the event log, newest first, a page at a time, filtered by kind and account. Filters and
 //! pages live in the address (`?kind=…&account=…&before=…#history`), so they work without
 //! JavaScript and can be bookmarked.
@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{BUTTON, format_duration, loaded};
 use crate::history::{EventRow, event_kinds, short_time};
+use crate::report::report_path;
 
 #[component]
 pub(super) fn History() -> impl IntoView {
@@ -32,13 +33,14 @@ fn Lives() -> impl IntoView {
                 <div class="overflow-x-auto">
                     <table id="lives" class="min-w-full text-left text-sm">
                         <thead class="border-b border-slate-200 text-slate-500">
-                            <tr><th class="py-2 pr-4">"Live"</th><th class="pr-4">"Started"</th><th class="pr-4">"Duration"</th>
+                            <tr><th class="py-2 pr-4">"Live"</th><th class="pr-4"><span class="sr-only">"Report"</span></th><th class="pr-4">"Started"</th><th class="pr-4">"Duration"</th>
                                 <th class="pr-4">"Peak destinations"</th><th class="pr-4">"Failures"</th><th>"State"</th></tr>
                         </thead>
                         <tbody>
                             {rows.into_iter().map(|live| view! {
                                 <tr class="border-b border-slate-100" data-video=live.video_id.clone()>
                                     <td class="py-2 pr-4"><a href=live.url class="text-indigo-700 underline" rel="noopener noreferrer" target="_blank">{live.title}</a></td>
+                                    <td class="pr-4"><a href=report_path(&live.video_id) class="report-link text-indigo-700 underline">"Report"</a></td>
                                     <td class="whitespace-nowrap pr-4">{short_time(&live.detected_at)}</td>
                                     <td class="whitespace-nowrap pr-4">{live.duration_secs.map(format_duration).unwrap_or_else(|| "—".into())}</td>
                                     <td class="pr-4">{live.peak_destinations}</td>

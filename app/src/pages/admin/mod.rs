@@ -1,7 +1,8 @@
 //! `/admin`: the dashboard (behind the server's admin gate). Its sections: the source and the
 //! live now with the capacity plan (`now`), the controls (`controls`), one row per destination
 //! (`destinations`), the volunteers' accounts (`accounts`), direct destinations (`direct`),
-//! past lives and the event log (`history`), and the effective configuration (`settings`).
+//! past lives and the event log (`history`), and the effective configuration (`settings`);
+//! each past live's report is a page of its own (`report`, `/admin/lives/{video}`).
 //! Rendered whole on the server. The sections that follow the engine (now, capacity, controls,
 //! destinations) are one island, [`LiveStatus`], given the status the page was rendered with:
 //! once hydrated it follows `/admin/status/stream` (Server-Sent Events) and updates in place,
@@ -21,6 +22,7 @@ mod destinations;
 mod direct;
 mod history;
 mod now;
+mod report;
 mod settings;
 
 use std::collections::HashMap;
@@ -29,6 +31,7 @@ use crate::admin::{Flash, admin_identity};
 use crate::dashboard::{DashboardStatus, admin_dashboard};
 use leptos::prelude::*;
 use leptos_meta::Title;
+pub use report::LiveReportPage;
 
 /// How many bitrate samples a destination's sparkline keeps (one per status update, ~1 s).
 #[cfg(feature = "hydrate")]

@@ -16,6 +16,7 @@ use docs::*;
 
 mod api_tokens;
 mod docs;
+mod report;
 
 /// MongoDB's code for a duplicate key on a unique index.
 const DUPLICATE_KEY: i32 = 11000;
@@ -61,6 +62,7 @@ impl MongoStore {
         events.create_index(IndexModel::builder().keys(doc! { "account_id": 1, "_id": -1 }).build()).await?;
         let unique = IndexOptions::builder().unique(true).build();
         self.api_tokens_collection().create_index(IndexModel::builder().keys(doc! { "token_hash": 1 }).options(unique).build()).await?;
+        report::create_indexes(&self.db).await?;
         Ok(())
     }
 
@@ -246,6 +248,7 @@ impl Store for MongoStore {
     async fn forget_account(&self, id: &AccountId) -> Result<bool, StoreError> {
         self.events_collection().delete_many(doc! { "account_id": id.as_str() }).await?;
         self.db.collection::<Document>("live_titles").delete_many(doc! { "account_id": id.as_str() }).await?;
+        report::forget(&self.db, id.as_str()).await?;
         Ok(self.accounts().delete_one(doc! { "_id": id.as_str() }).await?.deleted_count == 1)
     }
 
@@ -342,6 +345,22 @@ impl Store for MongoStore {
         docs.iter()
             .map(|d| d.get_str("account_id").map(AccountId::from_stored).map_err(|e| StoreError::Corrupt(format!("live_titles: {e}"))))
             .collect()
+    }
+
+    async fn add_live_sample(&self, video_id: &VideoId, sample: &LiveSample, cap: u32) -> Result<bool, StoreError> {
+        report::add_sample(&self.db, video_id, sample, cap).await
+    }
+
+    async fn live_samples(&self, video_id: &VideoId) -> Result<Vec<LiveSample>, StoreError> {
+        report::samples(&self.db, video_id).await
+    }
+
+    async fn add_destination_tallies(&self, video_id: &VideoId, tallies: &[DestinationTally]) -> Result<(), StoreError> {
+        report::add_tallies(&self.db, video_id, tallies).await
+    }
+
+    async fn destination_tallies(&self, video_id: &VideoId) -> Result<Vec<DestinationTally>, StoreError> {
+        report::tallies(&self.db, video_id).await
     }
 
     async fn append_event(&self, event: NewEvent) -> Result<Event, StoreError> {
