@@ -133,8 +133,8 @@ pub async fn admin_settings() -> Result<AdminSettings, ServerFnError> {
         .map(|t| ApiTokenRow {
             id: t.id.to_string(),
             name: t.name,
-            created_at: crate::history::rfc3339(t.created_at),
-            last_used_at: t.last_used_at.map(crate::history::rfc3339),
+            created_at: crate::store::rfc3339(t.created_at),
+            last_used_at: t.last_used_at.map(crate::store::rfc3339),
         })
         .collect();
     Ok(AdminSettings {

@@ -69,7 +69,7 @@ pub fn live_row(live: crate::store::Live, now: time::OffsetDateTime) -> LiveRow 
     LiveRow {
         url: format!("https://www.youtube.com/watch?v={}", live.video_id.0),
         state: live.state.to_string(),
-        detected_at: rfc3339(live.detected_at),
+        detected_at: crate::store::rfc3339(live.detected_at),
         duration_secs: live.started_at.map(|start| (live.ended_at.unwrap_or(now) - start).whole_seconds().max(0).unsigned_abs()),
         peak_destinations: live.peak_destinations,
         failures: live.failures,
@@ -109,7 +109,7 @@ pub async fn events_page(
             .into_iter()
             .map(|e| EventRow {
                 id: e.id.0,
-                at: rfc3339(e.event.at),
+                at: crate::store::rfc3339(e.event.at),
                 kind: e.event.kind.to_string(),
                 account_id: e.event.account_id.map(|a| a.to_string()),
                 message: e.event.message,
@@ -117,12 +117,6 @@ pub async fn events_page(
             .collect(),
         next_before: page.next_before.map(|id| id.0),
     })
-}
-
-/// A time as RFC 3339 (UTC), as History shows it.
-#[cfg(feature = "ssr")]
-pub fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// `2026-11-30T12:31:19Z` → `2026-11-30 12:31` (UTC), for tables.

@@ -99,7 +99,7 @@ pub async fn admin_live_report(video: String) -> Result<Option<LiveReport>, Serv
     let samples = store.live_samples(&video_id).await.map_err(failed)?;
     let tallies = store.destination_tallies(&video_id).await.map_err(failed)?;
     let origin = samples.first().map(|s| s.at);
-    let rfc3339 = |at: time::OffsetDateTime| at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    use crate::store::rfc3339;
     let now = crate::store::now();
     Ok(Some(LiveReport {
         url: format!("https://www.youtube.com/watch?v={}", live.video_id.0),

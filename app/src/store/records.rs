@@ -17,6 +17,11 @@ pub fn now() -> OffsetDateTime {
     now.replace_millisecond(now.millisecond()).unwrap_or(now)
 }
 
+/// A time as RFC 3339 (UTC), as History, reports and the JSON API show it.
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
 /// Milliseconds since the Unix epoch, the form timestamps are stored in.
 pub(crate) fn to_millis(at: OffsetDateTime) -> i64 {
     (at.unix_timestamp_nanos() / 1_000_000) as i64

@@ -87,7 +87,7 @@ pub(super) async fn accounts(State(state): State<AppState>) -> Result<Json<Vec<A
                 id: a.id.to_string(),
                 name: a.display_name,
                 status: a.status.to_string(),
-                connected_since: app::history::rfc3339(a.created_at),
+                connected_since: app::store::rfc3339(a.created_at),
             })
             .collect(),
     ))

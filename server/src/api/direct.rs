@@ -16,13 +16,7 @@ use crate::admin::direct::DirectChangeError;
 use crate::state::AppState;
 
 fn view(d: app::store::DirectDestination) -> DirectView {
-    DirectView {
-        id: d.id.to_string(),
-        label: d.label,
-        server: d.server,
-        enabled: d.enabled,
-        created_at: app::history::rfc3339(d.created_at),
-    }
+    DirectView { id: d.id.to_string(), label: d.label, server: d.server, enabled: d.enabled, created_at: app::store::rfc3339(d.created_at) }
 }
 
 fn refused(error: DirectChangeError) -> ApiError {
