@@ -15,6 +15,7 @@ use crate::secrets::Secret;
 use docs::*;
 
 mod docs;
+mod leases;
 
 /// MongoDB's code for a duplicate key on a unique index.
 const DUPLICATE_KEY: i32 = 11000;
@@ -58,6 +59,7 @@ impl MongoStore {
         let events = self.events_collection();
         events.create_index(IndexModel::builder().keys(doc! { "kind": 1, "_id": -1 }).build()).await?;
         events.create_index(IndexModel::builder().keys(doc! { "account_id": 1, "_id": -1 }).build()).await?;
+        leases::create_indexes(&self.db).await?;
         Ok(())
     }
 
@@ -417,5 +419,56 @@ impl Store for MongoStore {
 
     async fn delete_direct_destination(&self, id: &DirectId) -> Result<bool, StoreError> {
         Ok(self.direct().delete_one(doc! { "_id": id.as_str() }).await?.deleted_count == 1)
+    }
+
+    async fn claim_node_lease(
+        &self,
+        claim: &NodeClaim,
+        report: NodeReport,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<NodeClaimed, StoreError> {
+        leases::claim_node(&self.db, claim, report, now, ttl).await
+    }
+
+    async fn renew_node_lease(
+        &self,
+        name: &NodeName,
+        epoch: LeaseEpoch,
+        report: NodeReport,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<Option<NodeLease>, StoreError> {
+        leases::renew_node(&self.db, name, epoch, report, now, ttl).await
+    }
+
+    async fn release_node_lease(&self, name: &NodeName, epoch: LeaseEpoch, now: OffsetDateTime) -> Result<bool, StoreError> {
+        leases::release_node(&self.db, name, epoch, now).await
+    }
+
+    async fn live_nodes(&self, now: OffsetDateTime) -> Result<Vec<NodeLease>, StoreError> {
+        leases::live_nodes(&self.db, now).await
+    }
+
+    async fn acquire_ingest_lease(&self, holder: &NodeName, now: OffsetDateTime, ttl: time::Duration) -> Result<IngestAcquired, StoreError> {
+        leases::acquire_ingest(&self.db, holder, now, ttl).await
+    }
+
+    async fn renew_ingest_lease(
+        &self,
+        holder: &NodeName,
+        epoch: LeaseEpoch,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<Option<IngestLease>, StoreError> {
+        leases::renew_ingest(&self.db, holder, epoch, now, ttl).await
+    }
+
+    async fn release_ingest_lease(&self, holder: &NodeName, epoch: LeaseEpoch, now: OffsetDateTime) -> Result<bool, StoreError> {
+        leases::release_ingest(&self.db, holder, epoch, now).await
+    }
+
+    async fn ingest_lease(&self, now: OffsetDateTime) -> Result<Option<IngestLease>, StoreError> {
+        leases::ingest(&self.db, now).await
     }
 }
