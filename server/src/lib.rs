@@ -6,6 +6,7 @@ pub mod access;
 pub mod admin;
 pub mod check;
 pub mod child;
+pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod fanout;
