@@ -5,3 +5,4 @@
 
 pub mod assign;
 
+pub mod lease;
