@@ -218,7 +218,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Takes the cluster's ingest lease for `holder` until `now + ttl` if it is free or lapsed,
     /// under the next epoch; otherwise says who holds it. Concurrent acquisitions: one wins.
-    async fn acquire_ingest_lease(&self, holder: &NodeName, now: OffsetDateTime, ttl: time::Duration) -> Result<IngestAcquired, StoreError>;
+    async fn acquire_ingest_lease(&self, holder: &NodeName, now: OffsetDateTime, ttl: time::Duration)
+    -> Result<IngestAcquired, StoreError>;
 
     /// Renews the ingest lease to `now + ttl` — only while `holder` holds it live under `epoch`;
     /// `None` when it lapsed or another took it.

@@ -478,7 +478,12 @@ impl Store for SqliteStore {
         leases::live_nodes(&self.pool, now).await
     }
 
-    async fn acquire_ingest_lease(&self, holder: &NodeName, now: OffsetDateTime, ttl: time::Duration) -> Result<IngestAcquired, StoreError> {
+    async fn acquire_ingest_lease(
+        &self,
+        holder: &NodeName,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<IngestAcquired, StoreError> {
         leases::acquire_ingest(&self.pool, holder, now, ttl).await
     }
 

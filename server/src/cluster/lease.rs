@@ -202,7 +202,11 @@ impl Keeper {
 }
 
 /// The lease task for a node's settings, sharing `store`.
-pub fn start(store: SharedStore, settings: &crate::config::NodeSettings, stop: CancellationToken) -> (LeaseKeeper, watch::Sender<NodeReport>) {
+pub fn start(
+    store: SharedStore,
+    settings: &crate::config::NodeSettings,
+    stop: CancellationToken,
+) -> (LeaseKeeper, watch::Sender<NodeReport>) {
     let (report, reports) = watch::channel(NodeReport::default());
     let keeper = LeaseKeeper::spawn(store, settings.claim(), reports, LeaseTiming::default(), stop);
     (keeper, report)

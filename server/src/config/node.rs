@@ -56,11 +56,9 @@ pub(super) fn check_node(
         return Some(None);
     }
     let mut ok = true;
-    for (subject, missing) in [
-        ("FANOUT_NODE_NAME", name.is_none()),
-        ("FANOUT_NODE_RELAY_URL", relay_url.is_none()),
-        ("FANOUT_PORT_MBPS", port_mbps.is_none()),
-    ] {
+    for (subject, missing) in
+        [("FANOUT_NODE_NAME", name.is_none()), ("FANOUT_NODE_RELAY_URL", relay_url.is_none()), ("FANOUT_PORT_MBPS", port_mbps.is_none())]
+    {
         if missing {
             findings.push(Level::Error, subject, format!("not set — {TOGETHER}"));
             ok = false;
@@ -160,12 +158,9 @@ mod tests {
         let said = errors(&findings).join("\n");
         assert!(said.contains("FANOUT_NODE_NAME: \"node a\": a node name holds only"), "{said}");
         assert!(said.contains("FANOUT_NODE_RELAY_URL: \"http://h/app\": must be an rtmp:// URL"), "{said}");
-        for (url, why) in [
-            ("rtmp://user:pw@h/app", "login"),
-            ("rtmp://h:1935", "no application"),
-            ("rtmp:///app", "no host"),
-            ("h:1935/app", "rtmp://"),
-        ] {
+        for (url, why) in
+            [("rtmp://user:pw@h/app", "login"), ("rtmp://h:1935", "no application"), ("rtmp:///app", "no host"), ("h:1935/app", "rtmp://")]
+        {
             let (settings, findings) = check(Some("n"), Some(url), Some(10));
             assert_eq!(settings, None, "{url}");
             assert!(errors(&findings).join("").contains(why), "{url}: {findings}");

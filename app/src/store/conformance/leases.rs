@@ -139,7 +139,8 @@ async fn nodes_acquiring_the_ingest_at_once_make_exactly_one_holder(store: Share
     let (a, b) = (name("node-a"), name("node-b"));
     let (left, right) = tokio::join!(store.acquire_ingest_lease(&a, t0(), TTL), store.acquire_ingest_lease(&b, t0(), TTL));
     let outcomes = [left.unwrap_or_else(|e| panic!("{e}")), right.unwrap_or_else(|e| panic!("{e}"))];
-    let winners: Vec<&IngestLease> = outcomes.iter().filter_map(|o| if let IngestAcquired::Acquired(l) = o { Some(l) } else { None }).collect();
+    let winners: Vec<&IngestLease> =
+        outcomes.iter().filter_map(|o| if let IngestAcquired::Acquired(l) = o { Some(l) } else { None }).collect();
     assert_eq!(winners.len(), 1, "exactly one of two wins: {outcomes:?}");
     let winner = winners[0].clone();
     assert!(outcomes.contains(&IngestAcquired::HeldBy(winner.clone())), "and the other is told who won");

@@ -186,7 +186,12 @@ pub(super) async fn live_nodes(db: &Database, now: OffsetDateTime) -> Result<Vec
     docs.into_iter().map(NodeLease::try_from).collect()
 }
 
-pub(super) async fn acquire_ingest(db: &Database, holder: &NodeName, now: OffsetDateTime, ttl: Duration) -> Result<IngestAcquired, StoreError> {
+pub(super) async fn acquire_ingest(
+    db: &Database,
+    holder: &NodeName,
+    now: OffsetDateTime,
+    ttl: Duration,
+) -> Result<IngestAcquired, StoreError> {
     let expires_at = expiry(now, ttl)?;
     let filter = doc! { "_id": INGEST_ID, "expires_at": { "$lte": date(now) } };
     let update = doc! {

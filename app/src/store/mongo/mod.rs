@@ -450,7 +450,12 @@ impl Store for MongoStore {
         leases::live_nodes(&self.db, now).await
     }
 
-    async fn acquire_ingest_lease(&self, holder: &NodeName, now: OffsetDateTime, ttl: time::Duration) -> Result<IngestAcquired, StoreError> {
+    async fn acquire_ingest_lease(
+        &self,
+        holder: &NodeName,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<IngestAcquired, StoreError> {
         leases::acquire_ingest(&self.db, holder, now, ttl).await
     }
 

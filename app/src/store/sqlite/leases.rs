@@ -22,15 +22,8 @@ fn epoch_bind(epoch: LeaseEpoch) -> Result<i64, StoreError> {
 fn node_lease_from(row: &SqliteRow) -> Result<NodeLease, StoreError> {
     let egress: i64 = row.try_get("egress_kbps")?;
     Ok(NodeLease {
-        claim: NodeClaim {
-            name: word(row, "name")?,
-            relay_url: row.try_get("relay_url")?,
-            capacity_mbps: count(row, "capacity_mbps")?,
-        },
-        report: NodeReport {
-            links: count(row, "links")?,
-            egress_kbps: u64::try_from(egress).map_err(|_| corrupt("egress_kbps", egress))?,
-        },
+        claim: NodeClaim { name: word(row, "name")?, relay_url: row.try_get("relay_url")?, capacity_mbps: count(row, "capacity_mbps")? },
+        report: NodeReport { links: count(row, "links")?, egress_kbps: u64::try_from(egress).map_err(|_| corrupt("egress_kbps", egress))? },
         epoch: epoch_at(row)?,
         started_at: time_at(row, "started_at")?,
         renewed_at: time_at(row, "renewed_at")?,
@@ -150,8 +143,7 @@ pub(super) async fn acquire_ingest(
 ) -> Result<IngestAcquired, StoreError> {
     let expires_at = to_millis(expiry(now, ttl)?);
     for _ in 0..TAKE_ATTEMPTS {
-        let taken =
-            sqlx::query(ACQUIRE_INGEST).bind(holder.as_str()).bind(to_millis(now)).bind(expires_at).fetch_optional(pool).await?;
+        let taken = sqlx::query(ACQUIRE_INGEST).bind(holder.as_str()).bind(to_millis(now)).bind(expires_at).fetch_optional(pool).await?;
         if let Some(row) = taken {
             return Ok(IngestAcquired::Acquired(ingest_lease_from(&row)?));
         }
@@ -183,7 +175,12 @@ pub(super) async fn renew_ingest(
     row.as_ref().map(ingest_lease_from).transpose()
 }
 
-pub(super) async fn release_ingest(pool: &SqlitePool, holder: &NodeName, epoch: LeaseEpoch, now: OffsetDateTime) -> Result<bool, StoreError> {
+pub(super) async fn release_ingest(
+    pool: &SqlitePool,
+    holder: &NodeName,
+    epoch: LeaseEpoch,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
     let done = sqlx::query("UPDATE ingest_lease SET expires_at = ?1 WHERE id = 1 AND holder = ?2 AND epoch = ?3 AND expires_at > ?1")
         .bind(to_millis(now))
         .bind(holder.as_str())

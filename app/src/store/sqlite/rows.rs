@@ -129,4 +129,3 @@ pub(super) fn event_from(row: &SqliteRow) -> Result<Event, StoreError> {
         },
     })
 }
-
