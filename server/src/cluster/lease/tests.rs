@@ -72,11 +72,11 @@ async fn a_node_that_dies_without_a_word_vanishes_within_the_ttl() {
     let (a, b) = (keep(&first, "node-a"), keep(&second, "node-b"));
     let mut seen_by_b = b.view();
     wait_for(&mut seen_by_b, "node-b sees both", |v| v.nodes.len() == 2).await;
-    let last_renewal = a.view().borrow().me.as_ref().map(|m| m.expires_at);
+    wait_for(&mut a.view(), "node-a holds its lease", |v| v.me.is_some()).await;
     a.abort();
     let gone = wait_for(&mut seen_by_b, "node-a's lease lapses", |v| names(v) == ["node-b"]).await;
-    assert!(gone <= QUICK.ttl + 2 * QUICK.heartbeat, "gone in {gone:?}: its TTL {:?} and a heartbeat", QUICK.ttl);
-    assert!(last_renewal.is_some());
+    // Its TTL, then at most a heartbeat of node-b's and a store round (slack for a busy machine).
+    assert!(gone <= QUICK.ttl + Duration::from_millis(300), "gone in {gone:?}: its TTL {:?} and a heartbeat", QUICK.ttl);
     b.stop().await;
 }
 
