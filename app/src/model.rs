@@ -1,9 +1,11 @@
-//! The vocabulary shared by the server and the browser: the ids (`ids`), what can stand between
+//! The vocabulary shared by the server and the browser: the ids (`ids`), a cluster node's name
+//! (`node`), what can stand between
 //! Fanout and the live (`source`), account statuses,
 //! live states, event kinds and the destinations' and ingest's states (`states`), each with
 //! the stable `snake_case` text form the store keeps and the pages show.
 
 mod ids;
+mod node;
 mod source;
 mod states;
 
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
 pub use ids::{AccountId, ApiTokenId, DestinationId, DirectId, NotADestinationId, VideoId};
+pub use node::{NODE_NAME_MAX, NodeName, NotANodeName};
 pub use source::{SourceProblem, SourceProblemNote};
 pub use states::{DestinationKind, DestinationState, Held, IngestState, TranscodeProfile};
 
@@ -161,6 +164,9 @@ pub enum EventKind {
     /// A notification (e-mail or webhook) could not be delivered after every retry; the channel
     /// is named without its secret.
     NotificationFailed,
+    /// A node of a cluster took its lease, lost it (lapsed, or taken by another), or found its
+    /// name held by another live node.
+    NodeLease,
 }
 
 #[cfg(test)]

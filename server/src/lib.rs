@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod check;
 pub mod child;
+pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod fanout;

@@ -67,6 +67,9 @@ pub async fn run(args: &ConfigArgs, face: Face) -> anyhow::Result<()> {
     println!("Fanout is listening on http://{local}/");
 
     let janitor = tokio::spawn(janitor(state.clone(), stop.clone()));
+    // A node of a cluster keeps its lease while it serves (its load is reported as zero until
+    // the node links exist: issue 18).
+    let node = state.settings.node.as_ref().map(|node| crate::cluster::lease::start(state.store.clone(), node, stop.child_token()));
     let router = match face {
         Face::Web => http::router(state.clone()),
         Face::EngineOnly => http::engine_router(state.clone()),
@@ -81,6 +84,9 @@ pub async fn run(args: &ConfigArgs, face: Face) -> anyhow::Result<()> {
         () = drained => tracing::warn!("requests still open {} s after the stop signal; closing them", DRAIN_TIMEOUT.as_secs()),
     }
     janitor.abort();
+    if let Some((keeper, _report)) = node {
+        keeper.finished().await;
+    }
     if let Some(engine) = &state.engine {
         engine.finished().await;
     }

@@ -1,7 +1,8 @@
 //! The store conformance suite: every case runs against SQLite always, and against MongoDB when
 //! `FANOUT_TEST_MONGO_URI` points at a server. The MongoDB cases are `#[ignore]`d so that, without
 //! a server, `cargo test` lists them as skipped instead of passing them; `scripts/test` runs
-//! them (`-- --ignored store::conformance::mongo`) whenever the variable is set.
+//! them (`-- --ignored store::conformance::mongo`) whenever the variable is set. A cluster's
+//! leases have their cases in `conformance/leases.rs`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -78,6 +79,8 @@ macro_rules! conformance {
         }
     };
 }
+
+mod leases;
 
 conformance!(
     accounts_create_read_update_delete,

@@ -1,10 +1,11 @@
-//! The store: where accounts, pending sign-ups, lives and events live. One [`Store`] trait,
+//! The store: where accounts, pending sign-ups, lives, events and a cluster's leases live. One [`Store`] trait,
 //! two real backends — embedded SQLite (the default, a file in the data directory) and MongoDB
 //! (when `FANOUT_MONGO_URI` is set) — held to one conformance suite.
 //!
 //! The store never sees a plaintext secret: tokens arrive sealed by [`crate::secrets::Cipher`].
 //! [`ensure_key_matches`] ties a store to the master key its secrets were sealed with.
 
+mod leases;
 mod mongo;
 mod records;
 mod sqlite;
@@ -18,11 +19,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+pub use leases::{IngestAcquired, IngestLease, LeaseEpoch, NodeClaim, NodeClaimed, NodeLease, NodeReport};
 pub use mongo::MongoStore;
 pub use records::*;
 pub use sqlite::SqliteStore;
 
-use crate::model::AccountStatus;
+use crate::model::{AccountStatus, NodeName};
 use crate::secrets::{Cipher, Purpose, Sealed, SecretsError};
 
 /// What can go wrong in the store.
@@ -54,6 +56,9 @@ pub enum StoreError {
     /// The configured key is not the key the store's secrets were sealed with.
     #[error("{0}")]
     Key(#[from] SecretsError),
+    /// A lease was asked for with a time to live that is not positive or out of range.
+    #[error("cannot write a lease: {0}")]
+    LeaseTerm(String),
 }
 
 /// Which backend a store is.
@@ -220,6 +225,56 @@ pub trait Store: Send + Sync + 'static {
 
     /// Sets (or, with `None`, deletes) a bookkeeping value.
     async fn set_meta(&self, key: &str, value: Option<&[u8]>) -> Result<(), StoreError>;
+
+    /// Takes the lease of `claim.name` until `now + ttl` — if no live lease holds the name —
+    /// under the next epoch; otherwise says who holds it. Concurrent claims of one name: one
+    /// wins.
+    async fn claim_node_lease(
+        &self,
+        claim: &NodeClaim,
+        report: NodeReport,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<NodeClaimed, StoreError>;
+
+    /// Renews the node's own lease to `now + ttl` with its `report` — only while it is live and
+    /// still of `epoch`; `None` when it lapsed or was taken anew (the holding is lost).
+    async fn renew_node_lease(
+        &self,
+        name: &NodeName,
+        epoch: LeaseEpoch,
+        report: NodeReport,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<Option<NodeLease>, StoreError>;
+
+    /// Gives the node's live lease of `epoch` up at `now` (a clean shutdown); `false` when it
+    /// was no longer held.
+    async fn release_node_lease(&self, name: &NodeName, epoch: LeaseEpoch, now: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// The nodes whose leases are live at `now`, by name.
+    async fn live_nodes(&self, now: OffsetDateTime) -> Result<Vec<NodeLease>, StoreError>;
+
+    /// Takes the cluster's ingest lease for `holder` until `now + ttl` if it is free or lapsed,
+    /// under the next epoch; otherwise says who holds it. Concurrent acquisitions: one wins.
+    async fn acquire_ingest_lease(&self, holder: &NodeName, now: OffsetDateTime, ttl: time::Duration)
+    -> Result<IngestAcquired, StoreError>;
+
+    /// Renews the ingest lease to `now + ttl` — only while `holder` holds it live under `epoch`;
+    /// `None` when it lapsed or another took it.
+    async fn renew_ingest_lease(
+        &self,
+        holder: &NodeName,
+        epoch: LeaseEpoch,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<Option<IngestLease>, StoreError>;
+
+    /// Gives the ingest lease up at `now` if `holder` holds it live under `epoch`; `false` otherwise.
+    async fn release_ingest_lease(&self, holder: &NodeName, epoch: LeaseEpoch, now: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// The ingest lease when it is live at `now`.
+    async fn ingest_lease(&self, now: OffsetDateTime) -> Result<Option<IngestLease>, StoreError>;
 }
 
 /// How close together the same event must happen to be counted rather than recorded again.

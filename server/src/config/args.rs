@@ -184,6 +184,10 @@ pub struct ConfigArgs {
     #[command(flatten)]
     pub notify: super::notify::NotifyArgs,
 
+    /// This server's place in a cluster of several hosts.
+    #[command(flatten)]
+    pub node: super::node::NodeArgs,
+
     /// Log filter, e.g. `info` or `server=debug,info` (tracing's EnvFilter syntax).
     #[arg(long, env = "FANOUT_LOG", default_value = "info", global = true)]
     pub log: String,

@@ -15,6 +15,7 @@ use app::store::StoreLocation;
 mod args;
 mod checks;
 mod nimble;
+mod node;
 mod notify;
 pub mod push;
 pub mod slate;
@@ -24,6 +25,7 @@ mod template;
 pub use args::{BackendKind, ConfigArgs, LogFormat};
 use checks::*;
 pub use nimble::{BackendSettings, NimbleSettings, nimble_settings};
+pub use node::{NodeArgs, NodeSettings};
 pub use notify::NotifyArgs;
 pub use template::env_template;
 
@@ -110,6 +112,8 @@ pub struct Settings {
     pub admin_users: crate::access::AdminUsers,
     /// The port's capacity (Mbit/s), when given.
     pub port_mbps: Option<u32>,
+    /// This server's place in a cluster of several hosts, when it is a node of one.
+    pub node: Option<NodeSettings>,
     /// How long events and disconnected accounts are kept.
     pub retention: app::store::Retention,
     /// The token `/metrics` requires, when set.
@@ -262,6 +266,7 @@ pub fn validate(args: &ConfigArgs) -> Validated {
     }
     let admin_users = check_admin_users(args.admin_users.as_deref(), &mut findings);
     let port_mbps = check_port_mbps(args.port_mbps, &mut findings);
+    let node = node::check_node(&args.node, args.port_mbps, store.as_ref(), &mut findings);
     let retention = check_retention(args.retention_days, args.events_max, &mut findings);
     let metrics_token = check_metrics_token(args.metrics_token.as_ref(), &mut findings);
     let notify = notify::check_notify(&args.notify, &mut findings);
@@ -283,6 +288,7 @@ pub fn validate(args: &ConfigArgs) -> Validated {
             trust_forwarded_for: args.trust_forwarded_for,
             admin_users: admin_users?,
             port_mbps: port_mbps?,
+            node: node?,
             retention: retention?,
             metrics_token: metrics_token?,
             notify: notify?,

@@ -58,6 +58,7 @@ pub(crate) fn defaults(data_dir: &Path) -> ConfigArgs {
         },
         slate: slate::SlateArgs { slate: true, slate_image: None, slate_text: "We'll be right back".into() },
         notify: NotifyArgs { smtp_url: None, mail_from: None, notify_emails: None, webhook_urls: None },
+        node: NodeArgs { node_name: None, node_relay_url: None },
         backend: None,
         relay: None,
         nimble_api: "http://127.0.0.1:8082".into(),

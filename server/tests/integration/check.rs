@@ -147,3 +147,24 @@ async fn bad_notification_settings_fail_the_check_without_showing_their_secrets(
         assert!(!report.contains(secret), "{secret} printed:\n{report}");
     }
 }
+
+#[tokio::test]
+async fn bad_node_settings_fail_the_check_and_say_which_and_why() {
+    let dir = temp_dir();
+    let env = [("FANOUT_NODE_NAME", "node a"), ("FANOUT_NODE_RELAY_URL", "http://10.0.0.2/fanout")];
+    let output = run(&["check"], dir.path(), &env).await;
+    let report = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let error = |name: &str, why: &str| {
+        report.lines().any(|line| line.trim_start().starts_with("ERROR") && line.contains(name) && line.contains(why))
+    };
+    assert!(error("FANOUT_PORT_MBPS", "go together"), "the missing third is named: {report}");
+    assert!(error("FANOUT_NODE_NAME", "a node name holds only"), "{report}");
+    assert!(error("FANOUT_NODE_RELAY_URL", "must be an rtmp:// URL"), "{report}");
+
+    let good = [("FANOUT_NODE_NAME", "node-a"), ("FANOUT_NODE_RELAY_URL", "rtmp://10.0.0.2:1935/fanout"), ("FANOUT_PORT_MBPS", "1000")];
+    let output = run(&["check"], dir.path(), &good).await;
+    let report = text(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("node node-a of a cluster") && report.contains("the cluster's nodes must share this host"), "{report}");
+}

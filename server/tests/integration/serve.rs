@@ -154,3 +154,31 @@ async fn pages_carry_security_headers_and_their_inline_scripts_the_policy_nonce(
     let policy = health.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert!(policy.contains("frame-ancestors 'none'") && !policy.contains("nonce"), "{policy}");
 }
+
+#[tokio::test]
+async fn a_configured_node_holds_its_lease_while_it_serves_and_gives_it_up_on_sigterm() {
+    let dir = temp_dir();
+    let node = options()
+        .env("FANOUT_NODE_NAME", "node-a")
+        .env("FANOUT_NODE_RELAY_URL", "rtmp://127.0.0.1:19350/fanout")
+        .env("FANOUT_PORT_MBPS", "100");
+    let fanout = serve(dir.path(), node).await;
+    let store = SqliteStore::open(&fanout.data_dir().join("fanout.db")).await.unwrap_or_else(|e| panic!("{e}"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let lease = loop {
+        let nodes = store.live_nodes(app::store::now()).await.unwrap_or_else(|e| panic!("{e}"));
+        if let Some(lease) = nodes.into_iter().next() {
+            break lease;
+        }
+        assert!(std::time::Instant::now() < deadline, "no lease within 10 s:\n{}", fanout.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        (lease.name().as_str(), lease.claim.relay_url.as_str(), lease.claim.capacity_mbps),
+        ("node-a", "rtmp://127.0.0.1:19350/fanout", 100)
+    );
+
+    let status = fanout.stop().await.unwrap_or_else(|e| panic!("stop: {e}"));
+    assert!(status.success(), "exit status {status}");
+    assert!(store.live_nodes(app::store::now()).await.unwrap_or_else(|e| panic!("{e}")).is_empty(), "the lease is given up at once");
+}

@@ -16,6 +16,7 @@ use docs::*;
 
 mod api_tokens;
 mod docs;
+mod leases;
 mod report;
 
 /// MongoDB's code for a duplicate key on a unique index.
@@ -63,6 +64,7 @@ impl MongoStore {
         let unique = IndexOptions::builder().unique(true).build();
         self.api_tokens_collection().create_index(IndexModel::builder().keys(doc! { "token_hash": 1 }).options(unique).build()).await?;
         report::create_indexes(&self.db).await?;
+        leases::create_indexes(&self.db).await?;
         Ok(())
     }
 
@@ -482,5 +484,61 @@ impl Store for MongoStore {
     }
     async fn delete_api_token(&self, id: &ApiTokenId) -> Result<bool, StoreError> {
         self.remove_api_token(id).await
+    }
+
+    async fn claim_node_lease(
+        &self,
+        claim: &NodeClaim,
+        report: NodeReport,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<NodeClaimed, StoreError> {
+        leases::claim_node(&self.db, claim, report, now, ttl).await
+    }
+
+    async fn renew_node_lease(
+        &self,
+        name: &NodeName,
+        epoch: LeaseEpoch,
+        report: NodeReport,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<Option<NodeLease>, StoreError> {
+        leases::renew_node(&self.db, name, epoch, report, now, ttl).await
+    }
+
+    async fn release_node_lease(&self, name: &NodeName, epoch: LeaseEpoch, now: OffsetDateTime) -> Result<bool, StoreError> {
+        leases::release_node(&self.db, name, epoch, now).await
+    }
+
+    async fn live_nodes(&self, now: OffsetDateTime) -> Result<Vec<NodeLease>, StoreError> {
+        leases::live_nodes(&self.db, now).await
+    }
+
+    async fn acquire_ingest_lease(
+        &self,
+        holder: &NodeName,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<IngestAcquired, StoreError> {
+        leases::acquire_ingest(&self.db, holder, now, ttl).await
+    }
+
+    async fn renew_ingest_lease(
+        &self,
+        holder: &NodeName,
+        epoch: LeaseEpoch,
+        now: OffsetDateTime,
+        ttl: time::Duration,
+    ) -> Result<Option<IngestLease>, StoreError> {
+        leases::renew_ingest(&self.db, holder, epoch, now, ttl).await
+    }
+
+    async fn release_ingest_lease(&self, holder: &NodeName, epoch: LeaseEpoch, now: OffsetDateTime) -> Result<bool, StoreError> {
+        leases::release_ingest(&self.db, holder, epoch, now).await
+    }
+
+    async fn ingest_lease(&self, now: OffsetDateTime) -> Result<Option<IngestLease>, StoreError> {
+        leases::ingest(&self.db, now).await
     }
 }

@@ -4,6 +4,7 @@ use std::process::{Command, Stdio};
 use time::Duration;
 
 use super::*;
+use crate::model::EventKind;
 use crate::secrets::{Cipher, MasterKey, Purpose, Secret};
 
 const ACCESS_PLAINTEXT: &str = "rs-access-PLAINTEXT-7f3a9c";
