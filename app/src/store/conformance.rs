@@ -443,8 +443,19 @@ async fn lives_are_replaced_by_video_id_and_listed_newest_first(store: SharedSto
     ok(store.put_live(&newer)).await;
     let recent = ok(store.recent_lives(10)).await;
     assert_eq!(recent, vec![newer.clone(), live.clone()]);
-    assert_eq!(ok(store.recent_lives(1)).await, vec![newer]);
+    assert_eq!(ok(store.recent_lives(1)).await, vec![newer.clone()]);
     assert_eq!(ok(store.live(&VideoId("missing".into()))).await, None);
+
+    // Paged: one detected at the same moment as `live` sorts after it by video id.
+    let twin = Live { video_id: VideoId("zzz-twin".into()), ..live.clone() };
+    ok(store.put_live(&twin)).await;
+    let first = ok(store.lives_before(None, 2)).await;
+    assert_eq!(first, vec![newer.clone(), live.clone()]);
+    let cursor = LiveCursor::after(&first[1]);
+    assert_eq!(LiveCursor::from_text(&cursor.to_text()), Some(cursor.clone()), "the cursor reads back");
+    assert_eq!(ok(store.lives_before(Some(&cursor), 2)).await, vec![twin.clone()], "the next page goes on after it");
+    assert_eq!(ok(store.lives_before(Some(&LiveCursor::after(&twin)), 2)).await, vec![], "and ends");
+    assert_eq!(ok(store.lives_before(Some(&LiveCursor::after(&newer)), 5)).await, vec![live, twin]);
 }
 
 async fn events_page_newest_first_with_filters(store: SharedStore) {

@@ -154,7 +154,14 @@ pub trait Store: Send + Sync + 'static {
     async fn live(&self, video_id: &VideoId) -> Result<Option<Live>, StoreError>;
 
     /// The most recently detected lives, newest first.
-    async fn recent_lives(&self, limit: u32) -> Result<Vec<Live>, StoreError>;
+    async fn recent_lives(&self, limit: u32) -> Result<Vec<Live>, StoreError> {
+        self.lives_before(None, limit).await
+    }
+
+    /// Up to `limit` lives detected before `before` (all when `None`), newest first: the
+    /// order is detected time, newest first, then video id, and a page goes on from the last
+    /// live of the previous one (`LiveCursor::after`).
+    async fn lives_before(&self, before: Option<&LiveCursor>, limit: u32) -> Result<Vec<Live>, StoreError>;
 
     /// Records that `account`'s channel titles were set for the live `video_id` (idempotent).
     async fn record_titles_set(&self, video_id: &VideoId, account: &AccountId, at: OffsetDateTime) -> Result<(), StoreError>;

@@ -316,6 +316,36 @@ pub struct Retention {
     pub max_count: u64,
 }
 
+/// Where a page of lives goes on: after the live detected at `detected_at` with `video_id`
+/// (in the order newest first, then by video id). Shown to API clients as `<millis>.<video id>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveCursor {
+    /// When the last live of the previous page was detected.
+    pub detected_at: OffsetDateTime,
+    /// Its video.
+    pub video_id: VideoId,
+}
+
+impl LiveCursor {
+    /// The cursor that goes on after `live`.
+    pub fn after(live: &Live) -> Self {
+        Self { detected_at: live.detected_at, video_id: live.video_id.clone() }
+    }
+
+    /// The cursor as text, `<millis>.<video id>`.
+    pub fn to_text(&self) -> String {
+        format!("{}.{}", to_millis(self.detected_at), self.video_id.0)
+    }
+
+    /// A cursor read back from [`LiveCursor::to_text`]'s form; `None` when it is not one.
+    pub fn from_text(text: &str) -> Option<Self> {
+        let (millis, video) = text.split_once('.')?;
+        let detected_at = from_millis(millis.parse().ok()?)?;
+        (!video.is_empty() && video.len() <= 64 && video.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .then(|| Self { detected_at, video_id: VideoId(video.to_string()) })
+    }
+}
+
 /// Which events to list: newest first, older than `before`, optionally filtered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventQuery {

@@ -313,11 +313,16 @@ impl Store for SqliteStore {
         row.as_ref().map(live_from).transpose()
     }
 
-    async fn recent_lives(&self, limit: u32) -> Result<Vec<Live>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM lives ORDER BY detected_at DESC, video_id LIMIT ?")
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
+    async fn lives_before(&self, before: Option<&LiveCursor>, limit: u32) -> Result<Vec<Live>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM lives WHERE ?1 IS NULL OR detected_at < ?1 OR (detected_at = ?1 AND video_id > ?2)
+             ORDER BY detected_at DESC, video_id LIMIT ?3",
+        )
+        .bind(before.map(|b| to_millis(b.detected_at)))
+        .bind(before.map(|b| b.video_id.0.clone()).unwrap_or_default())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(live_from).collect()
     }
 

@@ -1,7 +1,7 @@
 //! Lives and events, paged: the History's own queries (`app::history::live_row`,
 //! `app::history::events_page`) answered as JSON.
 
-use app::store::{AccountId, EventId, EventQuery};
+use app::store::{AccountId, EventId, EventQuery, LiveCursor};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -13,19 +13,27 @@ use crate::state::AppState;
 /// The most a page holds.
 const MAX_PAGE: u32 = 100;
 
-/// The most recent lives, newest first.
+/// A page of the lives, newest first; `before` pages on.
 #[utoipa::path(get, path = "/api/v1/lives", tag = "history", security(("bearer" = [])), params(LivesQuery),
-    responses((status = 200, body = LivesPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LivesPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(super) async fn lives(
     State(state): State<AppState>,
     query: Result<Query<LivesQuery>, QueryRejection>,
 ) -> Result<Json<LivesPage>, ApiError> {
     let Query(query) = query?;
     let limit = query.limit.unwrap_or(20).clamp(1, MAX_PAGE);
-    let lives = state.store.recent_lives(limit).await.map_err(|error| {
+    let before = match query.before.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        Some(text) => Some(LiveCursor::from_text(text).ok_or_else(|| ApiError::Invalid("“before” is not a page of lives".into()))?),
+        None => None,
+    };
+    // One more than the page, to know whether another follows.
+    let mut lives = state.store.lives_before(before.as_ref(), limit.saturating_add(1)).await.map_err(|error| {
         tracing::error!(%error, "cannot read the lives for the API");
         ApiError::Store
     })?;
+    let more = lives.len() > limit as usize;
+    lives.truncate(limit as usize);
+    let next_before = if more { lives.last().map(|l| LiveCursor::after(l).to_text()) } else { None };
     let now = app::store::now();
     let lives = lives
         .into_iter()
@@ -41,7 +49,7 @@ pub(super) async fn lives(
             failures: l.failures,
         })
         .collect();
-    Ok(Json(LivesPage { lives }))
+    Ok(Json(LivesPage { lives, next_before }))
 }
 
 /// A page of the event log, newest first; `before` pages on.

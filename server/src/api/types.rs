@@ -117,11 +117,15 @@ pub struct LiveRecord {
 pub struct LivesPage {
     /// The lives.
     pub lives: Vec<LiveRecord>,
+    /// Pass as `before` for the next (older) page; absent on the last.
+    pub next_before: Option<String>,
 }
 
-/// How many lives to list.
+/// Which lives to list.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LivesQuery {
+    /// Only lives older than this (the previous page's `next_before`).
+    pub before: Option<String>,
     /// At most this many (1–100, 20 when absent).
     pub limit: Option<u32>,
 }

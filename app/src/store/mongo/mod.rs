@@ -316,9 +316,16 @@ impl Store for MongoStore {
         self.lives().find_one(doc! { "_id": &video_id.0 }).await?.map(Live::try_from).transpose()
     }
 
-    async fn recent_lives(&self, limit: u32) -> Result<Vec<Live>, StoreError> {
+    async fn lives_before(&self, before: Option<&LiveCursor>, limit: u32) -> Result<Vec<Live>, StoreError> {
+        let filter = match before {
+            None => doc! {},
+            Some(b) => doc! { "$or": [
+                { "detected_at": { "$lt": date(b.detected_at) } },
+                { "detected_at": date(b.detected_at), "_id": { "$gt": &b.video_id.0 } },
+            ] },
+        };
         let docs: Vec<LiveDoc> =
-            self.lives().find(doc! {}).sort(doc! { "detected_at": -1, "_id": 1 }).limit(i64::from(limit)).await?.try_collect().await?;
+            self.lives().find(filter).sort(doc! { "detected_at": -1, "_id": 1 }).limit(i64::from(limit)).await?.try_collect().await?;
         docs.into_iter().map(Live::try_from).collect()
     }
 

@@ -1,8 +1,9 @@
 //! The JSON API in-process: every route of its OpenAPI document refuses without a token, with a
 //! revoked one and with the admin's session cookie alone; a token made on the dashboard opens
 //! it and its last use shows there; pausing and resuming an account through it is what the
-//! dashboard then shows; a bad direct destination is a 422 and changes nothing; the per-token
-//! rate limit answers 429 with `Retry-After`; unknown routes and methods are JSON too.
+//! dashboard then shows; a bad direct destination is a 422 and changes nothing; lives page on
+//! from cursor to cursor; the per-token rate limit answers 429 with `Retry-After`; unknown
+//! routes and methods are JSON too.
 
 use serde_json::Value;
 
@@ -234,4 +235,46 @@ async fn a_token_over_its_rate_limit_gets_429_with_retry_after_and_unknown_route
     assert_eq!((unknown.status, code(&unknown).as_str()), (StatusCode::NOT_FOUND, "not_found"));
     let method = face.send(api("PUT", "/api/v1/live", Some(&other), None)).await;
     assert_eq!((method.status, code(&method).as_str()), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"));
+}
+
+#[tokio::test]
+async fn lives_are_paged_newest_first_and_a_bad_cursor_is_refused() {
+    use app::model::LiveState;
+    use app::store::{Live, VideoId};
+    let face = Face::new(|_| {}).await;
+    let (cookie, csrf) = face.sign_in().await;
+    let token = face.token_from_dashboard(&cookie, &csrf, "pager").await;
+    let t0 = now() - time::Duration::days(10);
+    for (i, id) in ["LiveVideo0A", "LiveVideo0B", "LiveVideo0C", "LiveVideo0D", "LiveVideo0E"].iter().enumerate() {
+        let live = Live {
+            video_id: VideoId((*id).into()),
+            title: format!("Day {i}"),
+            state: LiveState::Ended,
+            detected_at: t0 + time::Duration::days(i as i64),
+            started_at: None,
+            ended_at: None,
+            peak_destinations: 0,
+            failures: 0,
+        };
+        face.state.store.put_live(&live).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/lives?limit=2".to_string();
+    for _ in 0..5 {
+        let page = face.send(api("GET", &path, Some(&token), None)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let body = json(&page);
+        seen.extend(
+            body["lives"].as_array().cloned().unwrap_or_default().iter().map(|l| l["video_id"].as_str().unwrap_or_default().to_string()),
+        );
+        match body["next_before"].as_str() {
+            Some(next) => path = format!("/api/v1/lives?limit=2&before={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["LiveVideo0E", "LiveVideo0D", "LiveVideo0C", "LiveVideo0B", "LiveVideo0A"], "every live once, newest first");
+    for bad in ["nonsense", "12.", "x.LiveVideo0A", "1.a%20b"] {
+        let refused = face.send(api("GET", &format!("/api/v1/lives?before={bad}"), Some(&token), None)).await;
+        assert_eq!((refused.status, code(&refused).as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"), "{bad}");
+    }
 }
