@@ -3,8 +3,8 @@
 //! opted out), and "we're live" when a live streams to them (if they opted in). Every e-mail
 //! carries their unsubscribe link, in the text and in RFC 8058's one-click headers.
 //!
-//! [`plan::Watch`] (pure) says who is due what, from the accounts the store holds (read every
-//! [`TICK`] and whenever the engine's status changes) and the live streaming now; the store's
+//! [`plan::Watch`] (pure) says who is due what, from the accounts the store holds (read at most
+//! once a [`TICK`], looked at again whenever the engine's status changes) and the live streaming now; the store's
 //! claim (`Store::claim_mail`) then holds each e-mail to its limit — one "needs you" per
 //! [`NEEDS_YOU_QUIET`], one "we're live" per live — and, being stored, across restarts. The
 //! e-mail goes on the [`super::Notifier`]'s volunteer queue; nothing here waits on a send, and
@@ -64,6 +64,7 @@ impl VolunteerMailer {
         let mut watch = Watch::default();
         let mut live_video: Option<(String, VideoId)> = None;
         let mut tick = tokio::time::interval(TICK);
+        let (mut accounts, mut read_at): (Vec<Account>, Option<std::time::Instant>) = (Vec::new(), None);
         loop {
             let changed = async {
                 match status.as_mut() {
@@ -77,13 +78,17 @@ impl VolunteerMailer {
                 _ = tick.tick() => {}
             }
             let now_status = status.as_mut().map(|s| s.borrow_and_update().clone());
-            let accounts = match self.store.accounts().await {
-                Ok(accounts) => accounts,
-                Err(error) => {
-                    tracing::warn!(%error, "could not read the accounts for the volunteers' e-mails");
-                    continue;
+            // The status changes twice a second during a live; the accounts are read at most
+            // once a TICK (their status turns in the store, not in the engine's status).
+            if read_at.is_none_or(|at| at.elapsed() >= TICK) {
+                match self.store.accounts().await {
+                    Ok(fresh) => (accounts, read_at) = (fresh, Some(std::time::Instant::now())),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not read the accounts for the volunteers' e-mails");
+                        continue;
+                    }
                 }
-            };
+            }
             let live = match now_status.as_ref() {
                 Some(status) => self.live_now(status, &mut live_video).await,
                 None => None,
